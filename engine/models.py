@@ -1,0 +1,373 @@
+"""The tables. One case row is the unit of consistency: its workflow state, work items, due dates and
+audit events change together in one transaction guarded by `Case.version`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no tz support) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; engine code must use aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# 64-bit ids on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+BigIntId = BigInteger().with_variant(Integer, "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- Organisation -------------------------------------------------------------------------------
+
+
+class Level(Base):
+    """Org level — cấp (province/tỉnh, district/huyện, commune/xã). Levels are data; rank 1 is the top."""
+
+    __tablename__ = "levels"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class Role(Base):
+    """Role — vai trò (clerk/cán bộ một cửa, specialist/chuyên viên, head/lãnh đạo phòng, …)."""
+
+    __tablename__ = "roles"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Unit(Base):
+    """Org unit — đơn vị. `path` is the materialised chain of ids ("/1/4/9/") for subtree queries."""
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level_code: Mapped[str] = mapped_column(ForeignKey("levels.code"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(500), index=True, default="/")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="joined", join_depth=4)
+    level: Mapped[Level] = relationship(lazy="joined")
+
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to this unit, inclusive."""
+        return [int(x) for x in self.path.strip("/").split("/") if x]
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    role_links: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role_code for r in self.role_links}
+
+    def has_role(self, *codes: str) -> bool:
+        return bool(self.roles.intersection(codes))
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role_code: Mapped[str] = mapped_column(ForeignKey("roles.code"), primary_key=True)
+
+
+class ApiToken(Base):
+    """Bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- Catalog and process versions ---------------------------------------------------------------
+
+
+class Procedure(Base):
+    """Administrative procedure — thủ tục hành chính, as published in the catalog (processes/*.toml)."""
+
+    __tablename__ = "procedures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    field: Mapped[str] = mapped_column(String(200), default="", index=True)
+    level_code: Mapped[str | None] = mapped_column(String(32))
+    deadline_days: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    catalog: Mapped[dict] = mapped_column(JSONType, default=dict)  # documents, fee, legal basis, …
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def documents(self) -> list[dict]:
+        return list(self.catalog.get("documents", []))
+
+
+class ProcessVersion(Base):
+    """An immutable deployed version of a procedure's BPMN. The Spiff spec is stored here once."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("procedure_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    process_id: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    bpmn_sha256: Mapped[str] = mapped_column(String(64))
+    spec_json: Mapped[str] = mapped_column(Text)
+    # Per flow-node metadata read from the diagram: lane level/role, deadline_days, form, status_code…
+    nodes: Mapped[dict] = mapped_column(JSONType, default=dict)
+    forms: Mapped[dict] = mapped_column(JSONType, default=dict)  # form name -> form-js schema
+    deadline_days: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    warnings: Mapped[list] = mapped_column(JSONType, default=list)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    procedure: Mapped[Procedure] = relationship(lazy="joined")
+
+
+# --- Cases ---------------------------------------------------------------------------------------
+
+
+class Case(Base):
+    """A dossier — hồ sơ. `status_code` follows the national portal (1–10)."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    lookup_secret: Mapped[str] = mapped_column(String(16))
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # desk | post | online
+    status_code: Mapped[int] = mapped_column(Integer, index=True)
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_id_number: Mapped[str] = mapped_column(String(32), default="")
+    applicant_address: Mapped[str] = mapped_column(String(500), default="")
+    applicant_phone: Mapped[str] = mapped_column(String(32), default="")
+    applicant_email: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    state: Mapped[str | None] = mapped_column(Text)  # SpiffWorkflow state without the spec
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timing: Mapped[str | None] = mapped_column(String(16))  # early | on_time | late
+    result: Mapped[str | None] = mapped_column(String(16))  # approved | refused
+    supplement_count: Mapped[int] = mapped_column(Integer, default=0)
+    apology_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    error: Mapped[str | None] = mapped_column(Text)  # e.g. an unroutable step, shown to the owner
+    intake_note: Mapped[str | None] = mapped_column(Text)  # reason for refusal / what is missing
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    procedure: Mapped[Procedure] = relationship(lazy="joined")
+    receiving_unit: Mapped[Unit] = relationship(foreign_keys=[receiving_unit_id], lazy="joined")
+    current_unit: Mapped[Unit | None] = relationship(foreign_keys=[current_unit_id])
+    process_version: Mapped[ProcessVersion | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseSequence(Base):
+    """Per-agency, per-day counter behind the XXXX of `<agency>-YYMMDD-XXXX`."""
+
+    __tablename__ = "case_sequences"
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkItem(Base):
+    """A READY user task projected into an indexed row: the inbox and the scheduler read these."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        Index("ix_work_items_inbox", "unit_id", "role_code", "state", "due_at", "id"),
+        Index("ix_work_items_due", "state", "due_at"),
+        Index("ix_work_items_remind", "state", "remind_at"),
+    )
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36))
+    task_bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    role_code: Mapped[str] = mapped_column(String(32))
+    level_code: Mapped[str] = mapped_column(String(32))
+    form: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
+    supplement: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    timing: Mapped[str | None] = mapped_column(String(16))
+
+    case: Mapped[Case] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class Event(Base):
+    """Append-only audit event. Handover rows are the Phiếu kiểm soát (Mẫu 05); reports derive from these."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    step: Mapped[str | None] = mapped_column(String(300))
+    step_bpmn_id: Mapped[str | None] = mapped_column(String(200))
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timing: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+    from_unit: Mapped[Unit | None] = relationship(foreign_keys=[from_unit_id], lazy="joined")
+    to_unit: Mapped[Unit | None] = relationship(foreign_keys=[to_unit_id], lazy="joined")
+
+
+class Document(Base):
+    """An attached scan, stored under the instance path (outside the web root) with its checksum."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    doc_code: Mapped[str | None] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Time, scheduler, notifications, ratings ----------------------------------------------------
+
+
+class CalendarOverride(Base):
+    """An admin's change to the working-day calendar: a day off, or a weekend made a working day."""
+
+    __tablename__ = "calendar_overrides"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class SchedulerLease(Base):
+    """The single-active-scheduler lease: whoever holds an unexpired row sweeps."""
+
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str | None] = mapped_column(String(200))  # applicant notices have no user
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Rating(Base):
+    """Citizen's satisfaction rating (Thông tư 01/2018, Điều 13)."""
+
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    scores: Mapped[dict] = mapped_column(JSONType, default=dict)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
