@@ -1,0 +1,500 @@
+"""How a case is received and a task completed.
+
+Each public function runs inside the caller's transaction (engine.db.Database.transaction): the
+workflow state, its work items, due dates and audit events change together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import forms as form_rules
+from engine import workflow
+from engine.calendar import VN_TZ, WorkCalendar, classify
+from engine.deadlines import calendar_for, due, script_engine
+from engine.errors import Conflict, Forbidden, Invalid, NotFound, RoutingError
+from engine.models import (
+    Case,
+    CaseSequence,
+    Event,
+    Procedure,
+    ProcessVersion,
+    Unit,
+    User,
+    WorkItem,
+    utcnow,
+)
+from engine.routing import can_view_case, resolve_unit
+
+STATUS = {
+    1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính", 7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả",
+}
+CHANNELS = ("desk", "post", "online")
+APPLICANT_FIELDS = ("name", "id_number", "address", "phone", "email")
+
+
+@dataclass
+class Completion:
+    """What completing a task did: the case after it and where the work went next."""
+
+    case: Case
+    item: WorkItem
+    next_items: list[WorkItem] = field(default_factory=list)
+
+
+# --- case code --------------------------------------------------------------------------------
+
+
+def next_case_code(session: Session, agency_code: str, received_at: datetime) -> str:
+    """`<agency>-YYMMDD-XXXX`, the sequence per agency per local day. An atomic upsert, so concurrent
+    receptions on PostgreSQL never get the same number."""
+    day = received_at.astimezone(VN_TZ).date()
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(CaseSequence)
+    stmt = ins.values(agency_code=agency_code, day=day, last=1).on_conflict_do_update(
+        index_elements=[CaseSequence.agency_code, CaseSequence.day],
+        set_={"last": CaseSequence.last + 1}).returning(CaseSequence.last)
+    number = session.execute(stmt).scalar_one()
+    if number > 9999:
+        raise Conflict(f"more than 9999 cases received by {agency_code} on {day:%d/%m/%Y}")
+    return f"{agency_code}-{day:%y%m%d}-{number:04d}"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _applicant(applicant: Any) -> dict[str, str]:
+    if not isinstance(applicant, dict) or not str(applicant.get("name", "")).strip():
+        raise Invalid("applicant.name is required", details={"applicant.name": "required"})
+    return {k: str(applicant.get(k) or "").strip() for k in APPLICANT_FIELDS}
+
+
+def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
+    proc = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
+    if proc is None:
+        raise NotFound(f"procedure '{code}' does not exist")
+    version = session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == proc.id)
+                             .order_by(ProcessVersion.version.desc()).limit(1))
+    if version is None:
+        raise Invalid(f"procedure '{code}' has no deployed process")
+    return proc, version
+
+
+def _event(session: Session, case: Case, kind: str, at: datetime, **kw: Any) -> Event:
+    ev = Event(case_id=case.id, kind=kind, at=at, data=kw.pop("data", {}), **kw)
+    session.add(ev)
+    return ev
+
+
+class _Runner:
+    """Loads, runs and saves one case's workflow with the calendar and clock of this transaction."""
+
+    def __init__(self, session: Session, case: Case, version: ProcessVersion, now: datetime) -> None:
+        self.session, self.case, self.version, self.now = session, case, version, now
+        self.calendar: WorkCalendar = calendar_for(session)
+        self.engine = script_engine(self.calendar, lambda: self.now)
+        self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
+
+    def start(self, data: dict) -> Any:
+        return workflow.start(self.key, self.version.spec_json, data, self.engine)
+
+    def load(self) -> Any:
+        return workflow.load(self.key, self.version.spec_json, self.case.state or "{}", self.engine)
+
+
+def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | None,
+             step_done: WorkItem | None = None) -> list[WorkItem]:
+    """Mirror READY user tasks into work items; cancel items whose task is gone (e.g. a timer fired)."""
+    session, case, now = runner.session, runner.case, runner.now
+    open_items = {w.task_uuid: w for w in session.scalars(
+        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open"))}
+    ready = workflow.ready_user_tasks(wf)
+    ready_ids = {str(t.id) for t in ready}
+    for uuid, item in open_items.items():
+        if uuid not in ready_ids:
+            item.state = "cancelled"
+            _event(session, case, "task_cancelled", now, step=item.name, step_bpmn_id=item.task_bpmn_id,
+                   from_unit_id=item.unit_id)
+    created: list[WorkItem] = []
+    receiving = session.get(Unit, case.receiving_unit_id)
+    for task in ready:
+        if str(task.id) in open_items:
+            continue
+        node = runner.version.nodes.get(task.task_spec.bpmn_id) or {}
+        name = node.get("name") or task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        try:
+            unit = resolve_unit(session, receiving, node.get("level") or "", case.data)
+        except RoutingError as e:
+            case.error = f"{name}: {e.message}"
+            _event(session, case, "routing_error", now, step=name, step_bpmn_id=task.task_spec.bpmn_id,
+                   data={"message": e.message})
+            continue
+        item = WorkItem(case_id=case.id, task_uuid=str(task.id), task_bpmn_id=task.task_spec.bpmn_id, name=name,
+                        unit_id=unit.id, role_code=node.get("role") or "", level_code=unit.level_code,
+                        form=node.get("form"), state="open", supplement=bool(node.get("supplement")),
+                        created_at=now, due_at=due(runner.calendar, now, node.get("deadline_days")))
+        if item.due_at is not None:
+            item.remind_at = _reminder_time(runner.calendar, item.due_at)
+        session.add(item)
+        created.append(item)
+        _event(session, case, "handover", now, actor_id=actor.id if actor else None,
+               from_unit_id=from_unit_id, to_unit_id=unit.id, step=name, step_bpmn_id=item.task_bpmn_id,
+               step_due_at=item.due_at,
+               data={"role": item.role_code, "level": unit.level_code,
+                     "after": step_done.name if step_done else None})
+        if item.supplement:
+            _pause(runner, item)
+    session.flush()
+    still_open = [w for w in open_items.values() if w.state == "open"] + created
+    if still_open:
+        case.current_unit_id = min(still_open, key=lambda w: (w.due_at is None, w.due_at, w.id or 0)).unit_id
+    return created
+
+
+def _reminder_time(calendar: WorkCalendar, due_at: datetime) -> datetime:
+    """One working day before the due moment: the start of the due day's previous working day's end."""
+    local = due_at.astimezone(VN_TZ)
+    day = local.date()
+    previous = day
+    for _ in range(10):
+        previous = previous.fromordinal(previous.toordinal() - 1)
+        if calendar.is_working_day(previous):
+            break
+    return local.replace(year=previous.year, month=previous.month, day=previous.day)
+
+
+def _pause(runner: _Runner, item: WorkItem) -> None:
+    """Supplement request — yêu cầu bổ sung (NĐ 61 Điều 19.4): the case clock stops while the applicant
+    completes the dossier."""
+    case = runner.case
+    case.status_code, case.paused_at = 5, runner.now
+    case.supplement_count += 1
+    _event(runner.session, case, "paused", runner.now, step=item.name,
+           data={"supplement_count": case.supplement_count})
+
+
+def _resume(runner: _Runner) -> None:
+    """The dossier is complete again: the time limit restarts from zero with a new appointment."""
+    case = runner.case
+    case.paused_at = None
+    case.status_code = 4
+    case.clock_started_at = runner.now
+    old = case.due_at
+    case.due_at = due(runner.calendar, runner.now, runner.version.deadline_days)
+    _event(runner.session, case, "resumed", runner.now,
+           data={"previous_due_at": old.isoformat() if old else None,
+                 "due_at": case.due_at.isoformat() if case.due_at else None})
+
+
+def _save(runner: _Runner, wf: Any) -> None:
+    case = runner.case
+    case.state = workflow.dump(wf)
+    case.data = _json_safe(workflow.workflow_data(wf))
+    case.next_timer_at = workflow.next_timer_due(wf)
+    if workflow.is_completed(wf):
+        ends = [runner.version.nodes.get(e) or {} for e in workflow.completed_end_events(wf)]
+        results = [e.get("result") for e in ends if e.get("result")]
+        case.result = case.result or (results[-1] if results else None)
+        explicit = [e["status_code"] for e in ends if e.get("status_code")]
+        _set_status(runner, explicit[-1] if explicit else max(case.status_code, 9))
+        case.current_unit_id = case.receiving_unit_id
+        case.next_timer_at = None
+
+
+def _set_status(runner: _Runner, code: int) -> None:
+    case, now = runner.case, runner.now
+    if code == case.status_code:
+        return
+    _event(runner.session, case, "status", now, data={"from": case.status_code, "to": code})
+    case.status_code = code
+    if code in (9, 10) and case.resolved_at is None:
+        case.resolved_at = now
+        case.timing = classify(now, case.due_at) if case.due_at else None
+        if case.supplement_count > 1 and case.timing != "late":
+            case.timing = "late"  # QĐ 766: more than one supplement request counts as late
+    if code == 10 and case.returned_at is None:
+        case.returned_at = now
+
+
+def _json_safe(data: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(data, default=str))
+
+
+def _now(now: datetime | None) -> datetime:
+    now = now or utcnow()
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+# --- receive ----------------------------------------------------------------------------------
+
+
+def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
+            channel: str = "desk", received_at: datetime | None = None, now: datetime | None = None) -> Case:
+    """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed."""
+    now = _now(now)
+    if channel not in CHANNELS:
+        raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", details={"channel": channel})
+    received_at = received_at or now
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=VN_TZ)
+    if received_at > now:
+        raise Invalid("received_at cannot be in the future")
+    who = _applicant(applicant)
+    clean = form_rules.validate(None, data or {})
+    proc, version = _procedure(session, procedure)
+    unit = user.unit
+    code = next_case_code(session, unit.agency_code, received_at)
+    calendar = calendar_for(session)
+    case = Case(code=code, lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id,
+                process_version_id=version.id, receiving_unit_id=unit.id, received_by_id=user.id,
+                current_unit_id=unit.id, channel=channel, status_code=2, applicant_name=who["name"],
+                applicant_id_number=who["id_number"], applicant_address=who["address"],
+                applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
+                received_at=received_at, clock_started_at=received_at,
+                due_at=due(calendar, received_at, version.deadline_days))
+    case.original_due_at = case.due_at
+    session.add(case)
+    session.flush()
+    _event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
+           step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data={"channel": channel})
+    # Steps of a paper dossier entered later are timed from its receipt, as the law counts them.
+    runner = _Runner(session, case, version, received_at)
+    seed = {**clean, "case_code": code, "received_at": received_at.astimezone(VN_TZ).isoformat(),
+            "procedure": proc.code}
+    wf = runner.start(seed)
+    _project(runner, wf, user, unit.id)
+    _save(runner, wf)
+    session.flush()
+    return case
+
+
+def record_intake_outcome(session: Session, user: User, procedure: str, applicant: dict, outcome: str,
+                          note: str, missing: list[str] | None = None, channel: str = "desk",
+                          now: datetime | None = None) -> Case:
+    """An incomplete (Mẫu 02) or refused (Mẫu 03) dossier at the desk: recorded, counted in reports,
+    no workflow started."""
+    now = _now(now)
+    if outcome not in {"incomplete", "refused"}:
+        raise Invalid("outcome must be 'incomplete' or 'refused'")
+    if not note.strip() and not missing:
+        raise Invalid("a reason is required", details={"note": "required"})
+    who = _applicant(applicant)
+    proc, _version = _procedure(session, procedure)
+    unit = user.unit
+    case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+                procedure_id=proc.id, receiving_unit_id=unit.id, received_by_id=user.id,
+                current_unit_id=unit.id, channel=channel, status_code=3, result=outcome,
+                applicant_name=who["name"], applicant_id_number=who["id_number"],
+                applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
+                data={"missing_documents": missing or []}, received_at=now, intake_note=note.strip())
+    session.add(case)
+    session.flush()
+    _event(session, case, "intake_" + outcome, now, actor_id=user.id, to_unit_id=unit.id,
+           data={"note": note, "missing": missing or []})
+    return case
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def _item_for(session: Session, user: User, item_id: int, lock: bool = False) -> WorkItem:
+    item = session.get(WorkItem, item_id)
+    if item is None or not can_view_case(session, user, item.case):
+        raise NotFound(f"task {item_id} does not exist")
+    return item
+
+
+def _ensure_assignee(user: User, item: WorkItem) -> None:
+    if item.unit_id != user.unit_id or item.role_code not in user.roles:
+        raise Forbidden(f"task '{item.name}' belongs to {item.unit.name} ({item.role_code}), not to you")
+    if item.claimed_by_id and item.claimed_by_id != user.id:
+        raise Conflict(f"task '{item.name}' is claimed by {item.claimed_by.full_name}")
+
+
+def _already_done(item: WorkItem) -> Conflict:
+    who = item.completed_by.full_name if item.completed_by else "the system"
+    at = item.completed_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if item.completed_at else ""
+    return Conflict(f"task '{item.name}' was already completed by {who} at {at}",
+                    details={"completed_by": item.completed_by.username if item.completed_by else None,
+                             "completed_at": item.completed_at.isoformat() if item.completed_at else None})
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """Row lock on PostgreSQL (SQLite holds the write lock for the whole transaction anyway)."""
+    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if case is None:
+        raise NotFound("case does not exist")
+    return case
+
+
+def complete_task(session: Session, user: User, item_id: int, data: Any,
+                  now: datetime | None = None) -> Completion:
+    """Complete a work item: lock the case, run the workflow, re-project work items, append audit."""
+    now = _now(now)
+    item = _item_for(session, user, item_id)
+    _ensure_assignee(user, item)
+    case = lock_case(session, item.case_id)
+    session.refresh(item)
+    if item.state == "completed":
+        raise _already_done(item)
+    if item.state != "open":
+        raise Conflict(f"task '{item.name}' is no longer open ({item.state})")
+    version = session.get(ProcessVersion, case.process_version_id)
+    clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
+    runner = _Runner(session, case, version, now)
+    wf = runner.load()
+    task = workflow.find_task(wf, item.task_uuid)
+    if task is None or not workflow.is_ready(task):
+        raise Conflict(f"task '{item.name}' is not ready in the workflow any more")
+    try:
+        workflow.complete_task(wf, task, clean)
+    except Exception as e:  # noqa: BLE001 — a diagram error must not lose the step; roll back and say why
+        raise Invalid(f"the diagram failed after '{item.name}': {e}") from e
+    item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
+    item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
+    item.timing = classify(now, item.due_at) if item.due_at else None
+    _event(session, case, "task_completed", now, actor_id=user.id, from_unit_id=item.unit_id,
+           step=item.name, step_bpmn_id=item.task_bpmn_id, step_due_at=item.due_at, timing=item.timing,
+           data={"outcome": item.outcome, "comment": clean.get("comment")})
+    node = version.nodes.get(item.task_bpmn_id) or {}
+    if item.supplement:
+        _resume(runner)
+    elif case.status_code == 2:
+        _set_status(runner, 4)
+    if node.get("status_code"):
+        _set_status(runner, int(node["status_code"]))
+    case.error = None
+    created = _project(runner, wf, user, item.unit_id, step_done=item)
+    _save(runner, wf)
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise Conflict("the case changed while you were working on it; reload and try again") from e
+    return Completion(case=case, item=item, next_items=created)
+
+
+def claim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
+    item = _item_for(session, user, item_id)
+    if item.state != "open":
+        raise _already_done(item) if item.state == "completed" else Conflict("task is no longer open")
+    _ensure_assignee(user, item)
+    item.claimed_by_id = user.id
+    _event(session, item.case, "claimed", _now(now), actor_id=user.id, step=item.name)
+    return item
+
+
+def unclaim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
+    item = _item_for(session, user, item_id)
+    if item.claimed_by_id not in (None, user.id) and not user.has_role("head", "admin"):
+        raise Forbidden("only the claimant or a head can release this task")
+    item.claimed_by_id = None
+    _event(session, item.case, "unclaimed", _now(now), actor_id=user.id, step=item.name)
+    return item
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_case(session: Session, user: User, code: str) -> Case:
+    """A case the user may see; any other gives NotFound, so guessing codes reveals nothing."""
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None or not can_view_case(session, user, case):
+        raise NotFound(f"case {code} not found")
+    return case
+
+
+def open_items(session: Session, case: Case) -> list[WorkItem]:
+    return list(session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")
+                                .order_by(WorkItem.id)))
+
+
+def events(session: Session, case: Case) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)))
+
+
+def get_item(session: Session, user: User, item_id: int) -> WorkItem:
+    return _item_for(session, user, item_id)
+
+
+@dataclass
+class InboxPage:
+    items: list[WorkItem]
+    next: str | None
+
+
+def _cursor(item: WorkItem) -> str:
+    return f"{item.due_at.isoformat() if item.due_at else ''}|{item.id}"
+
+
+def inbox(session: Session, user: User, after: str | None = None, limit: int = 50,
+          procedure: str | None = None, claimed: str | None = None) -> InboxPage:
+    """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id)."""
+    limit = max(1, min(limit, 200))
+    q = select(WorkItem).where(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)),
+                               WorkItem.state == "open")
+    if procedure:
+        q = q.join(Case, Case.id == WorkItem.case_id).join(Procedure, Procedure.id == Case.procedure_id) \
+             .where(Procedure.code == procedure)
+    if claimed == "me":
+        q = q.where(WorkItem.claimed_by_id == user.id)
+    elif claimed == "none":
+        q = q.where(WorkItem.claimed_by_id.is_(None))
+    if after:
+        try:
+            due_text, id_text = after.rsplit("|", 1)
+            due_after, id_after = datetime.fromisoformat(due_text), int(id_text)
+        except ValueError as e:
+            raise Invalid("bad page cursor") from e
+        q = q.where(or_(WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
+    rows = list(session.scalars(q.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    return InboxPage(items=page, next=_cursor(page[-1]) if more and page else None)
+
+
+def inbox_counts(session: Session, user: User, now: datetime | None = None,
+                 calendar: WorkCalendar | None = None) -> dict[str, int]:
+    """Counts per time state for the inbox header: overdue, due within one working day, in time."""
+    now = _now(now)
+    calendar = calendar or calendar_for(session)
+    soon = calendar.add_working_days(now, Decimal(1))
+    base = select(func.count()).select_from(WorkItem).where(
+        WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)), WorkItem.state == "open")
+    overdue = session.scalar(base.where(WorkItem.due_at < now)) or 0
+    due_soon = session.scalar(base.where(WorkItem.due_at >= now, WorkItem.due_at <= soon)) or 0
+    total = session.scalar(base) or 0
+    return {"overdue": overdue, "due_soon": due_soon, "in_time": total - overdue - due_soon, "total": total}
+
+
+def time_state(item_due: datetime | None, now: datetime, soon: datetime) -> str:
+    """The inbox colour of an open item; the same thresholds as inbox_counts."""
+    if item_due is None:
+        return "in_time"
+    if item_due < now:
+        return "overdue"
+    return "due_soon" if item_due <= soon else "in_time"
+
+
+def public_status(session: Session, code: str) -> dict:
+    """What anyone may know from a case code alone: the status and the appointment date."""
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None:
+        raise NotFound(f"case {code} not found")
+    return {"code": case.code, "status_code": case.status_code, "status": STATUS[case.status_code],
+            "due_at": case.due_at.isoformat() if case.due_at else None}
+

@@ -1,0 +1,66 @@
+"""The procedure catalog shipped in processes/ (one TOML file per procedure, forms in processes/forms/)
+and its BPMN in bpmn/. Loading it deploys a new process version only when a diagram changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.config import REPO_ROOT
+from engine.deploy import deploy, latest_version
+from engine.errors import Invalid
+from engine.models import Procedure
+
+CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
+                "documents", "bpmn")
+
+
+def load_forms(root: Path = REPO_ROOT) -> dict[str, dict]:
+    """Form name (file stem without .form) -> form-js schema."""
+    forms = {}
+    for path in sorted((root / "processes" / "forms").glob("*.form.json")):
+        forms[path.name.removesuffix(".form.json")] = json.loads(path.read_text(encoding="utf-8"))
+    return forms
+
+
+def read_entries(root: Path = REPO_ROOT) -> list[dict]:
+    entries = []
+    for path in sorted((root / "processes").glob("*.toml")):
+        with path.open("rb") as fh:
+            entry = tomllib.load(fh)
+        entry["_file"] = str(path.relative_to(root))
+        entries.append(entry)
+    return entries
+
+
+def load_catalog(session: Session, root: Path = REPO_ROOT) -> list[str]:
+    """Upsert every catalog entry and deploy its diagram when new or changed; returns what it did."""
+    forms = load_forms(root)
+    done = []
+    for entry in read_entries(root):
+        code = entry["code"]
+        catalog = {k: entry[k] for k in CATALOG_KEYS if k in entry}
+        proc = session.scalar(select(Procedure).where(Procedure.code == code))
+        if proc is not None:
+            proc.name, proc.field = entry["name"], entry.get("field", "")
+            proc.level_code, proc.catalog = entry.get("level"), catalog
+            proc.deadline_days = Decimal(str(entry["deadline_days"]))
+        bpmn_path = root / entry["bpmn"]
+        xml = bpmn_path.read_bytes()
+        latest = latest_version(session, proc.id) if proc is not None else None
+        if latest is not None and latest.bpmn_sha256 == hashlib.sha256(xml).hexdigest():
+            done.append(f"{code}: up to date (version {latest.version})")
+            continue
+        try:
+            pv = deploy(session, xml, entry["bpmn"], forms=forms, procedure_code=code,
+                        catalog={"code": code, "name": entry["name"], **catalog})
+        except Invalid as e:
+            raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
+        done.append(f"{code}: deployed version {pv.version}")
+    return done

@@ -1,0 +1,74 @@
+"""Due dates of cases and steps, from the working-day calendar (engine/calendar.py) and the admin's
+overrides stored in the database; and the functions diagrams may call in their expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.calendar import VN_TZ, WorkCalendar, WorkingHours
+from engine.models import CalendarOverride
+from engine.sandbox import make_script_engine
+
+_hours_text = "07:30-11:30,13:00-17:00"
+
+
+def configure_hours(text: str) -> None:
+    """Working hours come from configuration (MOTCUA_WORKING_HOURS); validated at start-up."""
+    global _hours_text
+    WorkingHours.parse(text)
+    _hours_text = text
+    _calendar.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def _calendar(overrides: frozenset[tuple[date, bool]], hours: str) -> WorkCalendar:
+    return WorkCalendar(dict(overrides), WorkingHours.parse(hours))
+
+
+def calendar_for(session: Session) -> WorkCalendar:
+    """The calendar in force: holidays plus the overrides table (small; read once per transaction)."""
+    rows = session.execute(select(CalendarOverride.day, CalendarOverride.working)).all()
+    return _calendar(frozenset((d, w) for d, w in rows), _hours_text)
+
+
+def due(calendar: WorkCalendar, start: datetime, days: Decimal | str | int | float | None) -> datetime | None:
+    if days is None:
+        return None
+    return calendar.add_working_days(start, Decimal(str(days)))
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=VN_TZ)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def script_functions(calendar: WorkCalendar, now: Callable[[], datetime]) -> dict[str, Callable[..., Any]]:
+    """What a diagram's scripts, conditions and timers may call (timer values must be ISO strings)."""
+
+    def add_working_days(start: Any, days: Any) -> str:
+        return calendar.add_working_days(_as_datetime(start), Decimal(str(days))).isoformat()
+
+    def working_days_from_now(days: Any) -> str:
+        return add_working_days(now(), days)
+
+    def now_iso() -> str:
+        return now().astimezone(VN_TZ).isoformat()
+
+    return {"add_working_days": add_working_days, "working_days_from_now": working_days_from_now,
+            "now": now_iso}
+
+
+def script_engine(calendar: WorkCalendar, now: Callable[[], datetime]) -> PythonScriptEngine:
+    return make_script_engine(script_functions(calendar, now))

@@ -1,0 +1,56 @@
+"""The demo province: three levels, two districts with two communes each, and an account for every
+role at every unit, so each shipped procedure can be walked through end to end."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import Unit, User, UserRole
+from engine.org import add_unit, hash_password
+
+DEMO_PASSWORD = "motcua2026"
+
+UNITS = [
+    # code, name, level, parent, agency code (QCVN 102:2016 style)
+    ("TINH", "Sở Lao động – Thương binh và Xã hội tỉnh Sông Hồng", "province", None, "000.00.30.H99"),
+    ("HUYEN_A", "UBND huyện Hòa An", "district", "TINH", "000.00.31.H99"),
+    ("HUYEN_B", "UBND huyện Bình Sơn", "district", "TINH", "000.00.32.H99"),
+    ("XA_A1", "UBND xã An Phú", "commune", "HUYEN_A", "000.31.31.H99"),
+    ("XA_A2", "UBND xã An Lạc", "commune", "HUYEN_A", "000.32.31.H99"),
+    ("XA_B1", "UBND xã Bình Minh", "commune", "HUYEN_B", "000.31.32.H99"),
+    ("XA_B2", "UBND xã Bình Yên", "commune", "HUYEN_B", "000.32.32.H99"),
+]
+ROLES_AT_EVERY_UNIT = ("clerk", "specialist", "head", "leader")
+ROLE_NAMES = {"clerk": "Cán bộ một cửa", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
+              "leader": "Lãnh đạo"}
+
+
+def demo_accounts() -> list[tuple[str, str, list[str], str]]:
+    """(username, unit code, roles, full name) for every demo account."""
+    accounts = [("admin", "TINH", ["admin"], "Quản trị hệ thống"),
+                ("designer", "TINH", ["designer"], "Thiết kế quy trình")]
+    for code, name, _level, _parent, _agency in UNITS:
+        for role in ROLES_AT_EVERY_UNIT:
+            accounts.append((f"{code.lower()}_{role}", code, [role], f"{ROLE_NAMES[role]} — {name}"))
+    return accounts
+
+
+def create_demo(session: Session) -> list[str]:
+    """Idempotent: creates what is missing and reports it."""
+    done = []
+    for code, name, level, parent, agency in UNITS:
+        if session.scalar(select(Unit).where(Unit.code == code)) is None:
+            add_unit(session, code, name, level, parent, agency)
+            done.append(f"unit {code}")
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash for all demo accounts keeps init fast
+    for username, unit_code, roles, full_name in demo_accounts():
+        if session.scalar(select(User).where(User.username == username)) is None:
+            unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+            user = User(username=username, full_name=full_name, password_hash=password_hash, unit_id=unit.id,
+                        email=f"{username}@demo.motcua.local")
+            user.role_links = [UserRole(role_code=r) for r in roles]
+            session.add(user)
+            done.append(f"user {username}")
+    session.flush()
+    return done

@@ -1,0 +1,305 @@
+"""Validate a procedure's BPMN and deploy it as a new immutable process version.
+
+Every problem is reported with file, line and element id, never as a traceback: a process designer
+must be able to fix the diagram from the message alone."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import workflow
+from engine.errors import Invalid
+from engine.models import Level, Procedure, ProcessVersion, Role, User
+from engine.sandbox import compile_check
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
+
+USER_TASK_TAGS = {"userTask", "manualTask", "task"}
+# Elements a diagram may contain that motcua cannot execute; named clearly instead of failing later.
+UNSUPPORTED = {"complexGateway": "complex gateways", "transaction": "transactions",
+               "businessRuleTask": "business rule tasks (DMN)", "sendTask": "send tasks",
+               "receiveTask": "receive tasks", "choreography": "choreographies",
+               "conversation": "conversations"}
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int | None
+    element_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line or 0}: {self.element_id or '-'}: {self.message}"
+
+
+@dataclass
+class Validation:
+    """What validate() found: problems block deploying, warnings do not."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    process_id: str | None = None
+    process_name: str | None = None
+    deadline_days: Decimal | None = None
+    nodes: dict[str, dict] = field(default_factory=dict)
+    forms: dict[str, dict] = field(default_factory=dict)
+    spec_json: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {"valid": self.valid, "problems": [asdict(p) for p in self.problems],
+                "warnings": [asdict(p) for p in self.warnings]}
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def properties(el: etree._Element) -> dict[str, str]:
+    """spiffworkflow:property name/value pairs directly inside the element's extensionElements."""
+    return {p.get("name"): p.get("value", "") for p in
+            el.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+            if p.get("name")}
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() and value >= 0 else None
+
+
+def _choose_process(root: etree._Element) -> etree._Element | None:
+    processes = root.findall("bpmn:process", NS)
+    refs = [p.get("processRef") for p in root.iterfind("bpmn:collaboration/bpmn:participant", NS)]
+    for pid in refs:
+        for proc in processes:
+            if proc.get("id") == pid and proc.find("bpmn:startEvent", NS) is not None:
+                return proc
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    return (executable or processes or [None])[0]
+
+
+def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterable[str],
+             forms: Mapping[str, dict]) -> Validation:
+    """All the checks of `motcua validate`; the caller supplies what exists (levels, roles, forms)."""
+    result = Validation()
+    levels, roles = set(levels), set(roles)
+
+    def problem(el: etree._Element | None, message: str, element_id: str | None = None) -> None:
+        eid = element_id if element_id is not None else (el.get("id", "") if el is not None else "")
+        result.problems.append(Problem(filename, el.sourceline if el is not None else None, eid, message))
+
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as e:
+        result.problems.append(Problem(filename, e.lineno, "", f"malformed XML: {e.msg}"))
+        return result
+    if etree.QName(root).namespace != BPMN or _local(root) != "definitions":
+        problem(root, "not a BPMN 2.0 file: the root element must be bpmn:definitions")
+        return result
+    by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+    for el in root.iter():
+        if isinstance(el.tag, str) and etree.QName(el).namespace == BPMN and _local(el) in UNSUPPORTED:
+            problem(el, f"{UNSUPPORTED[_local(el)]} are not supported by motcua ({_local(el)})")
+
+    proc = _choose_process(root)
+    if proc is None:
+        problem(root, "the file contains no bpmn:process")
+        return result
+    result.process_id, result.process_name = proc.get("id"), proc.get("name") or proc.get("id")
+    result.deadline_days = _decimal(properties(proc).get("deadline_days"))
+    if result.deadline_days is None:
+        problem(proc, "process property deadline_days (the legal time limit in working days) is missing "
+                      "or not a number")
+
+    _check_flows(proc, by_id, problem)
+    _collect_nodes(proc, result, levels, roles, forms, problem)
+    _check_expressions(proc, problem)
+    if result.problems:
+        return result
+
+    try:
+        spec, subs = workflow.parse(xml, filename, result.process_id)
+        result.spec_json = workflow.spec_json(spec, subs)
+    except ValidationException as e:
+        eid = getattr(e, "id", "") or ""
+        el = by_id.get(eid)
+        line = getattr(e, "line_number", None) or (el.sourceline if el is not None else None)
+        msg = str(e).split("\n")[0]
+        result.problems.append(Problem(filename, int(line) if line else None, eid, msg))
+    except Exception as e:  # noqa: BLE001 — anything Spiff raises becomes a problem, never a 500
+        result.problems.append(Problem(filename, None, "", f"SpiffWorkflow cannot load the process: {e}"))
+    if result.valid:
+        _warn_longest_path(proc, by_id, result)
+    return result
+
+
+def _check_flows(proc: etree._Element, by_id: dict, problem: Any) -> None:
+    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
+        for attr in ("sourceRef", "targetRef"):
+            ref = flow.get(attr)
+            if not ref or ref not in by_id:
+                problem(flow, f"sequence flow {attr} points to '{ref}', which does not exist")
+
+
+def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles: set,
+                   forms: Mapping[str, dict], problem: Any) -> None:
+    lane_of: dict[str, etree._Element] = {}
+    for lane in proc.iter(f"{{{BPMN}}}lane"):
+        for ref in lane.findall("bpmn:flowNodeRef", NS):
+            lane_of[(ref.text or "").strip()] = lane
+    for el in proc.iter():
+        if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN:
+            continue
+        tag, eid = _local(el), el.get("id")
+        if not eid:
+            continue
+        props = properties(el)
+        if tag in USER_TASK_TAGS:
+            lane = lane_of.get(eid)
+            lane_props = properties(lane) if lane is not None else {}
+            level = props.get("level") or lane_props.get("level")
+            role = props.get("role") or lane_props.get("role")
+            name = el.get("name") or eid
+            if not level or not role:
+                problem(el, f"user task '{name}' has no level/role: put it in a lane with level and role "
+                            "properties, or give the task its own")
+            else:
+                if level not in levels:
+                    problem(el, f"unknown level '{level}' (known: {', '.join(sorted(levels))})")
+                if role not in roles:
+                    problem(el, f"unknown role '{role}' (known: {', '.join(sorted(roles))})")
+            deadline = _decimal(props.get("deadline_days"))
+            if deadline is None:
+                problem(el, f"user task '{name}' needs a numeric deadline_days (working days, e.g. 2 or 0.5)")
+            form = props.get("form") or None
+            if form and form not in forms:
+                problem(el, f"form '{form}' does not exist")
+            elif form:
+                result.forms[form] = forms[form]
+            status = props.get("status_code")
+            if status and (not status.isdigit() or not 1 <= int(status) <= 10):
+                problem(el, f"status_code '{status}' is not a national portal status (1–10)")
+            result.nodes[eid] = {
+                "kind": "user_task", "name": name, "level": level, "role": role,
+                "deadline_days": str(deadline) if deadline is not None else None, "form": form,
+                "supplement": props.get("supplement", "").lower() == "true",
+                "status_code": int(status) if status and status.isdigit() else None,
+                "lane": lane.get("name") if lane is not None else None,
+            }
+        elif tag == "endEvent":
+            res = props.get("result")
+            if res and res not in {"approved", "refused"}:
+                problem(el, f"end event result '{res}' must be 'approved' or 'refused'")
+            result.nodes[eid] = {"kind": "end", "name": el.get("name") or eid, "result": res,
+                                 "status_code": int(props["status_code"])
+                                 if props.get("status_code", "").isdigit() else None}
+
+
+def _check_expressions(proc: etree._Element, problem: Any) -> None:
+    checks = [("script", "exec"), ("conditionExpression", "eval"), ("timeDate", "eval"),
+              ("timeDuration", "eval"), ("timeCycle", "eval")]
+    for tag, mode in checks:
+        for el in proc.iter(f"{{{BPMN}}}{tag}"):
+            source = (el.text or "").strip()
+            if not source:
+                continue
+            error = compile_check(source, mode)
+            if error:
+                owner = el.getparent()
+                while owner is not None and not owner.get("id"):
+                    owner = owner.getparent()
+                problem(el, f"{tag} does not compile in the sandbox: {error}",
+                        element_id=owner.get("id") if owner is not None else "")
+    for tag in ("preScript", "postScript"):
+        for el in proc.iter(f"{{{SPIFF}}}{tag}"):
+            source = (el.text or "").strip()
+            error = compile_check(source, "exec") if source else None
+            if error:
+                owner = el.getparent().getparent()
+                problem(el, f"{tag} does not compile in the sandbox: {error}", element_id=owner.get("id", ""))
+
+
+def _warn_longest_path(proc: etree._Element, by_id: dict, result: Validation) -> None:
+    """Warn when the slowest path through the steps exceeds the procedure's legal limit."""
+    if result.deadline_days is None:
+        return
+    succ: dict[str, list[str]] = {}
+    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
+        succ.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    weight = {eid: Decimal(n["deadline_days"] or 0) for eid, n in result.nodes.items() if n["kind"] == "user_task"}
+    memo: dict[str, Decimal] = {}
+
+    def longest(node: str, stack: frozenset) -> Decimal:
+        if node in memo:
+            return memo[node]
+        best = Decimal(0)
+        for nxt in succ.get(node, []):
+            if nxt not in stack:  # rework loops are counted once
+                best = max(best, longest(nxt, stack | {nxt}))
+        memo[node] = best + weight.get(node, Decimal(0))
+        return memo[node]
+
+    starts = [el.get("id") for el in proc.findall("bpmn:startEvent", NS)]
+    total = max((longest(s, frozenset({s})) for s in starts), default=Decimal(0))
+    if total > result.deadline_days:
+        result.warnings.append(Problem(
+            "", proc.sourceline, proc.get("id"),
+            f"the steps on the longest path take {total} working days, more than the legal limit of "
+            f"{result.deadline_days}"))
+
+
+def known_levels_roles(session: Session) -> tuple[set[str], set[str]]:
+    return (set(session.scalars(select(Level.code))), set(session.scalars(select(Role.code))))
+
+
+def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, dict],
+           procedure_code: str | None = None, catalog: dict | None = None,
+           user: User | None = None) -> ProcessVersion:
+    """Validate, then store a new immutable version. Raises Invalid (with the problems) and stores nothing."""
+    levels, roles = known_levels_roles(session)
+    v = validate(xml, filename, levels=levels, roles=roles, forms=forms)
+    if not v.valid:
+        raise Invalid(f"{filename}: {len(v.problems)} problem(s)", details=v.as_json())
+    code = procedure_code or (catalog or {}).get("code") or v.process_id
+    proc = session.scalar(select(Procedure).where(Procedure.code == code))
+    if proc is None:
+        catalog = catalog or {}
+        proc = Procedure(code=code, name=catalog.get("name") or v.process_name, field=catalog.get("field", ""),
+                         level_code=catalog.get("level"), deadline_days=v.deadline_days,
+                         catalog={k: val for k, val in catalog.items() if k not in {"code", "name"}})
+        session.add(proc)
+        session.flush()
+    latest = session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.procedure_id == proc.id))
+    pv = ProcessVersion(
+        procedure_id=proc.id, version=(latest or 0) + 1, process_id=v.process_id,
+        bpmn_xml=xml.decode("utf-8"), bpmn_sha256=hashlib.sha256(xml).hexdigest(), spec_json=v.spec_json,
+        nodes=v.nodes, forms=v.forms, deadline_days=v.deadline_days,
+        warnings=[asdict(w) for w in v.warnings], deployed_by_id=user.id if user else None)
+    proc.deadline_days = v.deadline_days
+    session.add(pv)
+    session.flush()
+    return pv
+
+
+def latest_version(session: Session, procedure_id: int) -> ProcessVersion | None:
+    return session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == procedure_id)
+                          .order_by(ProcessVersion.version.desc()).limit(1))

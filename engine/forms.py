@@ -1,0 +1,107 @@
+"""Server-side validation of task data against the step's form (a @bpmn-io/form-js schema).
+
+The browser validates too, but the server is the rule: required fields, types and allowed values."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from engine.errors import Invalid
+
+# Keys that would break the workflow state or shadow a sandbox function.
+RESERVED_KEYS = {"typename", "add_working_days", "working_days_from_now", "now"}
+VALUE_TYPES = {"textfield", "textarea", "number", "select", "radio", "checkbox", "checklist", "datetime",
+               "taglist"}
+
+
+def fields(schema: dict) -> list[dict]:
+    """Input components of a form, including those nested in groups."""
+    out: list[dict] = []
+    for comp in schema.get("components", []):
+        if comp.get("type") in VALUE_TYPES and comp.get("key"):
+            out.append(comp)
+        out.extend(fields(comp)) if comp.get("components") else None
+    return out
+
+
+def _allowed(comp: dict) -> set[str] | None:
+    values = comp.get("values")
+    return {str(v.get("value")) for v in values} if values else None
+
+
+def validate(schema: dict | None, data: Any) -> dict:
+    """Cleaned data for the form, or Invalid with {field: message} details."""
+    if not isinstance(data, dict):
+        raise Invalid("data must be a JSON object")
+    bad = [k for k in data if not isinstance(k, str) or k.startswith("_") or k in RESERVED_KEYS]
+    if bad:
+        raise Invalid("reserved field names in data", details={k: "reserved name" for k in bad})
+    if schema is None:
+        return dict(data)
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for comp in fields(schema):
+        key, kind = comp["key"], comp["type"]
+        label = comp.get("label") or key
+        value = data.get(key)
+        required = bool((comp.get("validate") or {}).get("required"))
+        if value is None or value == "" or value == []:
+            if required:
+                errors[key] = f"{label}: bắt buộc nhập (required)"
+            continue
+        try:
+            clean[key] = _coerce(kind, value, comp)
+        except ValueError as e:
+            errors[key] = f"{label}: {e}"
+    if errors:
+        raise Invalid("the form has errors", details=errors)
+    # Values the form does not name (e.g. computed by the page) pass through unchanged.
+    return {**{k: v for k, v in data.items() if k not in clean}, **clean}
+
+
+def _coerce(kind: str, value: Any, comp: dict) -> Any:
+    allowed = _allowed(comp)
+    if kind in {"textfield", "textarea"}:
+        text = str(value)
+        limit = (comp.get("validate") or {}).get("maxLength")
+        if limit and len(text) > int(limit):
+            raise ValueError(f"at most {limit} characters")
+        return text
+    if kind == "number":
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise ValueError("must be a number") from None
+        bounds = comp.get("validate") or {}
+        if "min" in bounds and number < Decimal(str(bounds["min"])):
+            raise ValueError(f"must be ≥ {bounds['min']}")
+        if "max" in bounds and number > Decimal(str(bounds["max"])):
+            raise ValueError(f"must be ≤ {bounds['max']}")
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind in {"select", "radio"}:
+        if allowed is not None and str(value) not in allowed:
+            raise ValueError(f"'{value}' is not one of {sorted(allowed)}")
+        return str(value)
+    if kind in {"checklist", "taglist"}:
+        items = value if isinstance(value, list) else [value]
+        if allowed is not None and not {str(v) for v in items} <= allowed:
+            raise ValueError(f"values must be among {sorted(allowed)}")
+        return [str(v) for v in items]
+    if kind == "checkbox":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in {"true", "on", "1", "yes"}:
+            return True
+        if str(value).lower() in {"false", "off", "0", "no"}:
+            return False
+        raise ValueError("must be true or false")
+    if kind == "datetime":
+        text = str(value)
+        try:
+            (date if len(text) <= 10 else datetime).fromisoformat(text)
+        except ValueError:
+            raise ValueError("must be a date (YYYY-MM-DD)") from None
+        return text
+    return value

@@ -1,0 +1,138 @@
+"""The organisation: levels, roles, units (a tree), users, passwords (argon2) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import Invalid, NotFound
+from engine.models import ApiToken, Level, Role, Unit, User, UserRole, utcnow
+
+_hasher = PasswordHasher()
+
+DEFAULT_LEVELS = [("province", "Cấp tỉnh", 1), ("district", "Cấp huyện", 2), ("commune", "Cấp xã", 3)]
+DEFAULT_ROLES = [
+    ("clerk", "Cán bộ một cửa"), ("specialist", "Chuyên viên"), ("head", "Lãnh đạo phòng"),
+    ("leader", "Lãnh đạo cơ quan / UBND"), ("designer", "Thiết kế quy trình"), ("admin", "Quản trị hệ thống"),
+]
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def ensure_reference_data(session: Session) -> None:
+    """Levels and roles every deployment starts with; both are data an admin may extend."""
+    for code, name, rank in DEFAULT_LEVELS:
+        if session.get(Level, code) is None:
+            session.add(Level(code=code, name=name, rank=rank))
+    for code, name in DEFAULT_ROLES:
+        if session.get(Role, code) is None:
+            session.add(Role(code=code, name=name))
+    session.flush()
+
+
+def unit_by_code(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(f"unit '{code}' does not exist")
+    return unit
+
+
+def add_unit(session: Session, code: str, name: str, level: str, parent: str | None = None,
+             agency_code: str | None = None) -> Unit:
+    if session.get(Level, level) is None:
+        raise Invalid(f"level '{level}' does not exist")
+    if session.scalar(select(Unit).where(Unit.code == code)) is not None:
+        raise Invalid(f"unit '{code}' already exists")
+    parent_unit = unit_by_code(session, parent) if parent else None
+    unit = Unit(code=code, name=name, level_code=level, parent_id=parent_unit.id if parent_unit else None,
+                agency_code=agency_code or code)
+    session.add(unit)
+    session.flush()
+    unit.path = f"{parent_unit.path if parent_unit else '/'}{unit.id}/"
+    session.flush()
+    return unit
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def add_user(session: Session, username: str, unit: str, roles: list[str], password: str | None = None,
+             full_name: str = "", email: str | None = None) -> tuple[User, str | None]:
+    """Create a user; returns the user and the generated password when none was given."""
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise Invalid(f"user '{username}' already exists")
+    for role in roles:
+        if session.get(Role, role) is None:
+            raise Invalid(f"role '{role}' does not exist")
+    generated = None
+    if not password:
+        password = generated = secrets.token_urlsafe(12)
+    user = User(username=username, full_name=full_name or username, email=email,
+                password_hash=hash_password(password), unit_id=unit_by_code(session, unit).id)
+    user.role_links = [UserRole(role_code=r) for r in dict.fromkeys(roles)]
+    session.add(user)
+    session.flush()
+    return user, generated
+
+
+def user_by_username(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' does not exist")
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Check a password; repeated failures lock the account for a while (counted per account)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        _hasher.hash(password)  # same cost either way: do not reveal which usernames exist
+        return None
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        return None
+    user.failed_logins, user.locked_until = 0, None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > utcnow())
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> str:
+    token = "mc_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def subtree_ids(session: Session, unit: Unit) -> list[int]:
+    return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))

@@ -1,0 +1,61 @@
+"""How a lane becomes a unit, and who may see a case.
+
+A lane names a level and a role. The unit is found from the case's receiving unit: the unit at that
+level on the path from the receiving unit up to the root; for a level below the receiving unit, a
+unit in the receiving unit's own branch. So a commune in district A never routes work to district B.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.errors import RoutingError
+from engine.models import Case, Event, Level, Unit, User, WorkItem
+
+
+def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
+    """The unit that does a step at `level` for a case received at `receiving_unit`."""
+    ancestors = receiving_unit.ancestor_ids()
+    unit = session.scalar(select(Unit).where(Unit.id.in_(ancestors), Unit.level_code == level,
+                                             Unit.active.is_(True)))
+    if unit is not None:
+        return unit
+    below = list(session.scalars(select(Unit).where(Unit.path.startswith(receiving_unit.path),
+                                                    Unit.level_code == level, Unit.active.is_(True))))
+    chosen = (data or {}).get(f"unit_{level}")
+    if chosen:
+        for candidate in below:
+            if candidate.code == chosen:
+                return candidate
+        raise RoutingError(f"unit '{chosen}' named in unit_{level} is not at level '{level}' under "
+                           f"{receiving_unit.name}")
+    if len(below) == 1:
+        return below[0]
+    level_name = session.get(Level, level)
+    label = level_name.name if level_name else level
+    if not below:
+        raise RoutingError(f"no unit at level '{label}' on the path of {receiving_unit.name} "
+                           f"({receiving_unit.code}); add one with `motcua org add` or fix the lane")
+    raise RoutingError(f"{len(below)} units at level '{label}' under {receiving_unit.name}; the case data "
+                       f"must name one in 'unit_{level}'")
+
+
+def can_view_case(session: Session, user: User, case: Case) -> bool:
+    """Staff see a case only when their unit received it or it was routed to their unit."""
+    if user.has_role("admin"):
+        return True
+    if case.receiving_unit_id == user.unit_id:
+        return True
+    return bool(session.scalar(select(exists().where(WorkItem.case_id == case.id,
+                                                     WorkItem.unit_id == user.unit_id))))
+
+
+def visible_cases(user: User) -> ColumnElement[bool]:
+    """The same rule as can_view_case, as a filter for case listings."""
+    if user.has_role("admin"):
+        return Case.id.is_not(None)
+    routed = exists().where(WorkItem.case_id == Case.id, WorkItem.unit_id == user.unit_id)
+    handed = exists().where(Event.case_id == Case.id, Event.to_unit_id == user.unit_id)
+    return or_(Case.receiving_unit_id == user.unit_id, routed, handed)

@@ -1,0 +1,150 @@
+"""The one adapter around SpiffWorkflow 3.2: parse, create, save and load workflows, find READY user
+tasks and the next timer. Everything else in motcua talks to SpiffWorkflow through here, so an upgrade
+(its timer and serializer APIs move between releases) is a change in one file."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+_SPEC_REF = "MotcuaSpecRef"
+
+
+class _SpecRef:
+    """Stand-in for a spec inside a saved state: the real spec lives once per process version."""
+
+
+_specs: dict[str, Any] = {}  # ref key -> restored spec, shared read-only by every instance
+_versions: dict[str, tuple[Any, dict[str, Any]]] = {}
+_specs_lock = threading.Lock()
+
+_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+_registry.register(_SpecRef, lambda v: {}, lambda d: _specs[d["key"]], typename=_SPEC_REF)
+_serializer = BpmnWorkflowSerializer(_registry)
+
+
+def parse(xml: bytes, filename: str, process_id: str) -> tuple[Any, dict[str, Any]]:
+    """Parse with the XSD validator on; raises lxml's XMLSyntaxError or Spiff's ValidationException."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_str(xml, filename=filename)
+    spec = parser.get_spec(process_id)
+    return spec, parser.get_subprocess_specs(process_id)
+
+
+def spec_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
+    """The spec part of a serialization, stored once per process version."""
+    wf = BpmnWorkflow(spec, subprocess_specs)
+    dct = json.loads(_serializer.serialize_json(wf))
+    return json.dumps({"spec": dct["spec"], "subprocess_specs": dct["subprocess_specs"]})
+
+
+def _ensure_specs(key: str, spec_blob: str) -> tuple[Any, dict[str, Any]]:
+    cached = _versions.get(key)
+    if cached is None:
+        with _specs_lock:
+            dct = json.loads(spec_blob)
+            spec = _registry.restore(dct["spec"])
+            subs = {name: _registry.restore(sub) for name, sub in dct["subprocess_specs"].items()}
+            _specs[key] = spec
+            _specs.update({f"{key}/{name}": sub for name, sub in subs.items()})
+            cached = _versions[key] = (spec, subs)
+    return cached
+
+
+def start(key: str, spec_blob: str, data: dict, script_engine: PythonScriptEngine) -> BpmnWorkflow:
+    """Create an instance of the process version `key`, seed its data and run it to the first wait."""
+    spec, subs = _ensure_specs(key, spec_blob)
+    wf = BpmnWorkflow(spec, subs, script_engine=script_engine)
+    wf.task_tree.data.update(data)
+    wf.do_engine_steps()
+    return wf
+
+
+def dump(wf: BpmnWorkflow) -> str:
+    """Serialize the instance state without its spec."""
+    dct = json.loads(_serializer.serialize_json(wf))
+    dct.pop("spec", None)
+    dct.pop("subprocess_specs", None)
+    return json.dumps(dct, separators=(",", ":"))
+
+
+def load(key: str, spec_blob: str, state: str, script_engine: PythonScriptEngine) -> BpmnWorkflow:
+    _, subs = _ensure_specs(key, spec_blob)
+    dct = json.loads(state)
+    dct["spec"] = {"typename": _SPEC_REF, "key": key}
+    dct["subprocess_specs"] = {name: {"typename": _SPEC_REF, "key": f"{key}/{name}"} for name in subs}
+    _serializer.migrate(dct)
+    wf = _serializer.from_dict(dct)
+    wf.script_engine = script_engine
+    return wf
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> list[Task]:
+    return list(wf.get_tasks(state=TaskState.READY, manual=True))
+
+
+def find_task(wf: BpmnWorkflow, task_id: str) -> Task | None:
+    from uuid import UUID
+
+    try:
+        return wf.get_task_from_id(UUID(task_id))
+    except Exception:  # noqa: BLE001 — Spiff raises its own TaskNotFoundException or ValueError
+        return None
+
+
+def is_ready(task: Task) -> bool:
+    return task.has_state(TaskState.READY)
+
+
+def complete_task(wf: BpmnWorkflow, task: Task, form_data: dict) -> None:
+    """Merge the form into the task data, run the task and everything automatic after it."""
+    task.task_spec.add_data_from_form(task, form_data)
+    task.run()
+    wf.do_engine_steps()
+
+
+def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
+    """The earliest due time among waiting timer events; indexed on the case row for the scheduler."""
+    dues = []
+    for t in wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent):
+        value = t.internal_data.get("event_value")
+        if value and isinstance(t.task_spec.event_definition, TimerEventDefinition):
+            dues.append(TimerEventDefinition.get_datetime(value if isinstance(value, str) else value["next"]))
+    return min(dues, default=None)
+
+
+def fire_due_timers(wf: BpmnWorkflow) -> None:
+    # 3.2 renamed refresh_waiting_tasks() to refresh_timers(); keep the difference here.
+    refresh = getattr(wf, "refresh_timers", None) or wf.refresh_waiting_tasks
+    refresh()
+    wf.do_engine_steps()
+
+
+def workflow_data(wf: BpmnWorkflow) -> dict:
+    """Case data as the workflow sees it now: the final data when done, else the last completed task's."""
+    if wf.is_completed():
+        return dict(wf.data)
+    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
+    latest = max(done, key=lambda t: t.last_state_change, default=None)
+    return dict(latest.data) if latest is not None else dict(wf.task_tree.data)
+
+
+def completed_end_events(wf: BpmnWorkflow) -> list[str]:
+    return [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)
+            if type(t.task_spec).__name__ == "EndEvent" and t.task_spec.bpmn_id]
+
+
+def is_completed(wf: BpmnWorkflow) -> bool:
+    return wf.is_completed()

@@ -1,0 +1,206 @@
+"""JSON API /api/v1: thin handlers over engine services, bearer-token auth, JSON errors only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from engine import cases, deploy, org
+from engine.calendar import VN_TZ
+from engine.errors import Invalid, MotcuaError
+from engine.models import Case, Event, Procedure, WorkItem
+from web import transaction
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> Response:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+@bp.errorhandler(MotcuaError)
+def _domain_error(e: MotcuaError) -> Response:
+    return _error(e.status, e.code, e.message, e.details)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(e: HTTPException) -> Response:
+    return _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(e: Exception) -> Response:
+    from flask import current_app
+
+    current_app.logger.exception("unexpected error in API")
+    return _error(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def authenticated(view: Callable) -> Callable:
+    """Bearer token from `motcua user token`; the user is loaded in the request's transaction."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return _error(401, "unauthorized", "send Authorization: Bearer <token> (motcua user token USERNAME)")
+        with transaction() as session:
+            user = org.user_for_token(session, header[7:].strip())
+            if user is None:
+                return _error(401, "unauthorized", "unknown or revoked token")
+            g.user = user
+            return view(session, user, *args, **kwargs)
+
+    return wrapper
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("the request body must be a JSON object")
+    return data
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(VN_TZ).isoformat() if value else None
+
+
+def item_json(item: WorkItem) -> dict:
+    return {"id": item.id, "case_code": item.case.code, "name": item.name, "step": item.task_bpmn_id,
+            "unit": item.unit.code, "unit_name": item.unit.name, "level": item.level_code, "role": item.role_code,
+            "state": item.state, "form": item.form, "due_at": _iso(item.due_at), "created_at": _iso(item.created_at),
+            "claimed_by": item.claimed_by.username if item.claimed_by else None,
+            "procedure": item.case.procedure.code}
+
+
+def event_json(ev: Event) -> dict:
+    return {"kind": ev.kind, "at": _iso(ev.at), "actor": ev.actor.username if ev.actor else None,
+            "from_unit": ev.from_unit.code if ev.from_unit else None,
+            "to_unit": ev.to_unit.code if ev.to_unit else None, "step": ev.step,
+            "step_due_at": _iso(ev.step_due_at), "timing": ev.timing, "data": ev.data}
+
+
+def case_json(session: Any, case: Case, full: bool = True) -> dict:
+    body = {"code": case.code, "procedure": case.procedure.code, "status_code": case.status_code,
+            "status": cases.STATUS[case.status_code], "channel": case.channel,
+            "receiving_unit": case.receiving_unit.code,
+            "current_unit": case.current_unit.code if case.current_unit else None,
+            "received_at": _iso(case.received_at), "due_at": _iso(case.due_at),
+            "original_due_at": _iso(case.original_due_at), "resolved_at": _iso(case.resolved_at),
+            "returned_at": _iso(case.returned_at), "timing": case.timing, "result": case.result,
+            "supplement_count": case.supplement_count, "error": case.error,
+            "process_version": case.process_version.version if case.process_version else None,
+            "tasks": [item_json(i) for i in cases.open_items(session, case)]}
+    if full:
+        body.update(applicant={"name": case.applicant_name, "id_number": case.applicant_id_number,
+                               "address": case.applicant_address, "phone": case.applicant_phone,
+                               "email": case.applicant_email},
+                    data=case.data, events=[event_json(e) for e in cases.events(session, case)])
+    return body
+
+
+@bp.get("/procedures")
+@authenticated
+def procedures(session: Any, user: Any) -> Response:
+    rows = session.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code))
+    out = []
+    for p in rows:
+        latest = deploy.latest_version(session, p.id)
+        out.append({"code": p.code, "name": p.name, "field": p.field, "level": p.level_code,
+                    "deadline_days": float(p.deadline_days), "documents": p.documents,
+                    "version": latest.version if latest else None})
+    return jsonify(out)
+
+
+def _parse_time(value: Any, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(f"{name} must be an ISO 8601 date-time", details={name: value}) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+@bp.post("/cases")
+@authenticated
+def create_case(session: Any, user: Any) -> tuple[Response, int]:
+    body = _body()
+    if not body.get("procedure"):
+        raise Invalid("procedure is required", details={"procedure": "required"})
+    case = cases.receive(session, user, str(body["procedure"]), body.get("applicant") or {},
+                         body.get("data") or {}, channel=body.get("channel") or "desk",
+                         received_at=_parse_time(body.get("received_at"), "received_at"))
+    return jsonify(case_json(session, case, full=False)), 201
+
+
+@bp.get("/cases/<code>")
+@authenticated
+def get_case(session: Any, user: Any, code: str) -> Response:
+    return jsonify(case_json(session, cases.get_case(session, user, code)))
+
+
+@bp.get("/tasks")
+@authenticated
+def inbox(session: Any, user: Any) -> Response:
+    try:
+        limit = int(request.args.get("limit", 50))
+    except ValueError:
+        raise Invalid("limit must be a number") from None
+    page = cases.inbox(session, user, after=request.args.get("after"), limit=limit,
+                       procedure=request.args.get("procedure"))
+    return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
+
+
+@bp.get("/tasks/<int:item_id>")
+@authenticated
+def get_task(session: Any, user: Any, item_id: int) -> Response:
+    return jsonify(item_json(cases.get_item(session, user, item_id)))
+
+
+@bp.post("/tasks/<int:item_id>/complete")
+@authenticated
+def complete(session: Any, user: Any, item_id: int) -> Response:
+    body = _body()
+    data = body.get("data", {})
+    result = cases.complete_task(session, user, item_id, data)
+    return jsonify({"task": item_json(result.item), "case": case_json(session, result.case, full=False),
+                    "next": [item_json(i) for i in result.next_items]})
+
+
+@bp.post("/tasks/<int:item_id>/claim")
+@authenticated
+def claim(session: Any, user: Any, item_id: int) -> Response:
+    return jsonify(item_json(cases.claim(session, user, item_id)))
+
+
+@bp.post("/tasks/<int:item_id>/unclaim")
+@authenticated
+def unclaim(session: Any, user: Any, item_id: int) -> Response:
+    return jsonify(item_json(cases.unclaim(session, user, item_id)))
+
+
+@bp.get("/public/cases/<code>")
+def public_case(code: str) -> Response:
+    with transaction() as session:
+        status = cases.public_status(session, code)
+    return jsonify({"code": status["code"], "status_code": status["status_code"], "status": status["status"],
+                    "due_at": status["due_at"]})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from web.openapi import document
+
+    return jsonify(document())
