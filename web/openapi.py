@@ -26,7 +26,8 @@ def document() -> dict:
         "form": {"type": ["string", "null"]}}}
     case = {"type": "object", "properties": {
         "code": {"type": "string"}, "status": {"type": "string"}, "status_code": {"type": "integer"},
-        "due_at": {"type": ["string", "null"], "format": "date-time"}, "tasks": {"type": "array", "items": _ref("Task")},
+        "due_at": {"type": ["string", "null"], "format": "date-time"},
+        "tasks": {"type": "array", "items": _ref("Task")},
         "events": {"type": "array", "items": {"type": "object"}}}}
     code_param = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
     id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]

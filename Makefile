@@ -1,0 +1,59 @@
+# Every target bootstraps what it needs: the virtualenv, the npm bundle, Debian's chromium for tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg | md5sum | cut -c1-8)
+ASSETS := web/static/dist/.built
+export MOTCUA_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test test-fast bench lint assets install chromium clean
+
+run: install assets
+	$(VENV)/bin/motcua init --demo
+	$(VENV)/bin/motcua serve --host 127.0.0.1 --port 5000
+
+test: install assets chromium
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not browser"
+
+bench: install
+	$(PY) -m bench.engine
+	$(PY) -m bench.inbox
+	$(PY) -m bench.sweep
+
+lint: install
+	$(VENV)/bin/ruff check engine web tests bench tools
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+assets: $(ASSETS)
+
+$(ASSETS): $(wildcard web/package.json web/package-lock.json web/assets/*.js web/assets/*.css web/build.mjs)
+	@if [ -f web/package.json ]; then \
+	  cd web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs; \
+	else mkdir -p web/static/dist; fi
+	touch $@
+
+# Browser tests drive Debian's chromium (never a downloaded browser).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null); \
+	  else \
+	    echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' and make test again."; \
+	    exit 1; \
+	  fi; \
+	fi
+	@test -x /usr/bin/chromium
+
+clean:
+	rm -rf $(VENV) web/node_modules web/static/dist instance tests/artifacts

@@ -1,0 +1,141 @@
+"""Shared fixtures: a real database (SQLite file and PostgreSQL, each test runs on both) holding the
+demo province, its accounts and the shipped procedures; plus one-line helpers to receive and move cases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+from engine import catalog, org, schema
+from engine.db import Database
+from engine.demo import create_demo
+from engine.models import Base, User
+
+PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b for b in os.environ.get("MOTCUA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def load_base(database: Database) -> None:
+    with database.transaction() as s:
+        org.ensure_reference_data(s)
+        create_demo(s)
+        catalog.load_catalog(s)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    schema.upgrade(database.engine)
+    load_base(database)
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"motcua_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # noqa: BLE001
+        pytest.fail(f"PostgreSQL is required for the suite ({PG_ADMIN_URL}): {e}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    database = Database(url)
+    schema.upgrade(database.engine)
+    database.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _truncate_pg(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with the demo province and the shipped procedures, fresh for each test."""
+    if request.param == "sqlite":
+        path = tmp_path / "motcua.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite:///{path}")
+    else:
+        database = Database(request.getfixturevalue("pg_url"))
+        _truncate_pg(database)
+        load_base(database)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class World:
+    """The demo province seen from a test: users by name and one-line case helpers."""
+
+    db: Database
+
+    def user(self, s: Session, username: str) -> User:
+        return s.scalar(select(User).where(User.username == username))
+
+    def receive(self, username: str = "xa_a1_clerk", procedure: str = "ncc_mai_tang", **kw: Any) -> str:
+        from engine import cases
+
+        with self.db.transaction() as s:
+            applicant = kw.pop("applicant", {"name": "Nguyễn Văn An", "id_number": "036090001234",
+                                             "address": "Thôn 1, xã An Phú", "phone": "0912345678"})
+            case = cases.receive(s, self.user(s, username), procedure, applicant, kw.pop("data", {}), **kw)
+            return case.code
+
+    def open_item(self, code: str) -> tuple[int, str, str]:
+        """(work item id, unit code, role) of the case's single open task."""
+        from engine import cases
+        from engine.models import Case
+
+        with self.db.transaction() as s:
+            case = s.scalar(select(Case).where(Case.code == code))
+            items = cases.open_items(s, case)
+            assert len(items) == 1, [i.name for i in items]
+            return items[0].id, items[0].unit.code, items[0].role_code
+
+    def complete(self, username: str, item_id: int, data: dict | None = None, now: datetime | None = None) -> Any:
+        from engine import cases
+
+        with self.db.transaction() as s:
+            return cases.complete_task(s, self.user(s, username), item_id, data or {}, now=now)
+
+    def complete_next(self, code: str, data: dict | None = None, now: datetime | None = None) -> tuple[str, str]:
+        """Complete the case's open task as the demo user of its unit and role; returns (unit, role) done."""
+        item_id, unit, role = self.open_item(code)
+        self.complete(f"{unit.lower()}_{role}", item_id, data or {"outcome": "approve"}, now=now)
+        return unit, role
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return World(db)
+
+
+def at(text_value: str) -> datetime:
+    """An aware datetime from 'YYYY-MM-DD HH:MM' in Vietnam time."""
+    from engine.calendar import VN_TZ
+
+    return datetime.fromisoformat(text_value).replace(tzinfo=VN_TZ)
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)
