@@ -36,10 +36,12 @@ $(STAMP): setup.cfg pyproject.toml
 
 assets: $(ASSETS)
 
-$(ASSETS): $(wildcard web/package.json web/package-lock.json web/assets/*.js web/assets/*.css web/build.mjs)
+$(ASSETS): $(STAMP) $(wildcard web/package.json web/package-lock.json web/assets/*.js web/assets/*.css web/build.mjs \
+			web/translations/*/*/LC_MESSAGES/*.po)
 	@if [ -f web/package.json ]; then \
 	  cd web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs; \
 	else mkdir -p web/static/dist; fi
+	for d in web/translations/*/; do [ -d "$$d" ] && $(VENV)/bin/pybabel compile -q -f -d "$$d" || true; done
 	touch $@
 
 # Browser tests drive Debian's chromium (never a downloaded browser).

@@ -21,19 +21,43 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
 
-    from web import api
-
-    app.register_blueprint(api.bp)
+    _register_api(app)
     _register_pages(app)
     return app
 
 
+API_MODULES = ("web.api", "web.api_designer", "web.api_reports", "web.api_public", "web.api_time")
+
+
+def _register_api(app: Flask) -> None:
+    import importlib
+
+    from web.api import _http_error
+
+    for name in API_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _api_not_found(e):  # noqa: ANN001, ANN202 — unmatched /api/ URLs answer JSON, pages their own page
+        from flask import request
+
+        if request.path.startswith("/api/"):
+            return _http_error(e)
+        handler = app.config.get("MOTCUA_HTML_ERROR")
+        return handler(e) if handler else e
+
+
 def _register_pages(app: Flask) -> None:
     """HTML pages live in web/pages; the JSON API works without them."""
-    try:
-        from web import pages
-    except ImportError:
-        return
+    from web import pages
+
     pages.init_app(app)
 
 

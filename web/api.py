@@ -17,7 +17,14 @@ from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
 from web import transaction
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /api/v1 whose errors are JSON {error, message, details?}; every API module uses it."""
+    blueprint = Blueprint(name, import_name, url_prefix="/api/v1")
+    blueprint.register_error_handler(MotcuaError, _domain_error)
+    blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.register_error_handler(Exception, _unexpected)
+    return blueprint
 
 
 def _error(status: int, code: str, message: str, details: Any = None) -> Response:
@@ -29,22 +36,22 @@ def _error(status: int, code: str, message: str, details: Any = None) -> Respons
     return resp
 
 
-@bp.errorhandler(MotcuaError)
 def _domain_error(e: MotcuaError) -> Response:
     return _error(e.status, e.code, e.message, e.details)
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(e: HTTPException) -> Response:
     return _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
 
 
-@bp.errorhandler(Exception)
 def _unexpected(e: Exception) -> Response:
     from flask import current_app
 
     current_app.logger.exception("unexpected error in API")
     return _error(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+bp = api_blueprint("api", __name__)
 
 
 def authenticated(view: Callable) -> Callable:
