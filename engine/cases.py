@@ -256,26 +256,40 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
         raise Invalid("received_at cannot be in the future")
     who = _applicant(applicant)
     clean = form_rules.validate(None, data or {})
-    proc, version = _procedure(session, procedure)
+    proc, _version = _procedure(session, procedure)
     unit = user.unit
-    code = next_case_code(session, unit.agency_code, received_at)
-    calendar = calendar_for(session)
-    case = Case(code=code, lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id,
-                process_version_id=version.id, receiving_unit_id=unit.id, received_by_id=user.id,
+    case = Case(code=next_case_code(session, unit.agency_code, received_at),
+                lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
                 current_unit_id=unit.id, channel=channel, status_code=2, applicant_name=who["name"],
                 applicant_id_number=who["id_number"], applicant_address=who["address"],
                 applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
-                received_at=received_at, clock_started_at=received_at,
-                due_at=due(calendar, received_at, version.deadline_days))
-    case.original_due_at = case.due_at
+                received_at=received_at)
     session.add(case)
     session.flush()
+    return start_processing(session, user, case, now=now)
+
+
+def start_processing(session: Session, user: User, case: Case, now: datetime | None = None) -> Case:
+    """Accept a case at the desk: appointment from the legal limit, workflow started, first steps routed.
+    Used for dossiers received at the desk and for online ones (status 1) a clerk accepts."""
+    now = _now(now)
+    if case.state is not None:
+        raise Conflict(f"case {case.code} is already being processed")
+    proc, version = _procedure(session, case.procedure.code)
+    unit = user.unit
+    if case.status_code == 1:
+        case.received_at = now  # an online submission counts from its acceptance at the desk
+    received_at = case.received_at
+    calendar = calendar_for(session)
+    case.process_version_id, case.received_by_id = version.id, user.id
+    case.status_code, case.clock_started_at = 2, received_at
+    case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
     _event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
-           step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data={"channel": channel})
+           step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data={"channel": case.channel})
     # Steps of a paper dossier entered later are timed from its receipt, as the law counts them.
     runner = _Runner(session, case, version, received_at)
-    seed = {**clean, "case_code": code, "received_at": received_at.astimezone(VN_TZ).isoformat(),
-            "procedure": proc.code}
+    seed = {**(case.data or {}), "case_code": case.code,
+            "received_at": received_at.astimezone(VN_TZ).isoformat(), "procedure": proc.code}
     wf = runner.start(seed)
     _project(runner, wf, user, unit.id)
     _save(runner, wf)
