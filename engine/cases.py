@@ -403,6 +403,22 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     return Completion(case=case, item=item, next_items=created)
 
 
+def retry_routing(session: Session, user: User, code: str, now: datetime | None = None) -> Case:
+    """Route again the steps that could not be routed (after the organisation was fixed)."""
+    now = _now(now)
+    case = get_case(session, user, code)
+    if case.state is None:
+        raise Invalid(f"case {code} has no running process")
+    case = lock_case(session, case.id)
+    runner = _Runner(session, case, session.get(ProcessVersion, case.process_version_id), now)
+    wf = runner.load()
+    case.error = None
+    _project(runner, wf, user, case.receiving_unit_id)
+    _save(runner, wf)
+    session.flush()
+    return case
+
+
 def claim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
     item = _item_for(session, user, item_id)
     if item.state != "open":

@@ -139,3 +139,11 @@ def at(text_value: str) -> datetime:
 
 def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
+
+
+@pytest.fixture
+def api(db: Database, tmp_path: Path) -> Any:
+    """The JSON API of the real app on the test database; `api.post(path, user="xa_a1_clerk", json=...)`."""
+    from tests.api_client import Api
+
+    return Api(db, tmp_path)

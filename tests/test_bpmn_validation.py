@@ -1,0 +1,118 @@
+"""`motcua validate`: a broken diagram is answered FILE:LINE: ELEMENT_ID: message, exit 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from web.cli import main
+
+GOOD = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_text(encoding="utf-8")
+
+
+def run_validate(tmp_path: Path, text: str | bytes, name: str = "p.bpmn") -> tuple[int, list[str]]:
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    result = CliRunner().invoke(main, ["validate", str(path)], env={"MOTCUA_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert "Traceback" not in result.output
+    return result.exit_code, [line for line in result.output.splitlines() if line.strip()]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_valid_diagram_exits_zero(tmp_path: Path) -> None:
+    code, lines = run_validate(tmp_path, GOOD)
+    assert code == 0, lines
+    assert lines == []
+
+
+def test_malformed_xml_names_the_line(tmp_path: Path) -> None:
+    broken = GOOD.replace('<bpmn:endEvent id="done">', '<bpmn:endEvent id="done"', 1)
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    assert len(lines) == 1 and "malformed XML" in lines[0]
+    near = line_of(broken, '<bpmn:endEvent id="done"')
+    reported = int(lines[0].split(":")[1])
+    assert near <= reported <= near + 1, lines
+
+
+def test_dangling_flow_names_the_flow_and_its_line(tmp_path: Path) -> None:
+    broken = GOOD.replace('sourceRef="review" targetRef="appraise"', 'sourceRef="review" targetRef="nowhere"')
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    want = f"{tmp_path / 'p.bpmn'}:{line_of(broken, 'targetRef=' + chr(34) + 'nowhere')}: f2: "
+    assert any(line.startswith(want) and "'nowhere'" in line for line in lines), lines
+
+
+def test_unknown_role_names_the_task(tmp_path: Path) -> None:
+    broken = GOOD.replace('name="role" value="specialist" />\n          </spiffworkflow:properties>\n'
+                          '        </bpmn:extensionElements>\n        <bpmn:flowNodeRef>appraise',
+                          'name="role" value="janitor" />\n          </spiffworkflow:properties>\n'
+                          '        </bpmn:extensionElements>\n        <bpmn:flowNodeRef>appraise')
+    assert "janitor" in broken
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    line = line_of(broken, '<bpmn:userTask id="appraise"')
+    want = f"{tmp_path / 'p.bpmn'}:{line}: appraise: unknown role 'janitor'"
+    assert any(line.startswith(want) for line in lines), lines
+
+
+def test_missing_deadline_is_reported(tmp_path: Path) -> None:
+    broken = GOOD.replace('<spiffworkflow:property name="deadline_days" value="2.5" />', "")
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    assert any(": appraise: " in line and "deadline_days" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("condition, why", [
+    ('__import__("os").system("id")', "dunder"),
+    ("outcome == = 1", "syntax"),
+    ("outcome.__class__", "dunder attribute"),
+])
+def test_unsafe_or_broken_condition_is_rejected(tmp_path: Path, condition: str, why: str) -> None:
+    broken = GOOD.replace('outcome == "refuse"', condition.replace('"', "&quot;"))
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2, why
+    want = f"{tmp_path / 'p.bpmn'}:{line_of(broken, 'conditionExpression')}: f_refuse: conditionExpression"
+    assert any(line.startswith(want) for line in lines), lines
+
+
+def test_unknown_form_is_reported(tmp_path: Path) -> None:
+    broken = GOOD.replace('<spiffworkflow:property name="deadline_days" value="2" />',
+                          '<spiffworkflow:property name="deadline_days" value="2" />'
+                          '<spiffworkflow:property name="form" value="no_such_form" />')
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    assert any(": review: form 'no_such_form' does not exist" in line for line in lines), lines
+
+
+def test_task_outside_any_lane_without_level_is_reported(tmp_path: Path) -> None:
+    broken = GOOD.replace("<bpmn:flowNodeRef>appraise</bpmn:flowNodeRef>", "")
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    assert any(": appraise: " in line and "no level/role" in line for line in lines), lines
+
+
+def test_not_bpmn_and_binary_garbage_are_clear(tmp_path: Path) -> None:
+    code, lines = run_validate(tmp_path, "<html><body>hello</body></html>")
+    assert code == 2 and "not a BPMN 2.0 file" in lines[0]
+    code, lines = run_validate(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00garbage")
+    assert code == 2 and "malformed XML" in lines[0]
+
+
+def test_xml_entities_are_not_expanded(tmp_path: Path) -> None:
+    evil = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            + GOOD.split("?>", 1)[1].replace('name="Xã xem xét"', 'name="&x;"'))
+    code, lines = run_validate(tmp_path, evil)
+    assert "root:" not in "\n".join(lines)
+
+
+def test_legal_limit_exceeded_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    slow = GOOD.replace('name="deadline_days" value="5"', 'name="deadline_days" value="4"')
+    code, lines = run_validate(tmp_path, slow)
+    assert code == 0
+    assert any("warning" in line and "4.5" in line and "legal limit" in line for line in lines), lines

@@ -1,0 +1,83 @@
+"""A step either happens completely or not at all: when the diagram fails after a task, the case, its
+work items and its audit trail stay exactly as they were before the step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import cases
+from engine.catalog import load_forms
+from engine.deploy import deploy
+from engine.errors import Invalid
+from engine.models import Case, Event, WorkItem
+from tests.conftest import World
+
+TWO_LANES = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_text(encoding="utf-8")
+FAILING = TWO_LANES.replace(
+    '<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="appraise" />',
+    '<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="compute" />'
+    '<bpmn:scriptTask id="compute" name="Tính trợ cấp"><bpmn:script>amount = base_amount * 2</bpmn:script>'
+    '</bpmn:scriptTask><bpmn:sequenceFlow id="f2b" sourceRef="compute" targetRef="appraise" />')
+
+
+def snapshot(world: World, code: str) -> tuple:
+    with world.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        items = s.execute(select(WorkItem.id, WorkItem.state, WorkItem.completed_by_id)
+                          .where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
+        n_events = s.scalar(select(func.count()).select_from(Event).where(Event.case_id == case.id))
+        return case.state, case.status_code, case.version, tuple(items), n_events, case.data
+
+
+def test_script_error_after_a_task_leaves_the_case_untouched(world: World) -> None:
+    with world.db.transaction() as s:
+        deploy(s, FAILING.encode(), "failing.bpmn", forms=load_forms(), procedure_code="failing")
+    code = world.receive("xa_a1_specialist", procedure="failing")
+    before = snapshot(world, code)
+    item_id, _u, _r = world.open_item(code)
+    with pytest.raises(Invalid) as err:
+        world.complete("xa_a1_specialist", item_id, {"outcome": "approve"})
+    assert "base_amount" in err.value.message and "Xã xem xét" in err.value.message
+    assert snapshot(world, code) == before
+    # With the missing value supplied the same step goes through.
+    world.complete("xa_a1_specialist", item_id, {"outcome": "approve", "base_amount": 1_500_000})
+    with world.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        assert case.data["amount"] == 3_000_000
+        assert [i.unit.code for i in cases.open_items(s, case)] == ["HUYEN_A"]
+
+
+def test_diagram_scripts_cannot_reach_the_system(world: World) -> None:
+    """Even a script that compiles cannot import or escape through attributes at run time."""
+    sneaky = TWO_LANES.replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="appraise" />',
+        '<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="s1" />'
+        '<bpmn:scriptTask id="s1" name="Lén"><bpmn:script>x = getattr(outcome, "__class__")</bpmn:script>'
+        '</bpmn:scriptTask><bpmn:sequenceFlow id="f2b" sourceRef="s1" targetRef="appraise" />')
+    with world.db.transaction() as s:
+        deploy(s, sneaky.encode(), "sneaky.bpmn", forms=load_forms(), procedure_code="sneaky")
+    code = world.receive("xa_a1_specialist", procedure="sneaky")
+    item_id, _u, _r = world.open_item(code)
+    with pytest.raises(Invalid):
+        world.complete("xa_a1_specialist", item_id, {"outcome": "approve"})
+    assert world.open_item(code)[0] == item_id
+
+
+def test_add_working_days_is_available_to_scripts(world: World) -> None:
+    scripted = TWO_LANES.replace(
+        '<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="appraise" />',
+        '<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="s1" />'
+        '<bpmn:scriptTask id="s1" name="Hẹn"><bpmn:script>follow_up = add_working_days(received_at, 3)</bpmn:script>'
+        '</bpmn:scriptTask><bpmn:sequenceFlow id="f2b" sourceRef="s1" targetRef="appraise" />')
+    with world.db.transaction() as s:
+        deploy(s, scripted.encode(), "scripted.bpmn", forms=load_forms(), procedure_code="scripted")
+    from tests.conftest import at
+
+    code = world.receive("xa_a1_specialist", procedure="scripted", received_at=at("2026-03-06 09:00"))  # Friday
+    world.complete_next(code)
+    with world.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        assert case.data["follow_up"].startswith("2026-03-11T17:00")  # Wednesday, end of the working day
