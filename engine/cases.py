@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
@@ -350,8 +350,8 @@ def _already_done(item: WorkItem) -> Conflict:
 
 def lock_case(session: Session, case_id: int) -> Case:
     """Row lock on PostgreSQL (SQLite holds the write lock for the whole transaction anyway)."""
-    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update()
-                          .execution_options(populate_existing=True))
+    case = session.scalar(select(Case).where(Case.id == case_id).options(lazyload("*"))
+                          .with_for_update(of=Case).execution_options(populate_existing=True))
     if case is None:
         raise NotFound("case does not exist")
     return case

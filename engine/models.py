@@ -101,7 +101,7 @@ class Unit(Base):
     path: Mapped[str] = mapped_column(String(500), index=True, default="/")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="joined", join_depth=4)
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
     level: Mapped[Level] = relationship(lazy="joined")
 
     def ancestor_ids(self) -> list[int]:
