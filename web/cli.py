@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import catalog, org, schema
 from engine.calendar import VN_TZ
@@ -44,7 +45,7 @@ def main() -> None:
 @main.command()
 @click.option("--demo", is_flag=True, help="Also create the demo province, units and accounts.")
 @pass_ctx
-def init(ctx: Context) -> None:
+def init(ctx: Context, demo: bool) -> None:
     """Upgrade the database to the newest schema and load the shipped catalog (idempotent)."""
     from engine.demo import create_demo
 
@@ -55,7 +56,7 @@ def init(ctx: Context) -> None:
             org.ensure_reference_data(s)
             for line in catalog.load_catalog(s):
                 click.echo(line)
-            if click.get_current_context().params.get("demo"):
+            if demo:
                 created = create_demo(s)
                 click.echo(f"demo: {len(created)} unit(s)/account(s) created")
     except MotcuaError as e:
@@ -223,8 +224,13 @@ def calendar_due(ctx: Context, start: str, days: str) -> None:
     except (ValueError, InvalidOperation):
         fail("--from must be ISO 8601 and --days a number", 2)
     configure_hours(ctx.settings.working_hours)
-    with ctx.db.transaction() as s:
-        cal = calendar_for(s)
+    try:
+        with ctx.db.transaction() as s:
+            cal = calendar_for(s)
+    except SQLAlchemyError:  # no database yet: holidays without the admin's overrides
+        from engine.calendar import WorkCalendar, WorkingHours
+
+        cal = WorkCalendar({}, WorkingHours.parse(ctx.settings.working_hours))
     received = received if received.tzinfo else received.replace(tzinfo=VN_TZ)
     click.echo(cal.add_working_days(received, amount).astimezone(VN_TZ).isoformat())
 
