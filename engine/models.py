@@ -371,3 +371,19 @@ class Rating(Base):
     scores: Mapped[dict] = mapped_column(JSONType, default=dict)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Process designer ----------------------------------------------------------------------------
+
+
+class ProcessDraft(Base):
+    """The designer's work in progress for a procedure: one draft per procedure, overwritten on save.
+    `procedure_code` is not a foreign key because a new procedure has a draft before its first deploy."""
+
+    __tablename__ = "process_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_code: Mapped[str] = mapped_column(String(100), unique=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSONType, default=dict)  # form name -> form-js schema
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
