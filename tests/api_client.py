@@ -25,7 +25,7 @@ class Api:
         return self._tokens[username]
 
     def call(self, method: str, path: str, user: str | None = None, **kw: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        headers = {**({"Authorization": f"Bearer {self.token(user)}"} if user else {}), **kw.pop("headers", {})}
         return self.client.open(path, method=method, headers=headers, **kw)
 
     def get(self, path: str, user: str | None = None, **kw: Any) -> Any:
