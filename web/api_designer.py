@@ -1,0 +1,112 @@
+"""JSON API of the process designer: validate and deploy BPMN, list versions, download a version.
+
+Any uploaded bytes (garbage, empty, another encoding, DTD tricks) are answered with problems naming the
+element and line, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from engine import designer
+from engine.errors import Invalid
+from web.api import api_blueprint, authenticated
+from web.pages import csrf
+
+bp = api_blueprint("api_designer", __name__)
+csrf.exempt(bp)  # bearer tokens, not cookies, like the rest of the API
+
+XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream", ""}
+
+
+def _upload() -> tuple[bytes, str, dict | None]:
+    """(BPMN bytes, file name, forms sent along) from a multipart file or a raw XML body."""
+    mimetype = request.mimetype or ""
+    if mimetype == "multipart/form-data":
+        file = request.files.get("file") or next(iter(request.files.values()), None)
+        if file is None:
+            raise Invalid("gửi tệp BPMN trong trường 'file' (multipart/form-data)")
+        forms = None
+        if request.form.get("forms"):
+            try:
+                forms = json.loads(request.form["forms"])
+            except ValueError:
+                raise Invalid("trường 'forms' phải là JSON: tên biểu mẫu -> lược đồ form-js") from None
+        return file.read(), file.filename or "upload.bpmn", forms
+    if mimetype not in XML_TYPES:
+        raise Invalid(f"Content-Type '{mimetype}' không được hỗ trợ: gửi application/xml, text/xml hoặc "
+                      "multipart/form-data với trường 'file'")
+    return request.get_data(cache=False), request.args.get("filename") or "upload.bpmn", None
+
+
+def _procedure_arg() -> str | None:
+    code = request.args.get("procedure") or None
+    return designer.check_code(code) if code else None
+
+
+def _problems(v: dict) -> dict:
+    return {"valid": v["valid"], "problems": v["problems"], "warnings": v["warnings"]}
+
+
+@bp.post("/processes/validate")
+@authenticated
+def validate(session: Any, user: Any) -> Response:
+    designer.require_designer(user)
+    code = _procedure_arg()
+    xml, filename, forms = _upload()
+    return jsonify(_problems(designer.validate(session, xml, filename, code=code, forms=forms).as_json()))
+
+
+@bp.post("/processes")
+@authenticated
+def deploy(session: Any, user: Any) -> tuple[Response, int]:
+    designer.require_designer(user)
+    code = _procedure_arg()
+    xml, filename, forms = _upload()
+    try:
+        pv = designer.deploy_xml(session, user, xml, filename, code=code, forms=forms)
+    except Invalid as e:
+        details = e.details if isinstance(e.details, dict) and "problems" in e.details else None
+        if details is None:
+            raise
+        body = {"error": e.code, "message": e.message, **_problems(details)}
+        return jsonify(body), 422
+    return jsonify({"procedure": pv.procedure.code, "version": pv.version, "process_id": pv.process_id,
+                    "warnings": pv.warnings}), 201
+
+
+@bp.get("/processes/<procedure>/versions")
+@authenticated
+def versions(session: Any, user: Any, procedure: str) -> Response:
+    designer.require_designer(user)
+    info = designer.procedure_versions(session, procedure)
+    return jsonify({"procedure": info.code, "name": info.name,
+                    "versions": [v.as_json() for v in info.versions],
+                    "draft": {"updated_at": info.draft_updated_at.isoformat(), "updated_by": info.draft_updated_by}
+                    if info.has_draft else None})
+
+
+@bp.get("/processes/<procedure>/versions/<int:version>/bpmn")
+@authenticated
+def version_bpmn(session: Any, user: Any, procedure: str, version: int) -> Response:
+    designer.require_designer(user)
+    pv = designer.get_version(session, procedure, version)
+    return Response(pv.bpmn_xml, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{procedure}_v{version}.bpmn"'})
+
+
+@bp.get("/processes/<procedure>/diff")
+@authenticated
+def diff(session: Any, user: Any, procedure: str) -> Response:
+    designer.require_designer(user)
+    try:
+        old = int(request.args.get("from", ""))
+        new = request.args.get("to", "")
+        new_v: int | str = new if new == "draft" else int(new)
+    except ValueError:
+        raise Invalid("from và to phải là số phiên bản (to có thể là 'draft')") from None
+    return jsonify({"procedure": procedure, "from": old, "to": new_v,
+                    **designer.diff_versions(session, procedure, old, new_v).as_json()})
+
