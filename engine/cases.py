@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import forms as form_rules
 from engine import workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
-from engine.deadlines import calendar_for, due, script_engine
+from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, RoutingError
 from engine.models import (
     Case,
@@ -104,13 +104,14 @@ class _Runner:
         self.session, self.case, self.version, self.now = session, case, version, now
         self.calendar: WorkCalendar = calendar_for(session)
         self.engine = script_engine(self.calendar, lambda: self.now)
+        workflow.use_clock(lambda: self.now)  # timers fire on this transaction's clock, as scripts see it
         self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
 
     def start(self, data: dict) -> Any:
-        return workflow.start(self.key, self.version.spec_json, data, self.engine)
+        return workflow.start(self.key, lambda: self.version.spec_json, data, self.engine)
 
     def load(self) -> Any:
-        return workflow.load(self.key, self.version.spec_json, self.case.state or "{}", self.engine)
+        return workflow.load(self.key, lambda: self.version.spec_json, self.case.state or "{}", self.engine)
 
 
 def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | None,
@@ -163,38 +164,58 @@ def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | N
 
 
 def _reminder_time(calendar: WorkCalendar, due_at: datetime) -> datetime:
-    """One working day before the due moment: the start of the due day's previous working day's end."""
-    local = due_at.astimezone(VN_TZ)
-    day = local.date()
-    previous = day
-    for _ in range(10):
-        previous = previous.fromordinal(previous.toordinal() - 1)
-        if calendar.is_working_day(previous):
-            break
-    return local.replace(year=previous.year, month=previous.month, day=previous.day)
+    """One working day before the due moment (the sweep reminds the assignee then)."""
+    return one_working_day_before(calendar, due_at)
 
 
 def _pause(runner: _Runner, item: WorkItem) -> None:
     """Supplement request — yêu cầu bổ sung (NĐ 61 Điều 19.4): the case clock stops while the applicant
-    completes the dossier."""
+    completes the dossier. The waiting step has no deadline of its own: the applicant, not an official,
+    is late, so the sweep neither reminds nor marks it overdue."""
     case = runner.case
-    case.status_code, case.paused_at = 5, runner.now
+    item.due_at = item.remind_at = None
+    case.paused_at = runner.now
     case.supplement_count += 1
+    _set_status(runner, 5)
     _event(runner.session, case, "paused", runner.now, step=item.name,
            data={"supplement_count": case.supplement_count})
 
 
 def _resume(runner: _Runner) -> None:
-    """The dossier is complete again: the time limit restarts from zero with a new appointment."""
+    """The dossier is complete again: the time limit restarts from zero with a new appointment, which
+    becomes the appointment of record (an apology later moves this one; the old one is in the event)."""
     case = runner.case
     case.paused_at = None
-    case.status_code = 4
+    _set_status(runner, 4)
     case.clock_started_at = runner.now
     old = case.due_at
-    case.due_at = due(runner.calendar, runner.now, runner.version.deadline_days)
+    case.due_at = case.original_due_at = due(runner.calendar, runner.now, runner.version.deadline_days)
     _event(runner.session, case, "resumed", runner.now,
            data={"previous_due_at": old.isoformat() if old else None,
                  "due_at": case.due_at.isoformat() if case.due_at else None})
+
+
+def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bool:
+    """Fire the case's BPMN timers that are due at `now` (the caller holds lock_case); re-project work
+    items and save. Returns whether anything happened (a timer event is appended only then)."""
+    now = _now(now)
+    if case.state is None or case.next_timer_at is None:
+        return False
+    version = session.get(ProcessVersion, case.process_version_id)
+    runner = _Runner(session, case, version, now)
+    wf = runner.load()
+    before = case.next_timer_at
+    workflow.fire_due_timers(wf)
+    created = _project(runner, wf, None, case.current_unit_id)
+    _save(runner, wf)
+    if case.next_timer_at == before and not created and not workflow.is_completed(wf):
+        return False
+    _event(session, case, "timer", now, data={"due_at": before.isoformat(),
+                                              "next_timer_at": case.next_timer_at.isoformat()
+                                              if case.next_timer_at else None,
+                                              "steps": [i.name for i in created]})
+    session.flush()
+    return True
 
 
 def _save(runner: _Runner, wf: Any) -> None:
@@ -220,7 +241,9 @@ def _set_status(runner: _Runner, code: int) -> None:
     case.status_code = code
     if code in (9, 10) and case.resolved_at is None:
         case.resolved_at = now
-        case.timing = classify(now, case.due_at) if case.due_at else None
+        # Against the appointment of record: an apology moves the date for the applicant, not the measure.
+        measure = case.original_due_at or case.due_at
+        case.timing = classify(now, measure) if measure else None
         if case.supplement_count > 1 and case.timing != "late":
             case.timing = "late"  # QĐ 766: more than one supplement request counts as late
     if code == 10 and case.returned_at is None:

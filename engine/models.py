@@ -180,9 +180,9 @@ class ProcessVersion(Base):
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     process_id: Mapped[str] = mapped_column(String(200))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # large: read only when asked for
     bpmn_sha256: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     # Per flow-node metadata read from the diagram: lane level/role, deadline_days, form, status_code…
     nodes: Mapped[dict] = mapped_column(JSONType, default=dict)
     forms: Mapped[dict] = mapped_column(JSONType, default=dict)  # form name -> form-js schema

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -29,6 +32,30 @@ class _SpecRef:
 _specs: dict[str, Any] = {}  # ref key -> restored spec, shared read-only by every instance
 _versions: dict[str, tuple[Any, dict[str, Any]]] = {}
 _specs_lock = threading.Lock()
+
+_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("motcua_workflow_clock", default=None)
+
+
+class _ClockDatetime(datetime):
+    """Spiff's timers compare with datetime.now(); motcua runs them on the transaction's clock instead, so
+    `motcua tick --now` and tests decide when a timer is due (real time when no clock is set)."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> datetime:  # type: ignore[override]
+        clock = _clock.get()
+        if clock is None:
+            return datetime.now(tz)
+        value = clock()
+        return value.astimezone(tz) if tz is not None else value
+
+
+_spiff_timer.datetime = _ClockDatetime
+
+
+def use_clock(now: Callable[[], datetime]) -> None:
+    """Timers evaluated in this thread/context from now on compare with `now()`."""
+    _clock.set(now)
+
 
 _registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
 _registry.register(_SpecRef, lambda v: {}, lambda d: _specs[d["key"]], typename=_SPEC_REF)
@@ -50,11 +77,11 @@ def spec_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
     return json.dumps({"spec": dct["spec"], "subprocess_specs": dct["subprocess_specs"]})
 
 
-def _ensure_specs(key: str, spec_blob: str) -> tuple[Any, dict[str, Any]]:
+def _ensure_specs(key: str, spec_blob: str | Callable[[], str]) -> tuple[Any, dict[str, Any]]:
     cached = _versions.get(key)
     if cached is None:
         with _specs_lock:
-            dct = json.loads(spec_blob)
+            dct = json.loads(spec_blob() if callable(spec_blob) else spec_blob)
             spec = _registry.restore(dct["spec"])
             subs = {name: _registry.restore(sub) for name, sub in dct["subprocess_specs"].items()}
             _specs[key] = spec
@@ -63,7 +90,7 @@ def _ensure_specs(key: str, spec_blob: str) -> tuple[Any, dict[str, Any]]:
     return cached
 
 
-def start(key: str, spec_blob: str, data: dict, script_engine: PythonScriptEngine) -> BpmnWorkflow:
+def start(key: str, spec_blob: str | Callable[[], str], data: dict, script_engine: PythonScriptEngine) -> BpmnWorkflow:
     """Create an instance of the process version `key`, seed its data and run it to the first wait."""
     spec, subs = _ensure_specs(key, spec_blob)
     wf = BpmnWorkflow(spec, subs, script_engine=script_engine)
@@ -73,14 +100,17 @@ def start(key: str, spec_blob: str, data: dict, script_engine: PythonScriptEngin
 
 
 def dump(wf: BpmnWorkflow) -> str:
-    """Serialize the instance state without its spec."""
-    dct = json.loads(_serializer.serialize_json(wf))
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
-    return json.dumps(dct, separators=(",", ":"))
+    """Serialize the instance state without its spec (the spec is swapped for a reference meanwhile, so
+    it is not converted on every save)."""
+    spec, subs = wf.spec, wf.subprocess_specs
+    wf.spec, wf.subprocess_specs = _SpecRef(), {}
+    try:
+        return _serializer.serialize_json(wf)
+    finally:
+        wf.spec, wf.subprocess_specs = spec, subs
 
 
-def load(key: str, spec_blob: str, state: str, script_engine: PythonScriptEngine) -> BpmnWorkflow:
+def load(key: str, spec_blob: str | Callable[[], str], state: str, script_engine: PythonScriptEngine) -> BpmnWorkflow:
     _, subs = _ensure_specs(key, spec_blob)
     dct = json.loads(state)
     dct["spec"] = {"typename": _SPEC_REF, "key": key}
