@@ -4,7 +4,7 @@ overrides stored in the database; and the functions diagrams may call in their e
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.calendar import VN_TZ, WorkCalendar, WorkingHours
+from engine.errors import Invalid, NotFound
 from engine.models import CalendarOverride
 from engine.sandbox import make_script_engine
 
@@ -43,6 +44,54 @@ def due(calendar: WorkCalendar, start: datetime, days: Decimal | str | int | flo
     if days is None:
         return None
     return calendar.add_working_days(start, Decimal(str(days)))
+
+
+def one_working_day_before(calendar: WorkCalendar, moment: datetime) -> datetime:
+    """The same wall-clock time on the working day before `moment`'s day: when reminders go out and from
+    when an apology (NĐ 61 Điều 19.9, "chậm nhất 01 ngày trước ngày hết hạn") may be issued."""
+    local = moment.astimezone(VN_TZ)
+    day = local.date() - timedelta(days=1)
+    for _ in range(366):  # Tết plus weekends is about nine days; a year bounds a broken override table
+        if calendar.is_working_day(day):
+            break
+        day -= timedelta(days=1)
+    return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+# --- admin overrides (the yearly swaps, extra days off) ----------------------------------------------
+
+
+def list_overrides(session: Session, year: int | None = None) -> list[CalendarOverride]:
+    q = select(CalendarOverride).order_by(CalendarOverride.day)
+    if year is not None:
+        q = q.where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
+    return list(session.scalars(q))
+
+
+def set_override(session: Session, day: date, working: bool, note: str | None = None) -> CalendarOverride:
+    """Make `day` a working day or a day off, whatever the holidays calendar says. Appointments already
+    issued keep their dates; new due dates use the override."""
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise Invalid("the day must be a date", details={"day": str(day)})
+    note = (note or "").strip() or None
+    if note and len(note) > 300:
+        raise Invalid("the note is longer than 300 characters", details={"note": "too long"})
+    row = session.get(CalendarOverride, day)
+    if row is None:
+        row = CalendarOverride(day=day, working=bool(working), note=note)
+        session.add(row)
+    else:
+        row.working, row.note = bool(working), note
+    session.flush()
+    return row
+
+
+def remove_override(session: Session, day: date) -> None:
+    row = session.get(CalendarOverride, day)
+    if row is None:
+        raise NotFound(f"no override on {day:%d/%m/%Y}")
+    session.delete(row)
+    session.flush()
 
 
 def _as_datetime(value: Any) -> datetime:
