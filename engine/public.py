@@ -1,0 +1,358 @@
+"""The citizen's side: lookup by case code and secret, the public catalog, online submission and what the
+desk does with it (accept, ask for more, refuse), withdrawal, and the satisfaction rating (TT 01/2018 Điều 13).
+
+Nothing here reveals personal data: a lookup shows the status, where the dossier is (unit, never a person),
+the appointment and what is missing. A wrong secret and an unknown code give the same answer.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine import cases, documents, notifications
+from engine.calendar import VN_TZ
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
+from engine.reports import CRITERIA
+
+NOT_FOUND = "Không tìm thấy hồ sơ với mã và mã tra cứu này"
+ONLINE_LEVELS = {"partial", "full", "3", "4"}  # dịch vụ công trực tuyến một phần / toàn trình (mức 3, 4)
+ONLINE_LABELS = {"full": "Trực tuyến toàn trình", "4": "Trực tuyến toàn trình", "partial": "Trực tuyến một phần",
+                 "3": "Trực tuyến một phần"}
+SCORES = (0, 1, 2)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or utcnow()
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if moment else ""
+
+
+# --- lookup ---------------------------------------------------------------------------------------
+
+
+def find_case(session: Session, code: str, secret: str) -> Case:
+    """The case whose code and lookup secret both match; NotFound with one message otherwise."""
+    code, secret = (code or "").strip(), (secret or "").strip().upper()
+    if not code or not secret or len(code) > 64 or len(secret) > 16:
+        raise NotFound(NOT_FOUND)
+    case = session.scalar(select(Case).where(Case.code == code))
+    expected = case.lookup_secret.upper() if case is not None else secrets.token_hex(3).upper()
+    if not hmac.compare_digest(expected.encode(), secret.encode()) or case is None:
+        raise NotFound(NOT_FOUND)
+    return case
+
+
+def supplement_request(session: Session, case: Case) -> dict[str, Any] | None:
+    """What the applicant must add, when the dossier waits for them (status 5): from the case data the
+    reviewer filled in (missing_documents / giay_to_can_bo_sung) or the desk's intake note."""
+    if case.status_code != 5:
+        return None
+    data = case.data or {}
+    missing = [str(m) for m in data.get("missing_documents") or [] if str(m).strip()]
+    text = str(data.get("giay_to_can_bo_sung") or "").strip()
+    if text:
+        missing.extend(line.strip(" -•\t") for line in text.splitlines() if line.strip(" -•\t"))
+    paused = session.scalar(select(Event).where(Event.case_id == case.id, Event.kind.in_(("paused",
+                            "intake_incomplete"))).order_by(Event.at.desc(), Event.id.desc()).limit(1))
+    note = (case.intake_note or "").strip() if case.state is None else ""
+    return {"documents": missing, "note": note, "since": paused.at if paused else case.paused_at,
+            "step": paused.step if paused else None, "online_intake": case.state is None}
+
+
+def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
+    """What the applicant may see of their dossier: no name, number, address or officer."""
+    case = find_case(session, code, secret)
+    unit = case.current_unit or case.receiving_unit
+    level = session.get(Level, unit.level_code)
+    rated = session.scalar(select(func.count()).select_from(Rating).where(Rating.case_id == case.id)) or 0
+    return {
+        "code": case.code,
+        "procedure": case.procedure.name,
+        "status_code": case.status_code,
+        "status": cases.STATUS[case.status_code],
+        "channel": case.channel,
+        "received_at": case.received_at if case.status_code not in (1, 3) else None,
+        "submitted_at": case.received_at if case.status_code == 1 else None,
+        "due_at": case.due_at,
+        "resolved_at": case.resolved_at,
+        "returned_at": case.returned_at,
+        "unit": unit.name,
+        "level": level.name if level else unit.level_code,
+        "receiving_unit": case.receiving_unit.name,
+        "supplement": supplement_request(session, case),
+        "refusal": (case.intake_note or "") if case.status_code == 3 else "",
+        "can_rate": case.status_code == 10 and not rated,
+        "rated": bool(rated),
+    }
+
+
+# --- catalog --------------------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogEntry:
+    code: str
+    name: str
+    field: str
+    level: str
+    level_name: str
+    deadline_days: Decimal
+    fee: str
+    where_to_submit: str
+    legal_basis: str
+    description: str
+    documents: list[dict]
+    online_level: str
+
+    @property
+    def online(self) -> bool:
+        return self.online_level in ONLINE_LEVELS
+
+    @property
+    def online_label(self) -> str:
+        return ONLINE_LABELS.get(self.online_level, "Không hỗ trợ trực tuyến")
+
+
+def catalog(session: Session, field: str | None = None, level: str | None = None,
+            q: str | None = None) -> list[CatalogEntry]:
+    """The published procedures (công khai TTHC), by field then name."""
+    stmt = select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.field, Procedure.name)
+    if field:
+        stmt = stmt.where(Procedure.field == field)
+    if level:
+        stmt = stmt.where(Procedure.level_code == level)
+    if q:
+        stmt = stmt.where(Procedure.name.ilike(f"%{q.strip()}%"))
+    names = dict(session.execute(select(Level.code, Level.name)).all())
+    out = []
+    for p in session.scalars(stmt):
+        c = p.catalog or {}
+        out.append(CatalogEntry(p.code, p.name, p.field, p.level_code or "", names.get(p.level_code or "", ""),
+                                p.deadline_days, str(c.get("fee") or ""), str(c.get("where_to_submit") or ""),
+                                str(c.get("legal_basis") or ""), str(c.get("description") or ""), p.documents,
+                                str(c.get("online_level") or "")))
+    return out
+
+
+def catalog_entry(session: Session, code: str) -> CatalogEntry:
+    for entry in catalog(session):
+        if entry.code == code:
+            return entry
+    raise NotFound(f"procedure '{code}' not found")
+
+
+def desk_units(session: Session) -> list[Unit]:
+    """Where a citizen can submit online: the active units of the lowest level (the communes' desks)."""
+    lowest = session.scalar(select(func.max(Level.rank)))
+    return list(session.scalars(select(Unit).join(Level, Level.code == Unit.level_code)
+                                .where(Level.rank == lowest, Unit.active.is_(True)).order_by(Unit.name)))
+
+
+# --- online submission and the desk's answer ------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    doc_code: str | None
+    filename: str
+    stream: BinaryIO
+
+
+def submit_online(session: Session, procedure: str, unit_code: str, applicant: dict, data: dict | None,
+                  uploads: list[Upload], documents_root: Any, max_bytes: int,
+                  now: datetime | None = None) -> Case:
+    """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
+    clerk to accept it. The time limit starts only at acceptance (engine.cases.start_processing)."""
+    now = _now(now)
+    entry = catalog_entry(session, procedure)
+    if not entry.online:
+        raise Invalid("thủ tục này chưa hỗ trợ nộp trực tuyến", details={"procedure": procedure})
+    unit = next((u for u in desk_units(session) if u.code == unit_code), None)
+    if unit is None:
+        raise Invalid("hãy chọn xã, phường nơi nộp hồ sơ", details={"unit": "required"})
+    who = {k: str((applicant or {}).get(k) or "").strip() for k in cases.APPLICANT_FIELDS}
+    errors = {}
+    if not who["name"]:
+        errors["name"] = "required"
+    if not who["phone"] and not who["email"]:
+        errors["phone"] = "phone or email required"
+    if who["email"] and ("@" not in who["email"] or len(who["email"]) > 200):
+        errors["email"] = "invalid"
+    if errors:
+        raise Invalid("thông tin người nộp chưa đầy đủ", details=errors)
+    if not uploads:
+        raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
+    proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
+    clean = {k: str(v)[:2000] for k, v in (data or {}).items() if isinstance(k, str) and k.isidentifier()}
+    case = Case(code=cases.next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+                procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
+                status_code=1, applicant_name=who["name"], applicant_id_number=who["id_number"],
+                applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
+                data=clean, received_at=now)
+    session.add(case)
+    session.flush()
+    names = []
+    for up in uploads:
+        doc = documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
+                              doc_code=up.doc_code)
+        names.append(doc.filename)
+    session.add(Event(case_id=case.id, kind="submitted_online", at=now, to_unit_id=unit.id,
+                      data={"documents": names}))
+    notifications.notify_applicant(
+        session, case, "submitted",
+        f"Hồ sơ {case.code} ({proc.name}) đã được gửi tới {unit.name} lúc {_local(now)}. "
+        f"Mã tra cứu: {case.lookup_secret}. Bộ phận Một cửa sẽ kiểm tra và thông báo cho ông/bà.", now=now)
+    return case
+
+
+def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
+        raise NotFound(f"case {code} not found")
+    if not user.has_role("clerk", "admin"):
+        raise Forbidden("only the one-stop desk answers online dossiers")
+    case = cases.lock_case(session, case.id)
+    if case.status_code not in statuses or case.state is not None:
+        raise Conflict(f"case {code} is not waiting at the desk (status {case.status_code})")
+    return case
+
+
+def pending_online(session: Session, user: User) -> list[Case]:
+    """Online dossiers waiting at the user's desk: new (1) and those whose supplement came back."""
+    q = select(Case).where(Case.channel == "online", Case.status_code.in_((1, 5)), Case.state.is_(None))
+    if not user.has_role("admin"):
+        q = q.where(Case.receiving_unit_id == user.unit_id)
+    return list(session.scalars(q.order_by(Case.received_at, Case.id).limit(500)))
+
+
+def accept_online(session: Session, user: User, code: str, now: datetime | None = None) -> Case:
+    """The desk accepts an online dossier: received now, appointment set, workflow started."""
+    now = _now(now)
+    case = _desk_case(session, user, code, (1,))
+    cases.start_processing(session, user, case, now=now)
+    notifications.notify_applicant(
+        session, case, "accepted",
+        f"Hồ sơ {case.code} đã được tiếp nhận lúc {_local(case.received_at)}. "
+        f"Ngày hẹn trả kết quả: {_local(case.due_at)}.", now=now)
+    return case
+
+
+def request_supplement_online(session: Session, user: User, code: str, missing: list[str], note: str,
+                              now: datetime | None = None) -> Case:
+    """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02) for an online dossier: everything missing, once.
+    The dossier waits (status 5) without a running clock; it was not received yet."""
+    now = _now(now)
+    missing = [m.strip() for m in missing if m and m.strip()]
+    if not missing and not note.strip():
+        raise Invalid("hãy ghi giấy tờ cần bổ sung", details={"missing": "required"})
+    case = _desk_case(session, user, code, (1,))
+    case.status_code, case.paused_at, case.intake_note = 5, now, note.strip() or None
+    case.data = {**(case.data or {}), "missing_documents": missing}
+    session.add(Event(case_id=case.id, kind="intake_incomplete", at=now, actor_id=user.id,
+                      to_unit_id=case.receiving_unit_id, data={"note": note, "missing": missing}))
+    notifications.notify_applicant(
+        session, case, "supplement",
+        f"Hồ sơ {case.code} cần bổ sung: {'; '.join(missing) or note}. "
+        "Ông/bà bổ sung tại trang tra cứu hồ sơ với mã tra cứu đã nhận.", now=now)
+    return case
+
+
+def refuse_online(session: Session, user: User, code: str, reason: str, now: datetime | None = None) -> Case:
+    """Phiếu từ chối tiếp nhận (Mẫu 03): status 3, result refused, the reason kept and told to the applicant."""
+    now = _now(now)
+    if not reason.strip():
+        raise Invalid("hãy ghi lý do từ chối", details={"reason": "required"})
+    case = _desk_case(session, user, code, (1, 5))
+    case.status_code, case.result, case.intake_note, case.paused_at = 3, "refused", reason.strip(), None
+    case.received_by_id = user.id
+    session.add(Event(case_id=case.id, kind="intake_refused", at=now, actor_id=user.id,
+                      to_unit_id=case.receiving_unit_id, data={"note": reason}))
+    notifications.notify_applicant(session, case, "refused",
+                                   f"Hồ sơ {case.code} không được tiếp nhận. Lý do: {reason.strip()}", now=now)
+    return case
+
+
+def supplement_online(session: Session, code: str, secret: str, note: str, uploads: list[Upload],
+                      documents_root: Any, max_bytes: int, now: datetime | None = None) -> Case:
+    """The applicant sends what the desk asked for; the dossier goes back to the desk (status 1)."""
+    now = _now(now)
+    case = find_case(session, code, secret)
+    if case.status_code != 5 or case.state is not None:
+        raise Conflict("hồ sơ này không chờ bổ sung trực tuyến")
+    if not uploads:
+        raise Invalid("hãy tải lên giấy tờ bổ sung", details={"documents": "required"})
+    case = cases.lock_case(session, case.id)
+    names = [documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
+                             doc_code=up.doc_code).filename for up in uploads]
+    case.status_code, case.paused_at = 1, None
+    session.add(Event(case_id=case.id, kind="supplemented_online", at=now, to_unit_id=case.receiving_unit_id,
+                      data={"documents": names, "note": note.strip()[:2000]}))
+    return case
+
+
+def withdraw(session: Session, user: User, code: str, reason: str, now: datetime | None = None) -> Case:
+    """Công dân yêu cầu rút hồ sơ (status 7), recorded by the desk that received the dossier: open steps are
+    cancelled; the status event dates the withdrawal for the reports."""
+    now = _now(now)
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
+        raise NotFound(f"case {code} not found")
+    if not user.has_role("clerk", "admin"):
+        raise Forbidden("only the one-stop desk records a withdrawal")
+    case = cases.lock_case(session, case.id)
+    if case.resolved_at is not None or case.status_code in (3, 7, 8, 9, 10):
+        raise Conflict(f"case {code} can no longer be withdrawn (status {case.status_code})")
+    for item in session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")):
+        item.state = "cancelled"
+    session.add(Event(case_id=case.id, kind="status", at=now, actor_id=user.id,
+                      data={"from": case.status_code, "to": 7}))
+    session.add(Event(case_id=case.id, kind="withdrawn", at=now, actor_id=user.id, data={"note": reason}))
+    case.status_code, case.next_timer_at, case.current_unit_id = 7, None, case.receiving_unit_id
+    return case
+
+
+# --- rating (Thông tư 01/2018, Điều 13) ---------------------------------------------------------------
+
+
+def rate(session: Session, code: str, secret: str, scores: dict[str, Any], comment: str = "",
+         now: datetime | None = None) -> Rating:
+    """One rating per case, after the result was returned (status 10); every criterion scored 0, 1 or 2."""
+    case = find_case(session, code, secret)
+    if case.status_code != 10:
+        raise Conflict("chỉ đánh giá được sau khi đã trả kết quả")
+    clean: dict[str, int] = {}
+    errors = {}
+    for key, _label in CRITERIA:
+        try:
+            value = int(scores.get(key))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = -1
+        if value not in SCORES:
+            errors[key] = "0, 1 or 2"
+        else:
+            clean[key] = value
+    if errors:
+        raise Invalid("hãy chấm điểm đủ 9 chỉ số (0, 1 hoặc 2)", details=errors)
+    if session.scalar(select(Rating.id).where(Rating.case_id == case.id)) is not None:
+        raise Conflict("hồ sơ này đã được đánh giá")
+    rating = Rating(case_id=case.id, scores=clean, comment=(comment or "").strip()[:2000] or None,
+                    created_at=_now(now))
+    session.add(rating)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as e:  # a second tab submitted at the same moment
+        raise Conflict("hồ sơ này đã được đánh giá") from e
+    return rating
