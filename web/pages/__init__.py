@@ -44,7 +44,8 @@ def _locale() -> str:
 
 def init_app(app: Flask) -> None:
     settings = app.config["MOTCUA"]
-    app.config.setdefault("SECRET_KEY", _secret_key(settings.instance_path))
+    if not app.config.get("SECRET_KEY"):  # Flask predefines the key as None, so setdefault would keep None
+        app.config["SECRET_KEY"] = _secret_key(settings.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None)
     translations = Path(__file__).resolve().parent.parent / "translations"
     dirs = [str(p) for p in sorted(translations.iterdir()) if p.is_dir()] if translations.exists() else []
@@ -68,6 +69,84 @@ def init_app(app: Flask) -> None:
         else:
             app.register_blueprint(module.bp)
     app.teardown_appcontext(_close_session)
+    app.add_template_filter(vn_datetime, "vn_datetime")
+    app.add_template_filter(vn_date, "vn_date")
+    app.add_template_filter(num, "num")
+    app.context_processor(_template_globals)
+
+
+def vn_datetime(value: object) -> str:
+    """dd/mm/yyyy hh:mm in Asia/Ho_Chi_Minh, the one way pages show a moment."""
+    from datetime import datetime
+
+    if not isinstance(value, datetime):
+        return "—" if value in (None, "") else str(value)
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def vn_date(value: object) -> str:
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return value.astimezone(VN_TZ).strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return "—" if value in (None, "") else str(value)
+
+
+def num(value: object) -> str:
+    """A number of (working) days without a useless ".0": 24, 0,5 in Vietnamese style."""
+    from decimal import Decimal
+
+    if value is None:
+        return "—"
+    d = Decimal(str(value)).normalize()
+    text = f"{d:f}"
+    from flask_babel import get_locale
+
+    return text if str(get_locale() or "vi") == "en" else text.replace(".", ",")
+
+
+NAV = [
+    # (endpoint, label, roles allowed; None = every official)
+    ("desk.reception", "Tiếp nhận", {"clerk", "admin"}),
+    ("inbox.inbox", "Hộp công việc", None),
+    ("case_view.search", "Tra cứu hồ sơ", None),
+    ("designer.index", "Thiết kế quy trình", {"designer", "admin"}),
+    ("reports.index", "Báo cáo", {"head", "leader", "admin"}),
+    ("time_admin.calendar", "Lịch làm việc", {"admin"}),
+]
+NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
+                     "time_admin.calendar": "/admin/calendar"}
+
+
+def nav_links() -> list[tuple[str, str, str]]:
+    """(url, label, endpoint) of the pages the logged-in user's roles open; areas not installed are left out."""
+    from flask import current_app, url_for
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return []
+    roles = current_user.user.roles
+    out = []
+    for endpoint, label, allowed in NAV:
+        if allowed is not None and not roles & allowed:
+            continue
+        if endpoint in current_app.view_functions:
+            out.append((url_for(endpoint), label, endpoint))
+        elif endpoint in NAV_FALLBACK_URLS and _has_rule(current_app, NAV_FALLBACK_URLS[endpoint]):
+            out.append((NAV_FALLBACK_URLS[endpoint], label, endpoint))
+    return out
+
+
+def _has_rule(app: Flask, path: str) -> bool:
+    return any(rule.rule == path for rule in app.url_map.iter_rules())
+
+
+def _template_globals() -> dict:
+    from flask_babel import get_locale
+
+    return {"nav_links": nav_links, "current_locale": str(get_locale() or "vi"), "LANGUAGES": LANGUAGES}
 
 
 def _api_blueprint():  # noqa: ANN202

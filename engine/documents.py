@@ -1,0 +1,107 @@
+"""Scanned documents attached to a case: checked by content (PDF/JPEG/PNG), size-limited, stored under the
+instance's documents folder (outside the web root) by SHA-256, and served only to those who may see the case."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import Invalid, NotFound
+from engine.models import Case, Document, Procedure, User, utcnow
+
+# Decided by the file's first bytes, never by its name or the browser's claim.
+SIGNATURES = ((b"%PDF-", "application/pdf", ".pdf"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+              (b"\x89PNG\r\n\x1a\n", "image/png", ".png"))
+CHUNK = 1 << 16
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of an accepted scan, or None."""
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name.strip() or "tep-dinh-kem"
+    return re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name)[:200]
+
+
+def store(session: Session, root: Path, case: Case, user: User | None, filename: str, stream: BinaryIO,
+          max_bytes: int, doc_code: str | None = None) -> Document:
+    """Save one upload for the case; Invalid (with the file name) when it is not a PDF/JPEG/PNG or too big.
+    Identical content is stored once on disk (content-addressed)."""
+    head = stream.read(16)
+    kind = sniff(head)
+    shown = _safe_name(filename)
+    if kind is None:
+        raise Invalid(f"{shown}: chỉ nhận tệp PDF, JPEG hoặc PNG", details={"file": shown})
+    content_type, ext = kind
+    root.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(head), len(head)
+    with tempfile.NamedTemporaryFile(dir=root, delete=False, prefix=".upload-") as tmp:
+        tmp.write(head)
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                tmp.close()
+                Path(tmp.name).unlink(missing_ok=True)
+                raise Invalid(f"{shown}: tệp lớn hơn {max_bytes // (1024 * 1024)} MB", details={"file": shown})
+            digest.update(chunk)
+            tmp.write(chunk)
+    sha = digest.hexdigest()
+    relative = Path(sha[:2]) / f"{sha}{ext}"
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        Path(tmp.name).unlink(missing_ok=True)
+    else:
+        Path(tmp.name).replace(target)
+    doc = Document(case_id=case.id, doc_code=doc_code or None, filename=shown, content_type=content_type,
+                   size=size, sha256=sha, storage_path=str(relative), uploaded_by_id=user.id if user else None,
+                   uploaded_at=utcnow())
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def for_case(session: Session, case: Case) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)))
+
+
+def open_document(session: Session, root: Path, case: Case, document_id: int) -> tuple[Document, Path]:
+    """The document row and its file, after checking it belongs to this (already authorised) case and that
+    the bytes on disk still match the recorded checksum."""
+    doc = session.get(Document, document_id)
+    if doc is None or doc.case_id != case.id:
+        raise NotFound(f"document {document_id} not found")
+    path = (root / doc.storage_path).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.exists():
+        raise NotFound(f"the file of document {document_id} is missing")
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() != doc.sha256:
+        raise Invalid(f"{doc.filename}: the stored file does not match its checksum")
+    return doc, path
+
+
+def document_names(procedure: Procedure) -> dict[str, str]:
+    return {str(d.get("code")): str(d.get("name") or d.get("code")) for d in procedure.documents}
+
+
+def missing_required(procedure: Procedure, ticked: list[str]) -> list[str]:
+    """Names of the procedure's required documents the clerk did not tick (NĐ 61 Điều 17: a dossier
+    missing any of them cannot be accepted)."""
+    have = set(ticked)
+    return [str(d.get("name") or d.get("code")) for d in procedure.documents
+            if d.get("required", True) and str(d.get("code")) not in have]
+

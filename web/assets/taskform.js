@@ -1,0 +1,61 @@
+// The task page's form: rendered from the step's form-js schema; the server validates it again on submit.
+import { Form } from '@bpmn-io/form-js-viewer';
+import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
+
+const readJSON = (id, fallback) => {
+  const node = document.getElementById(id);
+  try { return node ? JSON.parse(node.textContent) : fallback; } catch { return fallback; }
+};
+
+// Dates default to today (local) so a clerk confirming "ngày ký"/"ngày trả" rarely types one.
+function withToday(schema, data) {
+  const today = new Date();
+  const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+  const walk = (components) => (components || []).forEach((c) => {
+    if (c.type === 'datetime' && c.key && (c.subtype || 'date') === 'date' && data[c.key] == null) data[c.key] = iso;
+    walk(c.components);
+  });
+  walk(schema.components);
+  return data;
+}
+
+async function setup() {
+  const form = document.getElementById('task-form');
+  const host = document.getElementById('form-js');
+  const schema = readJSON('form-schema', null);
+  if (!form || !host) return;
+  const hidden = document.getElementById('data_json');
+  let viewer = null;
+  if (schema) {
+    viewer = new Form({ container: host });
+    const data = withToday(schema, { ...readJSON('form-data', {}) });
+    delete data.comment;
+    await viewer.importSchema(schema, data);
+    const serverErrors = readJSON('form-errors', {});
+    if (serverErrors && Object.keys(serverErrors).length) {
+      // Show the server's messages beside the fields too (form-js keys its errors by field id).
+      try {
+        const fields = viewer.get('formFieldRegistry').getAll();
+        const errors = Object.fromEntries(Object.entries(serverErrors).map(([k, v]) => {
+          const field = fields.find((f) => f.key === k);
+          return [field ? field.id : k, [v]];
+        }));
+        viewer._setState({ errors });
+      } catch (err) { /* the list above the form still shows them */ }
+    }
+  }
+  host.dataset.ready = 'true';
+  form.addEventListener('submit', (event) => {
+    if (!viewer) { hidden.value = '{}'; return; }
+    const { data, errors } = viewer.submit();
+    if (Object.keys(errors).length) {
+      event.preventDefault();
+      const first = host.querySelector('.fjs-has-errors input, .fjs-has-errors textarea, .fjs-has-errors select');
+      if (first) first.focus();
+      return;
+    }
+    hidden.value = JSON.stringify(data);
+  });
+}
+
+document.addEventListener('DOMContentLoaded', setup);

@@ -1,0 +1,155 @@
+"""A case as its officials see it: diagram with progress, the control slip (Mẫu 05) as a timeline of handovers,
+documents, data and the printable slips; plus the case search of the officials' menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from engine import cases, documents
+from engine.errors import NotFound
+from engine.models import Case, Event, utcnow
+from engine.routing import visible_cases
+from web.pages import db_session
+
+bp = Blueprint("case_view", __name__)
+
+SLIP_TITLES = {
+    "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+    "05": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+}
+TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Trễ hạn"}
+CHANNEL_LABELS = {"desk": "Trực tiếp", "post": "Bưu chính công ích", "online": "Trực tuyến"}
+
+
+def slips_for(s: Any, case: Case) -> list[str]:
+    """Which legal slips exist for this case; engine.slips decides when it provides `available_slips`."""
+    try:
+        from engine.slips import available_slips  # type: ignore[attr-defined]
+    except ImportError:
+        available_slips = None
+    if available_slips is not None:
+        return [str(n) for n in available_slips(s, case)]
+    if case.state is None and case.status_code == 3:
+        return ["02"] if case.result == "incomplete" else ["03"]
+    out = ["01"]
+    if case.supplement_count:
+        out.append("02")
+    if case.apology_count:
+        out.append("04")
+    return [*out, "05"]
+
+
+@dataclass
+class ControlRow:
+    """One line of the Phiếu kiểm soát: a handover and how the step it opened ended."""
+
+    at: datetime
+    from_unit: str
+    to_unit: str
+    step: str
+    step_due_at: datetime | None
+    done_at: datetime | None
+    timing: str | None
+    actor: str
+    note: str
+
+
+def control_rows(events: list[Event]) -> list[ControlRow]:
+    rows: list[ControlRow] = []
+    completions = [e for e in events if e.kind == "task_completed"]
+    used: set[int] = set()
+    for e in events:
+        if e.kind not in ("received", "handover"):
+            continue
+        done = None
+        if e.kind == "handover":
+            done = next((c for c in completions if c.id not in used and c.step_bpmn_id == e.step_bpmn_id
+                         and c.at >= e.at), None)
+            if done is not None:
+                used.add(done.id)
+        rows.append(ControlRow(at=e.at, from_unit=e.from_unit.name if e.from_unit and e.kind == "handover" else "",
+                               to_unit=e.to_unit.name if e.to_unit else "", step=e.step or "",
+                               step_due_at=e.step_due_at, done_at=done.at if done else None,
+                               timing=done.timing if done else None,
+                               actor=(done.actor.full_name if done and done.actor else
+                                      e.actor.full_name if e.kind == "received" and e.actor else ""),
+                               note=str(((done.data or {}).get("comment") if done else "") or "")))
+    return rows
+
+
+def _markers(s: Any, case: Case, events: list[Event]) -> dict[str, list[str]]:
+    now = utcnow()
+    open_items = cases.open_items(s, case)
+    return {"completed": sorted({e.step_bpmn_id for e in events if e.kind == "task_completed" and e.step_bpmn_id}),
+            "current": sorted({w.task_bpmn_id for w in open_items}),
+            "overdue": sorted({w.task_bpmn_id for w in open_items if w.due_at and w.due_at < now})}
+
+
+@bp.get("/cases")
+@login_required
+def search() -> str:
+    s, user = db_session(), current_user.user
+    q = request.args.get("q", "").strip()
+    stmt = select(Case).where(visible_cases(user)).order_by(Case.received_at.desc(), Case.id.desc()).limit(50)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Case.code.ilike(like), Case.applicant_name.ilike(like),
+                              Case.applicant_id_number == q))
+    rows = list(s.scalars(stmt))
+    return render_template("case_view/search.html", rows=rows, q=q, status=cases.STATUS)
+
+
+@bp.get("/cases/<code>")
+@login_required
+def case(code: str) -> str:
+    s = db_session()
+    c = cases.get_case(s, current_user.user, code)
+    events = cases.events(s, c)
+    version = c.process_version
+    slip = request.args.get("slip")
+    return render_template(
+        "case_view/case.html", case=c, status=cases.STATUS[c.status_code], events=events,
+        rows=control_rows(events), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
+        doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=SLIP_TITLES,
+        just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
+        channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
+        markers=_markers(s, c, events),
+        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")})
+
+
+@bp.get("/cases/<code>/documents/<int:doc_id>")
+@login_required
+def document(code: str, doc_id: int) -> Response:
+    s = db_session()
+    c = cases.get_case(s, current_user.user, code)
+    doc, path = documents.open_document(s, current_app.config["MOTCUA"].documents_path, c, doc_id)
+    inline = request.args.get("download") is None
+    return send_file(path, mimetype=doc.content_type, as_attachment=not inline, download_name=doc.filename,
+                     max_age=0)
+
+
+@bp.get("/cases/<code>/slips/<nn>.pdf")
+@login_required
+def slip(code: str, nn: str) -> Response:
+    s = db_session()
+    c = cases.get_case(s, current_user.user, code)
+    try:
+        from engine import slips
+    except ImportError:
+        abort(404)
+    if nn not in SLIP_TITLES:
+        raise NotFound(f"slip {nn} does not exist")
+    pdf = slips.render_slip(s, c, nn)
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{c.code}-mau-{nn}.pdf"'
+    return resp
+

@@ -1,0 +1,138 @@
+"""The one-stop desk — Bộ phận Một cửa: check a dossier against the procedure's list and accept it (Mẫu 01),
+ask for what is missing (Mẫu 02) or refuse it (Mẫu 03). Every rule is in engine.cases / engine.documents."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from engine import cases, documents
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.models import Procedure
+from web.pages import db_session
+
+bp = Blueprint("desk", __name__)
+
+CHANNEL_LABELS = {"desk": "Trực tiếp tại Bộ phận Một cửa", "post": "Qua dịch vụ bưu chính công ích",
+                  "online": "Trực tuyến (dịch vụ công)"}
+APPLICANT_LABELS = {"name": "Họ và tên người nộp", "id_number": "Số định danh cá nhân / CCCD",
+                    "address": "Địa chỉ", "phone": "Số điện thoại", "email": "Thư điện tử"}
+
+
+def clerk_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.user.has_role("clerk", "admin"):
+            raise Forbidden("the desk is for one-stop clerks")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _procedures(q: str) -> list[Procedure]:
+    stmt = select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.field, Procedure.name)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(Procedure.name.ilike(like), Procedure.code.ilike(like), Procedure.field.ilike(like)))
+    return list(db_session().scalars(stmt))
+
+
+def _procedure(code: str | None) -> Procedure | None:
+    if not code:
+        return None
+    proc = db_session().scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
+    if proc is None:
+        raise NotFound(f"procedure {code} not found")
+    return proc
+
+
+def _render(proc: Procedure | None, form: dict, errors: dict[str, str] | None = None,
+            message: str | None = None, status: int = 200) -> tuple[str, int]:
+    q = request.args.get("q", "").strip()
+    return render_template("desk/reception.html", procedures=_procedures(q), q=q, proc=proc, form=form,
+                           errors=errors or {}, message=message, channels=CHANNEL_LABELS,
+                           applicant_labels=APPLICANT_LABELS, applicant_fields=cases.APPLICANT_FIELDS), status
+
+
+@bp.get("/reception")
+@clerk_required
+def reception() -> tuple[str, int]:
+    proc = _procedure(request.args.get("procedure"))
+    return _render(proc, {"channel": "desk", "docs": []})
+
+
+@bp.post("/reception")
+@clerk_required
+def submit() -> Response | tuple[str, int]:
+    proc = _procedure(request.form.get("procedure"))
+    if proc is None:
+        return _render(None, {}, message=_("Hãy chọn thủ tục hành chính trước."), status=422)
+    form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "channel", "note", "missing_extra")}
+    form["docs"] = request.form.getlist("docs")
+    applicant = {k: form[k] for k in cases.APPLICANT_FIELDS}
+    action = request.form.get("action", "")
+    user = current_user.user
+    s = db_session()
+    try:
+        if not applicant["name"]:
+            raise Invalid("applicant.name is required", details={"applicant.name": "required"})
+        if action == "accept":
+            missing = documents.missing_required(proc, form["docs"])
+            if missing:
+                return _render(proc, form, message=_("Hồ sơ còn thiếu giấy tờ bắt buộc: %(docs)s. Chọn "
+                                                     "“Yêu cầu bổ sung” để in phiếu hướng dẫn (Mẫu 02).",
+                                                     docs="; ".join(missing)), status=422)
+            case = cases.receive(s, user, proc.code, applicant, {"documents_received": form["docs"]},
+                                 channel=form["channel"] or "desk")
+            _store_uploads(s, case, user)
+            slip, text = "01", _("Đã tiếp nhận hồ sơ %(code)s. In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01).",
+                                 code=case.code)
+        elif action == "incomplete":
+            extra = [line.strip() for line in form["missing_extra"].splitlines() if line.strip()]
+            missing = documents.missing_required(proc, form["docs"]) + extra
+            if not missing:
+                return _render(proc, form, errors={"missing_extra": _("Ghi rõ giấy tờ cần bổ sung, hoàn thiện.")},
+                               message=_("Hồ sơ đã đủ giấy tờ bắt buộc; ghi rõ giấy tờ cần bổ sung, hoàn thiện."),
+                               status=422)
+            case = cases.record_intake_outcome(s, user, proc.code, applicant, "incomplete", form["note"],
+                                               missing=missing, channel=form["channel"] or "desk")
+            slip, text = "02", _("Đã lập Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s (Mẫu 02).", code=case.code)
+        elif action == "refuse":
+            if not form["note"]:
+                return _render(proc, form, errors={"note": _("Ghi rõ lý do từ chối tiếp nhận.")},
+                               message=_("Ghi rõ lý do từ chối tiếp nhận."), status=422)
+            case = cases.record_intake_outcome(s, user, proc.code, applicant, "refused", form["note"],
+                                               channel=form["channel"] or "desk")
+            slip, text = "03", _("Đã lập Phiếu từ chối tiếp nhận hồ sơ %(code)s (Mẫu 03).", code=case.code)
+        else:
+            return _render(proc, form, message=_("Chọn một trong ba kết quả tiếp nhận."), status=422)
+        s.commit()
+    except Invalid as e:
+        s.rollback()
+        errors = {}
+        if isinstance(e.details, dict) and "applicant.name" in e.details:
+            errors["name"] = _("Nhập họ và tên người nộp hồ sơ.")
+        return _render(proc, form, errors=errors, message=_("Chưa lưu: %(msg)s", msg=_translate(e.message)),
+                       status=422)
+    flash(text, "success")
+    return redirect(url_for("case_view.case", code=case.code, slip=slip))
+
+
+def _translate(message: str) -> str:
+    return _("Nhập họ và tên người nộp hồ sơ.") if message == "applicant.name is required" else message
+
+
+def _store_uploads(s: Any, case: Any, user: Any) -> None:
+    settings = current_app.config["MOTCUA"]
+    limit = settings.max_upload_mb * 1024 * 1024
+    for field, files in request.files.lists():
+        doc_code = field[5:] if field.startswith("file_") and field != "file_other" else None
+        for f in files:
+            if f and f.filename:
+                documents.store(s, settings.documents_path, case, user, f.filename, f.stream, limit, doc_code)

@@ -1,0 +1,152 @@
+"""The inbox — hộp công việc (my unit's and roles' open steps by due date) and the task page where a step is
+done with its form. Validation, routing and timing are the engine's; this module only shows and forwards."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine import cases, documents
+from engine.deadlines import calendar_for
+from engine.errors import Conflict, Forbidden, Invalid
+from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
+from web.pages import db_session
+
+bp = Blueprint("inbox", __name__)
+
+TIME_STATE_LABELS = {"overdue": "Quá hạn", "due_soon": "Đến hạn trong 1 ngày làm việc", "in_time": "Trong hạn"}
+CLAIM_FILTERS = {"": "Tất cả", "me": "Tôi đã nhận", "none": "Chưa ai nhận"}
+LEVEL_LABELS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
+ROLE_LABELS = {"clerk": "Cán bộ một cửa", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
+               "leader": "Lãnh đạo", "admin": "Quản trị", "designer": "Thiết kế quy trình"}
+
+
+def _clock(s: Any) -> tuple[datetime, datetime]:
+    now = utcnow()
+    return now, calendar_for(s).add_working_days(now, Decimal(1))
+
+
+@bp.get("/inbox")
+@login_required
+def inbox() -> str:
+    s, user = db_session(), current_user.user
+    procedure = request.args.get("procedure") or None
+    claimed = request.args.get("claimed") or None
+    if claimed not in (None, "me", "none"):
+        claimed = None
+    after = request.args.get("after") or None
+    try:
+        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed)
+    except Invalid:
+        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed)
+        after = None
+    now, soon = _clock(s)
+    counts = cases.inbox_counts(s, user, now=now)
+    rows = [(item, cases.time_state(item.due_at, now, soon)) for item in page.items]
+    procedures = list(s.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.name)))
+    return render_template("inbox/inbox.html", rows=rows, next_cursor=page.next, after=after, counts=counts,
+                           procedures=procedures, procedure=procedure, claimed=claimed or "",
+                           claim_filters=CLAIM_FILTERS, state_labels=TIME_STATE_LABELS, user=user)
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.post("/tasks/<int:item_id>/claim")
+@login_required
+def claim(item_id: int) -> Response:
+    s = db_session()
+    try:
+        item = cases.claim(s, current_user.user, item_id)
+        s.commit()
+        flash(_("Bạn đã nhận xử lý: %(name)s — hồ sơ %(code)s.", name=item.name, code=item.case.code), "success")
+    except (Conflict, Forbidden) as e:
+        s.rollback()
+        flash(e.message, "error")
+    return redirect(_back(url_for("inbox.inbox")))
+
+
+@bp.post("/tasks/<int:item_id>/unclaim")
+@login_required
+def unclaim(item_id: int) -> Response:
+    s = db_session()
+    try:
+        item = cases.unclaim(s, current_user.user, item_id)
+        s.commit()
+        flash(_("Đã trả lại việc vào hộp chung: %(name)s.", name=item.name), "info")
+    except (Conflict, Forbidden) as e:
+        s.rollback()
+        flash(e.message, "error")
+    return redirect(_back(url_for("inbox.inbox")))
+
+
+def _task_context(item: WorkItem) -> dict:
+    s, user = db_session(), current_user.user
+    case = item.case
+    version = s.get(ProcessVersion, case.process_version_id) if case.process_version_id else None
+    schema = version.forms.get(item.form) if version is not None and item.form else None
+    now, soon = _clock(s)
+    comments = [e for e in cases.events(s, case) if e.kind == "task_completed" and (e.data or {}).get("comment")]
+    may_act = item.state == "open" and item.unit_id == user.unit_id and item.role_code in user.roles and \
+        item.claimed_by_id in (None, user.id)
+    return {"item": item, "case": case, "schema": schema, "docs": documents.for_case(s, case),
+            "state": cases.time_state(item.due_at, now, soon) if item.state == "open" else None,
+            "state_labels": TIME_STATE_LABELS, "comments": comments, "may_act": may_act,
+            "status": cases.STATUS[case.status_code], "levels": LEVEL_LABELS, "roles": ROLE_LABELS,
+            "doc_names": documents.document_names(case.procedure)}
+
+
+@bp.get("/tasks/<int:item_id>")
+@login_required
+def task(item_id: int) -> str:
+    s = db_session()
+    item = cases.get_item(s, current_user.user, item_id)
+    moved: list[WorkItem] | None = None
+    done_ids = session.pop(f"done_{item_id}", None)
+    if done_ids is not None:
+        moved = [w for w in (s.get(WorkItem, i) for i in done_ids) if w is not None]
+    return render_template("inbox/task.html", **_task_context(item), data=None, errors={}, message=None,
+                           moved=moved, finished_status=cases.STATUS[item.case.status_code])
+
+
+@bp.post("/tasks/<int:item_id>")
+@login_required
+def complete(item_id: int) -> Response | tuple[str, int]:
+    s, user = db_session(), current_user.user
+    item = cases.get_item(s, user, item_id)
+    try:
+        data = json.loads(request.form.get("data_json") or "{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return render_template("inbox/task.html", **_task_context(item), data={}, errors={}, moved=None,
+                               message=_("Dữ liệu biểu mẫu không đọc được; hãy tải lại trang."),
+                               finished_status=None), 422
+    comment = request.form.get("comment", "").strip()
+    if comment:
+        data["comment"] = comment
+    try:
+        result = cases.complete_task(s, user, item_id, data)
+        s.commit()
+    except (Invalid, Conflict, Forbidden) as e:
+        s.rollback()
+        item = cases.get_item(s, user, item_id)
+        errors = e.details if isinstance(e, Invalid) and isinstance(e.details, dict) else {}
+        message = _("Biểu mẫu còn lỗi, hãy sửa các mục dưới đây.") if errors else e.message
+        current_app.logger.info("task %s not completed: %s", item_id, e.message)
+        return render_template("inbox/task.html", **_task_context(item), data=data, errors=errors, moved=None,
+                               message=message, finished_status=None), e.status
+    session[f"done_{item_id}"] = [w.id for w in result.next_items]
+    flash(_("Đã hoàn thành bước “%(name)s” của hồ sơ %(code)s.", name=result.item.name, code=result.case.code),
+          "success")
+    return redirect(url_for("inbox.task", item_id=item_id))
+
