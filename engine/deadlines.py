@@ -86,6 +86,14 @@ def set_override(session: Session, day: date, working: bool, note: str | None = 
     return row
 
 
+def public_holidays(year: int) -> list[tuple[date, str]]:
+    """The package's VN holidays of `year` with their names, shown beside the overrides for reference."""
+    import holidays
+
+    cal = holidays.country_holidays("VN", years=year, language="vi")
+    return sorted((d, name) for d, name in cal.items() if d.year == year)
+
+
 def remove_override(session: Session, day: date) -> None:
     row = session.get(CalendarOverride, day)
     if row is None:

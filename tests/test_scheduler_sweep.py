@@ -117,3 +117,30 @@ def test_tick_prints_what_the_sweep_did(world: World) -> None:
     with world.db.transaction() as s:
         case = s.scalar(select(Case).where(Case.code == code))
         assert case.status_code == 2  # the sweep never moves the case itself
+
+
+def test_the_bell_shows_unread_notifications_and_marks_them_read(world: World, tmp_path: Path) -> None:
+    from tests.test_pages_officials import Browser
+
+    [code] = _setup(world)
+    scheduler.sweep(world.db, at("2026-03-10 17:30"))  # overdue → the specialist; escalated → the head
+    web = Browser(world.db, tmp_path)
+    web.login("xa_a1_head")
+    html = web.get("/inbox").get_data(as_text=True)
+    assert 'id="bell-count">1<' in html and code in html and "quá hạn" in html
+    with world.db.transaction() as s:
+        note = s.scalar(select(Notification).where(Notification.kind == "escalated"))
+    opened = web.post(f"/notifications/{note.id}/read", {"open": "1"})
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/cases/{code}")
+    assert 'id="bell-count"' not in web.get("/inbox").get_data(as_text=True)
+    listing = web.get("/notifications").get_data(as_text=True)
+    assert "Đôn đốc" in listing and code in listing
+    # Someone else's notification: not found, and it stays unread.
+    with world.db.transaction() as s:
+        other = s.scalar(select(Notification).where(Notification.kind == "overdue"))
+    assert web.post(f"/notifications/{other.id}/read").status_code == 404
+    with world.db.transaction() as s:
+        assert s.get(Notification, other.id).read_at is None
+    web.login("xa_a1_specialist")
+    assert web.post("/notifications/read-all", follow_redirects=True).status_code == 200
+    assert 'id="bell-count"' not in web.get("/inbox").get_data(as_text=True)

@@ -118,3 +118,27 @@ def test_open_items_listing_orders_by_due_date(world: World) -> None:
     with world.db.transaction() as s:
         page = cases.inbox(s, world.user(s, "xa_a1_specialist"))
         assert [i.case.code for i in page.items] == [early, late]
+
+
+def test_calendar_admin_page(world: World, tmp_path: Path) -> None:
+    from tests.test_pages_officials import Browser
+
+    _deploy(world)
+    web = Browser(world.db, tmp_path)
+    web.login("xa_a1_clerk")
+    assert web.get("/admin/calendar").status_code == 403
+    web.login("admin")
+    page = web.get("/admin/calendar?year=2026").get_data(as_text=True)
+    assert "Tết Nguyên Đán" in page and "17/02/2026" in page
+    added = web.post("/admin/calendar", {"day": "2026-03-09", "kind": "off", "note": "Nghỉ bão số 3"},
+                     follow_redirects=True)
+    assert added.status_code == 200 and "09/03/2026" in added.get_data(as_text=True)
+    code = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+                         now=at("2026-03-06 09:00"))
+    assert _items(world, code)[0].due_at == utc(at("2026-03-11 17:00"))
+    bad = web.post("/admin/calendar", {"day": "09/03/2026", "kind": "off"})
+    assert bad.status_code == 422 and "Ngày không hợp lệ" in bad.get_data(as_text=True)
+    no_csrf = web.client.post("/admin/calendar", data={"day": "2026-03-10", "kind": "off"})
+    assert no_csrf.status_code == 400
+    removed = web.post("/admin/calendar/2026-03-09/delete", follow_redirects=True)
+    assert removed.status_code == 200 and 'data-day="2026-03-09"' not in removed.get_data(as_text=True)

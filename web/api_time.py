@@ -1,0 +1,90 @@
+"""JSON API for time: the apology and new appointment (Mẫu 04), notifications, calendar overrides."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from engine import apology, cases, deadlines, notifications
+from engine.errors import Forbidden, Invalid
+from web.api import _body, _iso, _parse_time, api_blueprint, authenticated, case_json
+from web.pages import csrf
+
+bp = api_blueprint("api_time", __name__)
+csrf.exempt(bp)  # bearer tokens, not cookies, like the rest of the API
+
+
+@bp.post("/cases/<code>/apology")
+@authenticated
+def issue_apology(session: Any, user: Any, code: str) -> tuple[Response, int]:
+    """{reason, new_due_at (ISO 8601; Vietnam time when no offset)} → 201 with the case and the event."""
+    body = _body()
+    new_due_at = _parse_time(body.get("new_due_at"), "new_due_at")
+    if new_due_at is None:
+        raise Invalid("new_due_at is required", details={"new_due_at": "required"})
+    case = cases.get_case(session, user, code)
+    event = apology.issue_apology(session, user, case, str(body.get("reason") or ""), new_due_at)
+    return jsonify({"case": case_json(session, case, full=False),
+                    "apology": {"at": _iso(event.at), **event.data}}), 201
+
+
+@bp.get("/notifications")
+@authenticated
+def list_notifications(session: Any, user: Any) -> Response:
+    try:
+        limit = int(request.args.get("limit", 20))
+        before = int(request.args["before"]) if request.args.get("before") else None
+    except ValueError:
+        raise Invalid("limit and before must be numbers") from None
+    rows = notifications.latest(session, user, limit=limit, unread_only=request.args.get("unread") == "1",
+                                before_id=before)
+    return jsonify({"unread": notifications.unread_count(session, user),
+                    "items": [{"id": n.id, "kind": n.kind, "message": n.message, "created_at": _iso(n.created_at),
+                               "read": n.read_at is not None} for n in rows]})
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@authenticated
+def read_notification(session: Any, user: Any, notification_id: int) -> Response:
+    notifications.mark_read(session, user, notification_id)
+    return jsonify({"unread": notifications.unread_count(session, user)})
+
+
+def _admin(user: Any) -> None:
+    if not user.has_role("admin"):
+        raise Forbidden("only an administrator may change the working-day calendar")
+
+
+@bp.get("/calendar/overrides")
+@authenticated
+def list_overrides(session: Any, user: Any) -> Response:
+    rows = deadlines.list_overrides(session)
+    return jsonify([{"day": r.day.isoformat(), "working": r.working, "note": r.note} for r in rows])
+
+
+@bp.put("/calendar/overrides/<day>")
+@authenticated
+def put_override(session: Any, user: Any, day: str) -> Response:
+    _admin(user)
+    body = _body()
+    if not isinstance(body.get("working"), bool):
+        raise Invalid("working must be true or false", details={"working": body.get("working")})
+    row = deadlines.set_override(session, _day(day), body["working"], body.get("note"))
+    return jsonify({"day": row.day.isoformat(), "working": row.working, "note": row.note})
+
+
+@bp.delete("/calendar/overrides/<day>")
+@authenticated
+def delete_override(session: Any, user: Any, day: str) -> tuple[str, int]:
+    _admin(user)
+    deadlines.remove_override(session, _day(day))
+    return "", 204
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("the day must be YYYY-MM-DD", details={"day": text}) from None
