@@ -1,8 +1,8 @@
 // Bundles every web/assets/*.js entry (and the CSS it imports) into web/static/dist with esbuild.
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
-const entries = readdirSync('assets').filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`);
+const entries = (existsSync('assets') ? readdirSync('assets') : []).filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`);
 await build({
   entryPoints: entries,
   bundle: true,
