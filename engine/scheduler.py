@@ -91,8 +91,11 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
             more = _items_batch(s, now, report, batch)
         if not more:
             break
-    if settings is not None and report.notifications:
-        _retry.extend(notifications.deliver(target, settings, report.notifications + _take_retry(), now))
+    if settings is not None and settings.smtp_host and (report.notifications or _retry.get(target.url)):
+        ids = report.notifications + _retry.pop(target.url, [])[-1000:]
+        failed = notifications.deliver(target, settings, ids, now)
+        if failed:
+            _retry[target.url] = failed
     return report
 
 
@@ -109,13 +112,8 @@ class _same:
         return None
 
 
-_retry: list[int] = []  # e-mails that failed (SMTP down); retried with the next sweep that sends mail
-
-
-def _take_retry() -> list[int]:
-    ids = _retry[-1000:]
-    _retry.clear()
-    return ids
+# E-mails that failed (SMTP down), per database; retried by the next sweep of this process.
+_retry: dict[str, list[int]] = {}
 
 
 def _fire_timers(transaction: Any, now: datetime, report: SweepReport, batch: int) -> None:
