@@ -141,6 +141,7 @@ def test_designer_adds_a_step_and_deploys_version_2(page: Any, live_server: Any,
     new = receive(live_server)
     assert open_steps(live_server, new) == [new_id]
     login("xa_a1_specialist")
+    assert page.goto(f"{live_server.url}/designer").status == 403  # officials do not design
     page.goto(f"{live_server.url}/inbox")
     assert page.locator(f"tr[data-case='{new}']").inner_text().count(STEP_NAME) == 1
     assert STEP_NAME not in page.locator(f"tr[data-case='{old}']").inner_text()
