@@ -498,3 +498,101 @@ def levels(session: Session) -> list[Level]:
 __all__ = ["CRITERIA", "FIGURES", "LABELS", "Filters", "Period", "backlog", "drill_down", "filters_for",
            "ledger", "monthly_rate", "on_time_rate", "parse_period", "ratings_summary", "scope_root", "steps",
            "summary", "table"]
+
+
+# --- Excel exports (openpyxl) -------------------------------------------------------------------------
+
+TABLE_COLUMNS = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
+                 "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time",
+                 "in_progress_overdue", "paused", "withdrawn", "refused", "on_time_rate")
+LEDGER_HEADERS = ("STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Tên tổ chức, cá nhân", "Địa chỉ, số điện thoại",
+                  "Cơ quan chủ trì giải quyết", "Nhận hồ sơ", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
+                  "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả", "Tình trạng", "Kết quả", "Ghi chú")
+TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
+
+
+def _local_text(moment: datetime | None) -> str:
+    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def scope_label(f: Filters) -> str:
+    return f.root.name if f.root is not None else "Toàn tỉnh"
+
+
+def excel_table(session: Session, f: Filters, group: str = "unit", translate: Any = None) -> bytes:
+    """The standard table (one row per group and the total) and the per-step table, as an .xlsx file."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    t = translate or (lambda s: s)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Bao cao"
+    ws.append([t("BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")])
+    ws.append([f"{t('Đơn vị')}: {scope_label(f)}", "", "", f"{t('Kỳ báo cáo')}: {f.period.label}"])
+    ws.append([])
+    ws.append([t({"unit": "Đơn vị", "field": "Lĩnh vực", "level": "Cấp", "procedure": "Thủ tục"}[group])]
+              + [t(LABELS[k]) for k in TABLE_COLUMNS])
+    header_row = ws.max_row
+    for r in table(session, f, group):
+        ws.append([r.label] + [r.figures[k] for k in TABLE_COLUMNS])
+    total = summary(session, f)
+    ws.append([t("Tổng cộng")] + [total[k] for k in TABLE_COLUMNS])
+    ws["A1"].font = Font(bold=True, size=13)
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 40
+    steps_ws = wb.create_sheet("Theo buoc")
+    steps_ws.append([t("Đơn vị"), t("Bước xử lý"), t("Số lượt"), t("Trễ hạn"), t("Tỷ lệ trễ (%)"),
+                     t("Trung vị (giờ)"), t("P90 (giờ)")])
+    for s in steps(session, f):
+        steps_ws.append([s.unit_name, s.step, s.count, s.late, s.late_share, s.median_hours, s.p90_hours])
+    for cell in steps_ws[1]:
+        cell.font = Font(bold=True)
+    steps_ws.column_dimensions["A"].width = 36
+    steps_ws.column_dimensions["B"].width = 48
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def excel_ledger(session: Session, f: Filters, translate: Any = None) -> bytes:
+    """Sổ theo dõi hồ sơ (Mẫu 06, Thông tư 01/2018): one row per case received in the period."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    from engine.cases import STATUS
+
+    t = translate or (lambda s: s)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Mau 06"
+    ws.append([t("SỔ THEO DÕI HỒ SƠ")])
+    ws.append([f"{t('Đơn vị')}: {scope_label(f)}", "", "", f"{t('Kỳ')}: {f.period.label}"])
+    ws.append([])
+    ws.append([t(h) for h in LEDGER_HEADERS])
+    header_row = ws.max_row
+    for row in ledger(session, f):
+        c = row.case
+        contact = ", ".join(x for x in (c.applicant_address, c.applicant_phone) if x)
+        result = {"approved": t("Giải quyết"), "refused": t("Từ chối")}.get(c.result or "", "")
+        ws.append([row.number, c.code, c.procedure.name, c.applicant_name, contact, row.unit_names,
+                   _local_text(c.received_at), _local_text(c.due_at), _local_text(row.sent_at),
+                   _local_text(row.back_at), _local_text(c.returned_at), t(STATUS[c.status_code]),
+                   result, t(TIMING_LABELS.get(c.timing or "", ""))])
+    ws["A1"].font = Font(bold=True, size=13)
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in zip("ABCDEFGHIJKLMN", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12), strict=True):
+        ws.column_dimensions[col].width = width
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
