@@ -114,14 +114,14 @@ def login(page: object, live_server: LiveServer) -> Callable[..., None]:
     return _login
 
 
-def shot(page: object, name: str) -> Path:
-    """A full-page screenshot under tests/artifacts/<name>.png (git-ignored)."""
+def shot(page: object, name: str, full_page: bool = True) -> Path:
+    """A screenshot under tests/artifacts/<name>.png (git-ignored); full page unless told otherwise."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path
 
 
 @pytest.fixture(name="shot")
-def shot_fixture() -> Callable[[object, str], Path]:
+def shot_fixture() -> Callable[..., Path]:
     return shot

@@ -34,7 +34,7 @@ def reception(page, server: LiveServer, action: str, docs: tuple[str, ...] = ("b
     if missing:
         page.fill("#missing_extra", missing)
     if screenshot:
-        shot(page, screenshot)
+        shot(page, screenshot, full_page=False)  # the action bar sticks to the bottom of the screen
     page.click(f"button[name=action][value={action}]")
     page.wait_for_selector("#case-code")
     return page.inner_text("#case-code").strip()
