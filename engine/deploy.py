@@ -111,6 +111,10 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
     except etree.XMLSyntaxError as e:
         result.problems.append(Problem(filename, e.lineno, "", f"malformed XML: {e.msg}"))
         return result
+    if root.getroottree().docinfo.doctype:
+        # SpiffWorkflow re-parses with entity expansion on; a diagram never needs a DTD.
+        problem(root, "DOCTYPE/ENTITY declarations are not allowed in BPMN files")
+        return result
     if etree.QName(root).namespace != BPMN or _local(root) != "definitions":
         problem(root, "not a BPMN 2.0 file: the root element must be bpmn:definitions")
         return result

@@ -10,10 +10,8 @@ from flask import Response, jsonify, request
 from engine import apology, cases, deadlines, notifications
 from engine.errors import Forbidden, Invalid
 from web.api import _body, _iso, _parse_time, api_blueprint, authenticated, case_json
-from web.pages import csrf
 
 bp = api_blueprint("api_time", __name__)
-csrf.exempt(bp)  # bearer tokens, not cookies, like the rest of the API
 
 
 @bp.post("/cases/<code>/apology")
