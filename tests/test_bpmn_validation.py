@@ -108,6 +108,9 @@ def test_xml_entities_are_not_expanded(tmp_path: Path) -> None:
     evil = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             + GOOD.split("?>", 1)[1].replace('name="Xã xem xét"', 'name="&x;"'))
     code, lines = run_validate(tmp_path, evil)
+    assert code == 2 and ("DOCTYPE/ENTITY declarations are not allowed" in lines[0] or "entity" in lines[0])
+    internal = GOOD.replace('<bpmn:definitions', '<!DOCTYPE d [<!ENTITY y "boom">]>\n<bpmn:definitions', 1)
+    code, lines = run_validate(tmp_path, internal)
     assert code == 2 and "DOCTYPE/ENTITY declarations are not allowed" in lines[0]
     assert "root:" not in "\n".join(lines)
 
