@@ -300,8 +300,9 @@ def drill_down(session: Session, f: Filters, figure: str, page: int = 1, per_pag
     if figure not in preds:
         raise Invalid(f"unknown figure '{figure}'", details={"figure": figure})
     page, per_page = max(1, page), max(1, min(per_page, 500))
-    base = _scoped(select(Case).select_from(Case), f).where(_relevant(f), preds[figure])
-    total = session.scalar(_scoped(select(func.count()).select_from(Case), f).where(_relevant(f), preds[figure]))
+    # Each predicate implies _relevant(); leaving it out lets the planner use the figure's own index.
+    base = _scoped(select(Case).select_from(Case), f).where(preds[figure])
+    total = session.scalar(_scoped(select(func.count()).select_from(Case), f).where(preds[figure]))
     rows = list(session.scalars(base.order_by(Case.received_at, Case.id).offset((page - 1) * per_page)
                                 .limit(per_page)))
     return CasePage(rows, int(total or 0), page, per_page)
