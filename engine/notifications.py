@@ -69,8 +69,11 @@ def add_many(session: Session, rows: Sequence[dict]) -> list[int]:
     returns their ids (for delivering the e-mails after commit)."""
     if not rows:
         return []
-    full = [{"user_id": None, "email": None, "case_id": None, **r} for r in rows]
-    return list(session.scalars(insert(Notification).returning(Notification.id), full))
+    full = [{"user_id": None, "email": None, "case_id": None, "read_at": None, "emailed_at": None, **r}
+            for r in rows]
+    table = Notification.__table__
+    # Core insertmanyvalues with RETURNING: one round trip per ~1000 rows, no ORM bookkeeping.
+    return list(session.connection().execute(insert(table).returning(table.c.id), full).scalars())
 
 
 def notify_users(session: Session, users: Iterable[User], kind: str, message: str, case: Case | None = None,

@@ -239,7 +239,7 @@ def _announce(s: Session, now: datetime, overdue: list[int], reminded: list[int]
                        "message": f"Hồ sơ {it.code}: bước «{it.name}» đến hạn lúc {due_text}, "
                                   f"còn một ngày làm việc."} for u in assignees]
     if events:
-        s.execute(insert(Event), events)
+        s.connection().execute(insert(Event.__table__), events)  # Core executemany: no ORM bookkeeping
     report.notifications += notifications.add_many(s, notes)
 
 
@@ -337,7 +337,8 @@ def start_background(database: Database, settings: Settings) -> Any:
     scheduler.start()
 
     def _stop() -> None:
-        scheduler.shutdown(wait=True)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
         sweeper.stop()
 
     atexit.register(_stop)
