@@ -22,6 +22,7 @@ bench: install
 	$(PY) -m bench.engine
 	$(PY) -m bench.inbox
 	$(PY) -m bench.sweep
+	$(PY) -m bench.reports
 
 lint: install
 	$(VENV)/bin/ruff check engine web tests bench tools
