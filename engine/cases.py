@@ -514,7 +514,9 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
             due_after, id_after = datetime.fromisoformat(due_text), int(id_text)
         except ValueError as e:
             raise Invalid("bad page cursor") from e
-        q = q.where(or_(WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
+        # The redundant `due_at >= …` lets PostgreSQL walk ix_work_items_inbox in order and stop at the limit.
+        q = q.where(WorkItem.due_at >= due_after,
+                    or_(WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
     rows = list(session.scalars(q.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
     return InboxPage(items=page, next=_cursor(page[-1]) if more and page else None)
