@@ -123,6 +123,7 @@ def test_apology_form_page(world: World, tmp_path: Path) -> None:
     web.login("xa_a2_clerk")
     assert web.get(f"/cases/{code}/apology").status_code == 404
     web.login("huyen_a_specialist")
+    assert 'id="apology-link"' in web.get(f"/cases/{code}").get_data(as_text=True)
     page = web.get(f"/cases/{code}/apology")
     assert page.status_code == 200 and "Phiếu xin lỗi và hẹn lại ngày trả kết quả" in page.get_data(as_text=True)
     bad = web.post(f"/cases/{code}/apology", {"reason": "Chờ xác minh", "day": "2027-03-20", "time": "17:00"})
@@ -135,3 +136,4 @@ def test_apology_form_page(world: World, tmp_path: Path) -> None:
     html = done.get_data(as_text=True)
     assert "17:00 18/03/2027" in html and "Chờ xác minh" in html
     assert 'id="refusal"' in html  # the form is gone: once per case
+    assert 'id="apology-link"' not in web.get(f"/cases/{code}").get_data(as_text=True)

@@ -112,6 +112,7 @@ def num(value: object) -> str:
 NAV = [
     # (endpoint, label, roles allowed; None = every official)
     ("desk.reception", "Tiếp nhận", {"clerk", "admin"}),
+    ("public.online_inbox", "Hồ sơ trực tuyến", {"clerk", "admin"}),
     ("inbox.inbox", "Hộp công việc", None),
     ("case_view.search", "Tra cứu hồ sơ", None),
     ("designer.index", "Thiết kế quy trình", {"designer", "admin"}),

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import cases, documents
+from engine import apology, cases, documents
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
@@ -122,7 +122,7 @@ def case(code: str) -> str:
         doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=SLIP_TITLES,
         just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
-        markers=_markers(s, c, events),
+        markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")})
 
 
