@@ -119,7 +119,7 @@ def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | N
     """Mirror READY user tasks into work items; cancel items whose task is gone (e.g. a timer fired)."""
     session, case, now = runner.session, runner.case, runner.now
     open_items = {w.task_uuid: w for w in session.scalars(
-        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open"))}
+        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open").options(lazyload("*")))}
     ready = workflow.ready_user_tasks(wf)
     ready_ids = {str(t.id) for t in ready}
     for uuid, item in open_items.items():
@@ -349,7 +349,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
 # --- tasks ------------------------------------------------------------------------------------
 
 
-def _item_for(session: Session, user: User, item_id: int, lock: bool = False) -> WorkItem:
+def _item_for(session: Session, user: User, item_id: int) -> WorkItem:
     item = session.get(WorkItem, item_id)
     if item is None or not can_view_case(session, user, item.case):
         raise NotFound(f"task {item_id} does not exist")
@@ -384,10 +384,16 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
                   now: datetime | None = None) -> Completion:
     """Complete a work item: lock the case, run the workflow, re-project work items, append audit."""
     now = _now(now)
-    item = _item_for(session, user, item_id)
-    _ensure_assignee(user, item)
+    # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
+    item = session.get(WorkItem, item_id, options=[lazyload("*")])
+    if item is None:
+        raise NotFound(f"task {item_id} does not exist")
     case = lock_case(session, item.case_id)
-    session.refresh(item)
+    if not can_view_case(session, user, case):
+        raise NotFound(f"task {item_id} does not exist")
+    _ensure_assignee(user, item)
+    # Re-read what a concurrent completion may have changed, now that the case row is ours.
+    session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
     if item.state == "completed":
         raise _already_done(item)
     if item.state != "open":
