@@ -42,7 +42,9 @@ $(ASSETS): $(STAMP) $(wildcard web/package.json web/package-lock.json web/assets
 	@if [ -f web/package.json ]; then \
 	  cd web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs; \
 	else mkdir -p web/static/dist; fi
-	for d in web/translations/*/; do [ -d "$$d" ] && $(VENV)/bin/pybabel compile -q -f -d "$$d" || true; done
+	@for d in web/translations/*/; do \
+	  if [ -d "$$d" ]; then $(VENV)/bin/pybabel compile -f -d "$$d" >/dev/null || exit 1; fi; \
+	done
 	touch $@
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
