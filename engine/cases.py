@@ -103,7 +103,7 @@ class _Runner:
     def __init__(self, session: Session, case: Case, version: ProcessVersion, now: datetime) -> None:
         self.session, self.case, self.version, self.now = session, case, version, now
         self.calendar: WorkCalendar = calendar_for(session)
-        self.engine = script_engine(self.calendar, lambda: self.now)
+        self.engine = script_engine(self.calendar)
         workflow.use_clock(lambda: self.now)  # timers fire on this transaction's clock, as scripts see it
         self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
 
@@ -279,7 +279,7 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
         raise Invalid("received_at cannot be in the future")
     who = _applicant(applicant)
     clean = form_rules.validate(None, data or {})
-    proc, _version = _procedure(session, procedure)
+    proc, version = _procedure(session, procedure)
     unit = user.unit
     case = Case(code=next_case_code(session, unit.agency_code, received_at),
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
@@ -289,16 +289,17 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
                 received_at=received_at)
     session.add(case)
     session.flush()
-    return start_processing(session, user, case, now=now)
+    return start_processing(session, user, case, now=now, _latest=(proc, version))
 
 
-def start_processing(session: Session, user: User, case: Case, now: datetime | None = None) -> Case:
+def start_processing(session: Session, user: User, case: Case, now: datetime | None = None,
+                     _latest: tuple[Procedure, ProcessVersion] | None = None) -> Case:
     """Accept a case at the desk: appointment from the legal limit, workflow started, first steps routed.
     Used for dossiers received at the desk and for online ones (status 1) a clerk accepts."""
     now = _now(now)
     if case.state is not None:
         raise Conflict(f"case {case.code} is already being processed")
-    proc, version = _procedure(session, case.procedure.code)
+    proc, version = _latest or _procedure(session, case.procedure.code)
     unit = user.unit
     if case.status_code == 1:
         case.received_at = now  # an online submission counts from its acceptance at the desk

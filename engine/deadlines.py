@@ -111,21 +111,25 @@ def _as_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
 
 
-def script_functions(calendar: WorkCalendar, now: Callable[[], datetime]) -> dict[str, Callable[..., Any]]:
-    """What a diagram's scripts, conditions and timers may call (timer values must be ISO strings)."""
+def script_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
+    """What a diagram's scripts, conditions and timers may call (timer values must be ISO strings).
+    "Now" is the running transaction's clock (engine.workflow.current_time), so `tick --now` rules."""
+    from engine.workflow import current_time
 
     def add_working_days(start: Any, days: Any) -> str:
         return calendar.add_working_days(_as_datetime(start), Decimal(str(days))).isoformat()
 
     def working_days_from_now(days: Any) -> str:
-        return add_working_days(now(), days)
+        return add_working_days(current_time(), days)
 
     def now_iso() -> str:
-        return now().astimezone(VN_TZ).isoformat()
+        return current_time().astimezone(VN_TZ).isoformat()
 
     return {"add_working_days": add_working_days, "working_days_from_now": working_days_from_now,
             "now": now_iso}
 
 
-def script_engine(calendar: WorkCalendar, now: Callable[[], datetime]) -> PythonScriptEngine:
-    return make_script_engine(script_functions(calendar, now))
+@lru_cache(maxsize=16)
+def script_engine(calendar: WorkCalendar) -> PythonScriptEngine:
+    """One engine per calendar in force: its sandbox keeps compiled scripts between cases."""
+    return make_script_engine(script_functions(calendar))

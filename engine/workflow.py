@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -50,6 +50,12 @@ class _ClockDatetime(datetime):
 
 
 _spiff_timer.datetime = _ClockDatetime
+
+
+def current_time() -> datetime:
+    """The clock the running transaction set with use_clock (real time when none)."""
+    clock = _clock.get()
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 def use_clock(now: Callable[[], datetime]) -> None:
