@@ -502,9 +502,14 @@ def _cursor(item: WorkItem) -> str:
     return f"{item.due_at.isoformat() if item.due_at else ''}|{item.id}"
 
 
+TIME_STATES = ("overdue", "due_soon", "in_time")
+
+
 def inbox(session: Session, user: User, after: str | None = None, limit: int = 50,
-          procedure: str | None = None, claimed: str | None = None) -> InboxPage:
-    """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id)."""
+          procedure: str | None = None, claimed: str | None = None, time_state: str | None = None,
+          now: datetime | None = None) -> InboxPage:
+    """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id); optionally only
+    those overdue / due within one working day / in time (the same thresholds as inbox_counts)."""
     limit = max(1, min(limit, 200))
     q = select(WorkItem).where(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)),
                                WorkItem.state == "open")
@@ -515,6 +520,14 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
         q = q.where(WorkItem.claimed_by_id == user.id)
     elif claimed == "none":
         q = q.where(WorkItem.claimed_by_id.is_(None))
+    if time_state:
+        if time_state not in TIME_STATES:
+            raise Invalid(f"time_state must be one of {', '.join(TIME_STATES)}")
+        now = _now(now)
+        soon = calendar_for(session).add_working_days(now, Decimal(1))
+        q = q.where({"overdue": WorkItem.due_at < now,
+                     "due_soon": and_(WorkItem.due_at >= now, WorkItem.due_at <= soon),
+                     "in_time": or_(WorkItem.due_at > soon, WorkItem.due_at.is_(None))}[time_state])
     if after:
         try:
             due_text, id_text = after.rsplit("|", 1)

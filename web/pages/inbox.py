@@ -41,18 +41,21 @@ def inbox() -> str:
     claimed = request.args.get("claimed") or None
     if claimed not in (None, "me", "none"):
         claimed = None
+    state = request.args.get("state") or None
+    if state not in (None, *cases.TIME_STATES):
+        state = None
     after = request.args.get("after") or None
     try:
-        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed)
+        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed, time_state=state)
     except Invalid:
-        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed)
+        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed, time_state=state)
         after = None
     now, soon = _clock(s)
     counts = cases.inbox_counts(s, user, now=now)
     rows = [(item, cases.time_state(item.due_at, now, soon)) for item in page.items]
     procedures = list(s.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.name)))
     return render_template("inbox/inbox.html", rows=rows, next_cursor=page.next, after=after, counts=counts,
-                           procedures=procedures, procedure=procedure, claimed=claimed or "",
+                           procedures=procedures, procedure=procedure, claimed=claimed or "", state=state or "",
                            claim_filters=CLAIM_FILTERS, state_labels=TIME_STATE_LABELS, user=user)
 
 
