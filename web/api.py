@@ -166,7 +166,8 @@ def inbox(session: Any, user: Any) -> Response:
     except ValueError:
         raise Invalid("limit must be a number") from None
     page = cases.inbox(session, user, after=request.args.get("after"), limit=limit,
-                       procedure=request.args.get("procedure"))
+                       procedure=request.args.get("procedure"), claimed=request.args.get("claimed"),
+                       time_state=request.args.get("state"))
     return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
 
 

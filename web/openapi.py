@@ -61,7 +61,10 @@ def document() -> dict:
                 "summary": "My inbox (unit and roles), by due date, keyset-paginated", "security": secured,
                 "parameters": [{"name": "after", "in": "query", "schema": {"type": "string"}},
                                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                               {"name": "procedure", "in": "query", "schema": {"type": "string"}}],
+                               {"name": "procedure", "in": "query", "schema": {"type": "string"}},
+                               {"name": "claimed", "in": "query", "schema": {"enum": ["me", "none"]}},
+                               {"name": "state", "in": "query",
+                                "schema": {"enum": ["overdue", "due_soon", "in_time"]}}],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Task")}, "next": {"type": ["string", "null"]}}},
                     "a page"), **ERRORS}}},
