@@ -35,8 +35,8 @@ def _start(db: Database, tmp_path: Path, name: str) -> subprocess.Popen:
 
 @pytest.fixture
 def pg(db: Database) -> Database:
-    if db.is_sqlite:
-        pytest.skip("the lease is about several scheduler processes on PostgreSQL")
+    """The lease is about several scheduler processes sharing one PostgreSQL (the test runs only there)."""
+    assert not db.is_sqlite
     return db
 
 
@@ -85,6 +85,7 @@ def _holder(db: Database) -> str:
         return s.scalar(select(SchedulerLease.holder).where(SchedulerLease.name == "sweeper"))
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_two_schedulers_one_active_and_takeover(pg: Database, world: World, tmp_path: Path,
                                                 procs: dict[str, subprocess.Popen]) -> None:
     proc = deploy_test_diagram(pg, "timer_escalation")
