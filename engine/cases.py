@@ -117,9 +117,18 @@ class _Runner:
 def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | None,
              step_done: WorkItem | None = None) -> list[WorkItem]:
     """Mirror READY user tasks into work items; cancel items whose task is gone (e.g. a timer fired)."""
+    # One flush at the end of the step instead of one before every query below; so the state of items
+    # changed in this step is checked in memory, not in SQL.
+    with runner.session.no_autoflush:
+        return _project_unflushed(runner, wf, actor, from_unit_id, step_done)
+
+
+def _project_unflushed(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | None,
+                       step_done: WorkItem | None) -> list[WorkItem]:
     session, case, now = runner.session, runner.case, runner.now
-    open_items = {w.task_uuid: w for w in session.scalars(
-        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open").options(lazyload("*")))}
+    rows = session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")
+                           .options(lazyload("*")))
+    open_items = {w.task_uuid: w for w in rows if w.state == "open"}
     ready = workflow.ready_user_tasks(wf)
     ready_ids = {str(t.id) for t in ready}
     for uuid, item in open_items.items():
@@ -156,7 +165,6 @@ def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | N
                      "after": step_done.name if step_done else None})
         if item.supplement:
             _pause(runner, item)
-    session.flush()
     still_open = [w for w in open_items.values() if w.state == "open"] + created
     if still_open:
         case.current_unit_id = min(still_open, key=lambda w: (w.due_at is None, w.due_at, w.id or 0)).unit_id
