@@ -97,10 +97,39 @@ def _event(session: Session, case: Case, kind: str, at: datetime, **kw: Any) -> 
     return ev
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """What running a case needs from its (immutable) process version; cached per process."""
+
+    id: int
+    bpmn_sha256: str
+    nodes: dict
+    forms: dict
+    deadline_days: Decimal
+
+
+_version_infos: dict[tuple[str, int], VersionInfo] = {}
+
+
+def version_info(session: Session, version_id: int) -> VersionInfo:
+    key = (str(session.get_bind().url), version_id)
+    info = _version_infos.get(key)
+    if info is None:
+        pv = session.get(ProcessVersion, version_id)
+        info = _version_infos[key] = VersionInfo(pv.id, pv.bpmn_sha256, pv.nodes, pv.forms, pv.deadline_days)
+    return info
+
+
+def forget_cached_versions() -> None:
+    """Versions never change once deployed, so they are cached per database and id; call this only when
+    the database behind a running process is replaced (a restore from backup, the test suite's reset)."""
+    _version_infos.clear()
+
+
 class _Runner:
     """Loads, runs and saves one case's workflow with the calendar and clock of this transaction."""
 
-    def __init__(self, session: Session, case: Case, version: ProcessVersion, now: datetime) -> None:
+    def __init__(self, session: Session, case: Case, version: VersionInfo, now: datetime) -> None:
         self.session, self.case, self.version, self.now = session, case, version, now
         self.calendar: WorkCalendar = calendar_for(session)
         self.engine = script_engine(self.calendar)
@@ -108,10 +137,14 @@ class _Runner:
         self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
 
     def start(self, data: dict) -> Any:
-        return workflow.start(self.key, lambda: self.version.spec_json, data, self.engine)
+        return workflow.start(self.key, self._spec_json, data, self.engine)
 
     def load(self) -> Any:
-        return workflow.load(self.key, lambda: self.version.spec_json, self.case.state or "{}", self.engine)
+        return workflow.load(self.key, self._spec_json, self.case.state or "{}", self.engine)
+
+    def _spec_json(self) -> str:
+        # Read only when this process has not restored the version's spec yet.
+        return self.session.scalar(select(ProcessVersion.spec_json).where(ProcessVersion.id == self.version.id))
 
 
 def _project(runner: _Runner, wf: Any, actor: User | None, from_unit_id: int | None,
@@ -209,8 +242,7 @@ def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bo
     now = _now(now)
     if case.state is None or case.next_timer_at is None:
         return False
-    version = session.get(ProcessVersion, case.process_version_id)
-    runner = _Runner(session, case, version, now)
+    runner = _Runner(session, case, version_info(session, case.process_version_id), now)
     wf = runner.load()
     before = case.next_timer_at
     workflow.fire_due_timers(wf)
@@ -319,7 +351,7 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     _event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
            step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data={"channel": case.channel})
     # Steps of a paper dossier entered later are timed from its receipt, as the law counts them.
-    runner = _Runner(session, case, version, received_at)
+    runner = _Runner(session, case, version_info(session, version.id), received_at)
     seed = {**(case.data or {}), "case_code": case.code,
             "received_at": received_at.astimezone(VN_TZ).isoformat(), "procedure": proc.code}
     wf = runner.start(seed)
@@ -407,7 +439,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
         raise _already_done(item)
     if item.state != "open":
         raise Conflict(f"task '{item.name}' is no longer open ({item.state})")
-    version = session.get(ProcessVersion, case.process_version_id)
+    version = version_info(session, case.process_version_id)
     clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
     runner = _Runner(session, case, version, now)
     wf = runner.load()
@@ -448,7 +480,7 @@ def retry_routing(session: Session, user: User, code: str, now: datetime | None 
     if case.state is None:
         raise Invalid(f"case {code} has no running process")
     case = lock_case(session, case.id)
-    runner = _Runner(session, case, session.get(ProcessVersion, case.process_version_id), now)
+    runner = _Runner(session, case, version_info(session, case.process_version_id), now)
     wf = runner.load()
     case.error = None
     _project(runner, wf, user, case.receiving_unit_id)

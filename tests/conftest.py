@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from engine import catalog, org, schema
+from engine import cases, catalog, org, schema
 from engine.db import Database
 from engine.demo import create_demo
 from engine.models import Base, User
@@ -78,6 +78,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     else:
         database = Database(request.getfixturevalue("pg_url"))
         _truncate_pg(database)
+        cases.forget_cached_versions()  # ids are reused after the reset
         load_base(database)
     yield database
     database.dispose()
