@@ -76,7 +76,7 @@ def next_case_code(session: Session, agency_code: str, received_at: datetime) ->
 
 def _applicant(applicant: Any) -> dict[str, str]:
     if not isinstance(applicant, dict) or not str(applicant.get("name", "")).strip():
-        raise Invalid("applicant.name is required", details={"applicant.name": "required"})
+        raise Invalid("Chưa nhập họ và tên người nộp hồ sơ", details={"applicant.name": "required"})
     return {k: str(applicant.get(k) or "").strip() for k in APPLICANT_FIELDS}
 
 
@@ -316,7 +316,7 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=VN_TZ)
     if received_at > now:
-        raise Invalid("received_at cannot be in the future")
+        raise Invalid("Thời điểm tiếp nhận không thể ở tương lai")
     who = _applicant(applicant)
     clean = form_rules.validate(None, data or {})
     proc, version = _procedure(session, procedure)
@@ -370,7 +370,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     if outcome not in {"incomplete", "refused"}:
         raise Invalid("outcome must be 'incomplete' or 'refused'")
     if not note.strip() and not missing:
-        raise Invalid("a reason is required", details={"note": "required"})
+        raise Invalid("Cần ghi rõ lý do", details={"note": "required"})
     who = _applicant(applicant)
     proc, _version = _procedure(session, procedure)
     unit = user.unit
@@ -393,21 +393,21 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
 def _item_for(session: Session, user: User, item_id: int) -> WorkItem:
     item = session.get(WorkItem, item_id)
     if item is None or not can_view_case(session, user, item.case):
-        raise NotFound(f"task {item_id} does not exist")
+        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
     return item
 
 
 def _ensure_assignee(user: User, item: WorkItem) -> None:
     if item.unit_id != user.unit_id or item.role_code not in user.roles:
-        raise Forbidden(f"task '{item.name}' belongs to {item.unit.name} ({item.role_code}), not to you")
+        raise Forbidden(f"Bước «{item.name}» thuộc {item.unit.name} (vai trò {item.role_code}), không phải của bạn")
     if item.claimed_by_id and item.claimed_by_id != user.id:
-        raise Conflict(f"task '{item.name}' is claimed by {item.claimed_by.full_name}")
+        raise Conflict(f"Bước «{item.name}» đang do {item.claimed_by.full_name} nhận xử lý")
 
 
 def _already_done(item: WorkItem) -> Conflict:
-    who = item.completed_by.full_name if item.completed_by else "the system"
+    who = item.completed_by.full_name if item.completed_by else "hệ thống"
     at = item.completed_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if item.completed_at else ""
-    return Conflict(f"task '{item.name}' was already completed by {who} at {at}",
+    return Conflict(f"Bước «{item.name}» đã được {who} hoàn thành lúc {at}",
                     details={"completed_by": item.completed_by.username if item.completed_by else None,
                              "completed_at": item.completed_at.isoformat() if item.completed_at else None})
 
@@ -428,28 +428,28 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
     item = session.get(WorkItem, item_id, options=[lazyload("*")])
     if item is None:
-        raise NotFound(f"task {item_id} does not exist")
+        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
     case = lock_case(session, item.case_id)
     if not can_view_case(session, user, case):
-        raise NotFound(f"task {item_id} does not exist")
+        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
     _ensure_assignee(user, item)
     # Re-read what a concurrent completion may have changed, now that the case row is ours.
     session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
     if item.state == "completed":
         raise _already_done(item)
     if item.state != "open":
-        raise Conflict(f"task '{item.name}' is no longer open ({item.state})")
+        raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
     version = version_info(session, case.process_version_id)
     clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
     runner = _Runner(session, case, version, now)
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
     if task is None or not workflow.is_ready(task):
-        raise Conflict(f"task '{item.name}' is not ready in the workflow any more")
+        raise Conflict(f"Bước «{item.name}» không còn chờ xử lý trong quy trình")
     try:
         workflow.complete_task(wf, task, clean)
     except Exception as e:  # noqa: BLE001 — a diagram error must not lose the step; roll back and say why
-        raise Invalid(f"the diagram failed after '{item.name}': {e}") from e
+        raise Invalid(f"Quy trình gặp lỗi sau bước «{item.name}»: {e}") from e
     item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
     item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
     item.timing = classify(now, item.due_at) if item.due_at else None
@@ -469,7 +469,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     try:
         session.flush()
     except StaleDataError as e:
-        raise Conflict("the case changed while you were working on it; reload and try again") from e
+        raise Conflict("Hồ sơ vừa được người khác cập nhật; hãy tải lại trang và thử lại") from e
     return Completion(case=case, item=item, next_items=created)
 
 
@@ -502,7 +502,7 @@ def claim(session: Session, user: User, item_id: int, now: datetime | None = Non
 def unclaim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
     item = _item_for(session, user, item_id)
     if item.claimed_by_id not in (None, user.id) and not user.has_role("head", "admin"):
-        raise Forbidden("only the claimant or a head can release this task")
+        raise Forbidden("Chỉ người đã nhận hoặc lãnh đạo phòng mới trả lại được bước này")
     item.claimed_by_id = None
     _event(session, item.case, "unclaimed", _now(now), actor_id=user.id, step=item.name)
     return item
@@ -515,7 +515,7 @@ def get_case(session: Session, user: User, code: str) -> Case:
     """A case the user may see; any other gives NotFound, so guessing codes reveals nothing."""
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not can_view_case(session, user, case):
-        raise NotFound(f"case {code} not found")
+        raise NotFound(f"Không tìm thấy hồ sơ {code}")
     return case
 
 
@@ -609,7 +609,7 @@ def public_status(session: Session, code: str) -> dict:
     """What anyone may know from a case code alone: the status and the appointment date."""
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None:
-        raise NotFound(f"case {code} not found")
+        raise NotFound(f"Không tìm thấy hồ sơ {code}")
     return {"code": case.code, "status_code": case.status_code, "status": STATUS[case.status_code],
             "due_at": case.due_at.isoformat() if case.due_at else None}
 

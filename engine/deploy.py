@@ -27,10 +27,10 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 
 USER_TASK_TAGS = {"userTask", "manualTask", "task"}
 # Elements a diagram may contain that motcua cannot execute; named clearly instead of failing later.
-UNSUPPORTED = {"complexGateway": "complex gateways", "transaction": "transactions",
-               "businessRuleTask": "business rule tasks (DMN)", "sendTask": "send tasks",
-               "receiveTask": "receive tasks", "choreography": "choreographies",
-               "conversation": "conversations"}
+UNSUPPORTED = {"complexGateway": "cổng phức hợp", "transaction": "giao dịch",
+               "businessRuleTask": "tác vụ quy tắc nghiệp vụ (DMN)", "sendTask": "tác vụ gửi",
+               "receiveTask": "tác vụ nhận", "choreography": "biểu đồ vũ đạo",
+               "conversation": "hội thoại"}
 
 
 @dataclass
@@ -109,30 +109,30 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
     try:
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as e:
-        result.problems.append(Problem(filename, e.lineno, "", f"malformed XML: {e.msg}"))
+        result.problems.append(Problem(filename, e.lineno, "", f"XML sai cú pháp: {e.msg}"))
         return result
     if root.getroottree().docinfo.doctype:
         # SpiffWorkflow re-parses with entity expansion on; a diagram never needs a DTD.
-        problem(root, "DOCTYPE/ENTITY declarations are not allowed in BPMN files")
+        problem(root, "không cho phép khai báo DOCTYPE/ENTITY trong tệp BPMN")
         return result
     if etree.QName(root).namespace != BPMN or _local(root) != "definitions":
-        problem(root, "not a BPMN 2.0 file: the root element must be bpmn:definitions")
+        problem(root, "không phải tệp BPMN 2.0: phần tử gốc phải là bpmn:definitions")
         return result
     by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
 
     for el in root.iter():
         if isinstance(el.tag, str) and etree.QName(el).namespace == BPMN and _local(el) in UNSUPPORTED:
-            problem(el, f"{UNSUPPORTED[_local(el)]} are not supported by motcua ({_local(el)})")
+            problem(el, f"motcua chưa hỗ trợ {UNSUPPORTED[_local(el)]} ({_local(el)})")
 
     proc = _choose_process(root)
     if proc is None:
-        problem(root, "the file contains no bpmn:process")
+        problem(root, "tệp không có bpmn:process nào")
         return result
     result.process_id, result.process_name = proc.get("id"), proc.get("name") or proc.get("id")
     result.deadline_days = _decimal(properties(proc).get("deadline_days"))
     if result.deadline_days is None:
-        problem(proc, "process property deadline_days (the legal time limit in working days) is missing "
-                      "or not a number")
+        problem(proc, "thiếu thuộc tính deadline_days của quy trình (thời hạn giải quyết theo luật, ngày làm "
+                      "việc) hoặc giá trị không phải là số")
 
     _check_flows(proc, by_id, problem)
     _collect_nodes(proc, result, levels, roles, forms, problem)
@@ -150,7 +150,7 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
         msg = str(e).split("\n")[0]
         result.problems.append(Problem(filename, int(line) if line else None, eid, msg))
     except Exception as e:  # noqa: BLE001 — anything Spiff raises becomes a problem, never a 500
-        result.problems.append(Problem(filename, None, "", f"SpiffWorkflow cannot load the process: {e}"))
+        result.problems.append(Problem(filename, None, "", f"SpiffWorkflow không nạp được quy trình: {e}"))
     if result.valid:
         _warn_longest_path(proc, by_id, result)
     return result
@@ -161,7 +161,7 @@ def _check_flows(proc: etree._Element, by_id: dict, problem: Any) -> None:
         for attr in ("sourceRef", "targetRef"):
             ref = flow.get(attr)
             if not ref or ref not in by_id:
-                problem(flow, f"sequence flow {attr} points to '{ref}', which does not exist")
+                problem(flow, f"luồng có {attr} trỏ tới '{ref}', phần tử này không tồn tại")
 
 
 def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles: set,
@@ -184,24 +184,24 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             role = props.get("role") or lane_props.get("role")
             name = el.get("name") or eid
             if not level or not role:
-                problem(el, f"user task '{name}' has no level/role: put it in a lane with level and role "
-                            "properties, or give the task its own")
+                problem(el, f"bước '{name}' chưa có cấp/vai trò: đặt bước vào một làn có thuộc tính level và "
+                            "role, hoặc khai báo trên chính bước")
             else:
                 if level not in levels:
-                    problem(el, f"unknown level '{level}' (known: {', '.join(sorted(levels))})")
+                    problem(el, f"cấp '{level}' không tồn tại (các cấp: {', '.join(sorted(levels))})")
                 if role not in roles:
-                    problem(el, f"unknown role '{role}' (known: {', '.join(sorted(roles))})")
+                    problem(el, f"vai trò '{role}' không tồn tại (các vai trò: {', '.join(sorted(roles))})")
             deadline = _decimal(props.get("deadline_days"))
             if deadline is None:
-                problem(el, f"user task '{name}' needs a numeric deadline_days (working days, e.g. 2 or 0.5)")
+                problem(el, f"bước '{name}' cần deadline_days là một số (ngày làm việc, ví dụ 2 hoặc 0.5)")
             form = props.get("form") or None
             if form and form not in forms:
-                problem(el, f"form '{form}' does not exist")
+                problem(el, f"biểu mẫu '{form}' không tồn tại")
             elif form:
                 result.forms[form] = forms[form]
             status = props.get("status_code")
             if status and (not status.isdigit() or not 1 <= int(status) <= 10):
-                problem(el, f"status_code '{status}' is not a national portal status (1–10)")
+                problem(el, f"status_code '{status}' không phải mã trạng thái của Cổng dịch vụ công quốc gia (1–10)")
             result.nodes[eid] = {
                 "kind": "user_task", "name": name, "level": level, "role": role,
                 "deadline_days": str(deadline) if deadline is not None else None, "form": form,
@@ -212,7 +212,7 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
         elif tag == "endEvent":
             res = props.get("result")
             if res and res not in {"approved", "refused"}:
-                problem(el, f"end event result '{res}' must be 'approved' or 'refused'")
+                problem(el, f"kết quả '{res}' của sự kiện kết thúc phải là 'approved' hoặc 'refused'")
             result.nodes[eid] = {"kind": "end", "name": el.get("name") or eid, "result": res,
                                  "status_code": int(props["status_code"])
                                  if props.get("status_code", "").isdigit() else None}
@@ -231,7 +231,7 @@ def _check_expressions(proc: etree._Element, problem: Any) -> None:
                 owner = el.getparent()
                 while owner is not None and not owner.get("id"):
                     owner = owner.getparent()
-                problem(el, f"{tag} does not compile in the sandbox: {error}",
+                problem(el, f"{tag} không biên dịch được trong môi trường cách ly: {error}",
                         element_id=owner.get("id") if owner is not None else "")
     for tag in ("preScript", "postScript"):
         for el in proc.iter(f"{{{SPIFF}}}{tag}"):
@@ -239,7 +239,8 @@ def _check_expressions(proc: etree._Element, problem: Any) -> None:
             error = compile_check(source, "exec") if source else None
             if error:
                 owner = el.getparent().getparent()
-                problem(el, f"{tag} does not compile in the sandbox: {error}", element_id=owner.get("id", ""))
+                problem(el, f"{tag} không biên dịch được trong môi trường cách ly: {error}",
+                        element_id=owner.get("id", ""))
 
 
 def _warn_longest_path(proc: etree._Element, by_id: dict, result: Validation) -> None:
@@ -267,8 +268,8 @@ def _warn_longest_path(proc: etree._Element, by_id: dict, result: Validation) ->
     if total > result.deadline_days:
         result.warnings.append(Problem(
             "", proc.sourceline, proc.get("id"),
-            f"the steps on the longest path take {total} working days, more than the legal limit of "
-            f"{result.deadline_days}"))
+            f"các bước trên đường dài nhất mất {total} ngày làm việc, vượt thời hạn luật định "
+            f"{result.deadline_days} ngày"))
 
 
 def known_levels_roles(session: Session) -> tuple[set[str], set[str]]:
@@ -282,7 +283,7 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
     levels, roles = known_levels_roles(session)
     v = validate(xml, filename, levels=levels, roles=roles, forms=forms)
     if not v.valid:
-        raise Invalid(f"{filename}: {len(v.problems)} problem(s)", details=v.as_json())
+        raise Invalid(f"{filename}: {len(v.problems)} lỗi", details=v.as_json())
     code = procedure_code or (catalog or {}).get("code") or v.process_id
     proc = session.scalar(select(Procedure).where(Procedure.code == code))
     if proc is None:

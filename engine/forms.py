@@ -34,10 +34,10 @@ def _allowed(comp: dict) -> set[str] | None:
 def validate(schema: dict | None, data: Any) -> dict:
     """Cleaned data for the form, or Invalid with {field: message} details."""
     if not isinstance(data, dict):
-        raise Invalid("data must be a JSON object")
+        raise Invalid("Dữ liệu phải là một đối tượng JSON")
     bad = [k for k in data if not isinstance(k, str) or k.startswith("_") or k in RESERVED_KEYS]
     if bad:
-        raise Invalid("reserved field names in data", details={k: "reserved name" for k in bad})
+        raise Invalid("Dữ liệu dùng tên trường dành riêng", details={k: "tên dành riêng" for k in bad})
     if schema is None:
         return dict(data)
     errors: dict[str, str] = {}
@@ -49,14 +49,14 @@ def validate(schema: dict | None, data: Any) -> dict:
         required = bool((comp.get("validate") or {}).get("required"))
         if value is None or value == "" or value == []:
             if required:
-                errors[key] = f"{label}: bắt buộc nhập (required)"
+                errors[key] = f"{label}: bắt buộc nhập"
             continue
         try:
             clean[key] = _coerce(kind, value, comp)
         except ValueError as e:
             errors[key] = f"{label}: {e}"
     if errors:
-        raise Invalid("the form has errors", details=errors)
+        raise Invalid("Biểu mẫu còn lỗi", details=errors)
     # Values the form does not name (e.g. computed by the page) pass through unchanged.
     return {**{k: v for k, v in data.items() if k not in clean}, **clean}
 
@@ -67,27 +67,27 @@ def _coerce(kind: str, value: Any, comp: dict) -> Any:
         text = str(value)
         limit = (comp.get("validate") or {}).get("maxLength")
         if limit and len(text) > int(limit):
-            raise ValueError(f"at most {limit} characters")
+            raise ValueError(f"tối đa {limit} ký tự")
         return text
     if kind == "number":
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            raise ValueError("must be a number") from None
+            raise ValueError("phải là một số") from None
         bounds = comp.get("validate") or {}
         if "min" in bounds and number < Decimal(str(bounds["min"])):
-            raise ValueError(f"must be ≥ {bounds['min']}")
+            raise ValueError(f"phải ≥ {bounds['min']}")
         if "max" in bounds and number > Decimal(str(bounds["max"])):
-            raise ValueError(f"must be ≤ {bounds['max']}")
+            raise ValueError(f"phải ≤ {bounds['max']}")
         return int(number) if number == number.to_integral_value() else float(number)
     if kind in {"select", "radio"}:
         if allowed is not None and str(value) not in allowed:
-            raise ValueError(f"'{value}' is not one of {sorted(allowed)}")
+            raise ValueError(f"'{value}' không thuộc các giá trị cho phép {sorted(allowed)}")
         return str(value)
     if kind in {"checklist", "taglist"}:
         items = value if isinstance(value, list) else [value]
         if allowed is not None and not {str(v) for v in items} <= allowed:
-            raise ValueError(f"values must be among {sorted(allowed)}")
+            raise ValueError(f"các giá trị phải thuộc {sorted(allowed)}")
         return [str(v) for v in items]
     if kind == "checkbox":
         if isinstance(value, bool):
@@ -96,12 +96,12 @@ def _coerce(kind: str, value: Any, comp: dict) -> Any:
             return True
         if str(value).lower() in {"false", "off", "0", "no"}:
             return False
-        raise ValueError("must be true or false")
+        raise ValueError("phải là có hoặc không")
     if kind == "datetime":
         text = str(value)
         try:
             (date if len(text) <= 10 else datetime).fromisoformat(text)
         except ValueError:
-            raise ValueError("must be a date (YYYY-MM-DD)") from None
+            raise ValueError("phải là một ngày (YYYY-MM-DD)") from None
         return text
     return value

@@ -29,17 +29,17 @@ def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict 
         for candidate in below:
             if candidate.code == chosen:
                 return candidate
-        raise RoutingError(f"unit '{chosen}' named in unit_{level} is not at level '{level}' under "
+        raise RoutingError(f"đơn vị '{chosen}' ghi trong unit_{level} không thuộc cấp '{level}' trực thuộc "
                            f"{receiving_unit.name}")
     if len(below) == 1:
         return below[0]
     level_name = session.get(Level, level)
     label = level_name.name if level_name else level
     if not below:
-        raise RoutingError(f"no unit at level '{label}' on the path of {receiving_unit.name} "
-                           f"({receiving_unit.code}); add one with `motcua org add` or fix the lane")
-    raise RoutingError(f"{len(below)} units at level '{label}' under {receiving_unit.name}; the case data "
-                       f"must name one in 'unit_{level}'")
+        raise RoutingError(f"không có đơn vị {label.lower()} trên tuyến của {receiving_unit.name} "
+                           f"({receiving_unit.code}); thêm đơn vị bằng `motcua org add` hoặc sửa làn trong quy trình")
+    raise RoutingError(f"có {len(below)} đơn vị {label.lower()} trực thuộc {receiving_unit.name}; dữ liệu hồ sơ "
+                       f"phải chỉ rõ một đơn vị trong 'unit_{level}'")
 
 
 def can_view_case(session: Session, user: User, case: Case) -> bool:

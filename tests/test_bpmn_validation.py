@@ -34,7 +34,7 @@ def test_malformed_xml_names_the_line(tmp_path: Path) -> None:
     broken = GOOD.replace('<bpmn:endEvent id="done">', '<bpmn:endEvent id="done"', 1)
     code, lines = run_validate(tmp_path, broken)
     assert code == 2
-    assert len(lines) == 1 and "malformed XML" in lines[0]
+    assert len(lines) == 1 and "XML sai cú pháp" in lines[0]
     near = line_of(broken, '<bpmn:endEvent id="done"')
     reported = int(lines[0].split(":")[1])
     assert near <= reported <= near + 1, lines
@@ -57,7 +57,7 @@ def test_unknown_role_names_the_task(tmp_path: Path) -> None:
     code, lines = run_validate(tmp_path, broken)
     assert code == 2
     line = line_of(broken, '<bpmn:userTask id="appraise"')
-    want = f"{tmp_path / 'p.bpmn'}:{line}: appraise: unknown role 'janitor'"
+    want = f"{tmp_path / 'p.bpmn'}:{line}: appraise: vai trò 'janitor' không tồn tại"
     assert any(line.startswith(want) for line in lines), lines
 
 
@@ -77,7 +77,8 @@ def test_unsafe_or_broken_condition_is_rejected(tmp_path: Path, condition: str, 
     broken = GOOD.replace('outcome == "refuse"', condition.replace('"', "&quot;"))
     code, lines = run_validate(tmp_path, broken)
     assert code == 2, why
-    want = f"{tmp_path / 'p.bpmn'}:{line_of(broken, 'conditionExpression')}: f_refuse: conditionExpression"
+    line = line_of(broken, "conditionExpression")
+    want = f"{tmp_path / 'p.bpmn'}:{line}: f_refuse: conditionExpression không biên dịch được"
     assert any(line.startswith(want) for line in lines), lines
 
 
@@ -87,31 +88,31 @@ def test_unknown_form_is_reported(tmp_path: Path) -> None:
                           '<spiffworkflow:property name="form" value="no_such_form" />')
     code, lines = run_validate(tmp_path, broken)
     assert code == 2
-    assert any(": review: form 'no_such_form' does not exist" in line for line in lines), lines
+    assert any(": review: biểu mẫu 'no_such_form' không tồn tại" in line for line in lines), lines
 
 
 def test_task_outside_any_lane_without_level_is_reported(tmp_path: Path) -> None:
     broken = GOOD.replace("<bpmn:flowNodeRef>appraise</bpmn:flowNodeRef>", "")
     code, lines = run_validate(tmp_path, broken)
     assert code == 2
-    assert any(": appraise: " in line and "no level/role" in line for line in lines), lines
+    assert any(": appraise: " in line and "chưa có cấp/vai trò" in line for line in lines), lines
 
 
 def test_not_bpmn_and_binary_garbage_are_clear(tmp_path: Path) -> None:
     code, lines = run_validate(tmp_path, "<html><body>hello</body></html>")
-    assert code == 2 and "not a BPMN 2.0 file" in lines[0]
+    assert code == 2 and "không phải tệp BPMN 2.0" in lines[0]
     code, lines = run_validate(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00garbage")
-    assert code == 2 and "malformed XML" in lines[0]
+    assert code == 2 and "XML sai cú pháp" in lines[0]
 
 
 def test_xml_entities_are_not_expanded(tmp_path: Path) -> None:
     evil = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             + GOOD.split("?>", 1)[1].replace('name="Xã xem xét"', 'name="&x;"'))
     code, lines = run_validate(tmp_path, evil)
-    assert code == 2 and ("DOCTYPE/ENTITY declarations are not allowed" in lines[0] or "entity" in lines[0])
+    assert code == 2 and ("không cho phép khai báo DOCTYPE/ENTITY" in lines[0] or "entity" in lines[0])
     internal = GOOD.replace('<bpmn:definitions', '<!DOCTYPE d [<!ENTITY y "boom">]>\n<bpmn:definitions', 1)
     code, lines = run_validate(tmp_path, internal)
-    assert code == 2 and "DOCTYPE/ENTITY declarations are not allowed" in lines[0]
+    assert code == 2 and "không cho phép khai báo DOCTYPE/ENTITY" in lines[0]
     assert "root:" not in "\n".join(lines)
 
 
@@ -119,4 +120,4 @@ def test_legal_limit_exceeded_is_a_warning_not_an_error(tmp_path: Path) -> None:
     slow = GOOD.replace('name="deadline_days" value="5"', 'name="deadline_days" value="4"')
     code, lines = run_validate(tmp_path, slow)
     assert code == 0
-    assert any("warning" in line and "4.5" in line and "legal limit" in line for line in lines), lines
+    assert any("warning" in line and "4.5" in line and "vượt thời hạn luật định" in line for line in lines), lines

@@ -72,9 +72,9 @@ def _bad_expression() -> tuple[str, str, str]:
     return broken, "commune_refuse", "__import__"
 
 
-@pytest.mark.parametrize("make, what", [(_malformed, "malformed XML"), (_dangling, "does not exist"),
-                                        (_unknown_role, "unknown role 'janitor'"),
-                                        (_bad_expression, "does not compile")],
+@pytest.mark.parametrize("make, what", [(_malformed, "XML sai cú pháp"), (_dangling, "không tồn tại"),
+                                        (_unknown_role, "vai trò 'janitor' không tồn tại"),
+                                        (_bad_expression, "không biên dịch được")],
                          ids=["malformed", "dangling-flow", "unknown-role", "bad-expression"])
 def test_broken_upload_names_element_and_line(api: Any, make: Any, what: str) -> None:
     broken, element_id, needle = make()

@@ -75,7 +75,7 @@ def test_second_completion_is_409_naming_who_did_it(api: Any) -> None:
     assert again.status_code == 409
     body = again.get_json()
     assert body["error"] == "conflict" and body["details"]["completed_by"] == user
-    assert "already completed by" in body["message"]
+    assert "đã được" in body["message"] and "hoàn thành lúc" in body["message"]
 
 
 def test_bad_form_data_is_422_and_changes_nothing(api: Any) -> None:

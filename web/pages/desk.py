@@ -125,7 +125,7 @@ def submit() -> Response | tuple[str, int]:
 
 
 def _translate(message: str) -> str:
-    return _("Nhập họ và tên người nộp hồ sơ.") if message == "applicant.name is required" else message
+    return _("Nhập họ và tên người nộp hồ sơ.") if message == "Chưa nhập họ và tên người nộp hồ sơ" else message
 
 
 def _store_uploads(s: Any, case: Any, user: Any) -> None:
