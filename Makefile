@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg | md5sum | cut -c1-8)
 ASSETS := web/static/dist/.built
 export MOTCUA_INSTANCE_PATH ?= $(CURDIR)/instance
+# A form-js dependency (@carbon via @ibm/telemetry-js) reports installs from CI unless told not to.
+export IBM_TELEMETRY_DISABLED := true
 
 .PHONY: run test test-fast bench lint assets install chromium clean
 
