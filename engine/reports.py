@@ -213,6 +213,11 @@ def _relevant(f: Filters) -> ColumnElement[bool]:
 
 def _scoped(q: Any, f: Filters) -> Any:
     q = q.join(Unit, Unit.id == Case.receiving_unit_id).join(Procedure, Procedure.id == Case.procedure_id)
+    return _filtered(q, f)
+
+
+def _filtered(q: Any, f: Filters) -> Any:
+    """The subtree, field and level filters; `Unit` and `Procedure` must already be joined."""
     if f.root is not None:
         q = q.where(Unit.path.startswith(f.root.path))
     if f.field:
@@ -337,13 +342,7 @@ def _steps_query(f: Filters, *cols: Any) -> Any:
         .join(Unit, Unit.id == WorkItem.unit_id).join(Procedure, Procedure.id == Case.procedure_id) \
         .where(WorkItem.state == "completed", WorkItem.completed_at >= f.period.start,
                WorkItem.completed_at < f.period.end)
-    if f.root is not None:
-        q = q.where(Unit.path.startswith(f.root.path))
-    if f.field:
-        q = q.where(Procedure.field == f.field)
-    if f.level:
-        q = q.where(Unit.level_code == f.level)
-    return q
+    return _filtered(q, f)
 
 
 def steps(session: Session, f: Filters) -> list[StepRow]:
