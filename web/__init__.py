@@ -7,10 +7,19 @@ from contextlib import contextmanager
 
 from flask import Flask, g
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from engine.config import Settings, load_settings
 from engine.db import Database
 from engine.deadlines import configure_hours
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every URL: ids beyond a 64-bit column are simply not found (SQLite would overflow)."""
+
+    def __init__(self, url_map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
@@ -18,6 +27,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
     app.config["MOTCUA"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 * 4
+    app.url_map.converters["int"] = DatabaseId
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
 
