@@ -80,9 +80,89 @@ def document() -> dict:
                                                     "parameters": id_param,
                                                     "responses": {"200": _json(_ref("Task"), "released"),
                                                                   **ERRORS}}},
+            **_time_paths(code_param, secured),
+            **_designer_paths(secured),
+            **_report_paths(secured),
             "/api/v1/public/cases/{code}": {"get": {
                 "summary": "Public status of a case: status and due date only, no personal data",
                 "parameters": code_param,
                 "responses": {"200": _json({"type": "object"}, "status"), "404": ERRORS["404"]}}},
         },
+    }
+
+
+def _q(name: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "schema": schema or {"type": "string"}}
+
+
+def _time_paths(code_param: list, secured: list) -> dict:
+    day = [{"name": "day", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}}]
+    nid = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    return {
+        "/api/v1/cases/{code}/apology": {"post": {
+            "summary": "Apology and new appointment — Mẫu 04 (once per case, from one working day before due)",
+            "security": secured, "parameters": code_param,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["reason", "new_due_at"], "properties": {
+                    "reason": {"type": "string"}, "new_due_at": {"type": "string", "format": "date-time"}}}}}},
+            "responses": {"201": _json({"type": "object"}, "the new appointment"), **ERRORS}}},
+        "/api/v1/notifications": {"get": {"summary": "My notifications", "security": secured,
+                                          "responses": {"200": _json({"type": "array"}, "notifications"), **ERRORS}}},
+        "/api/v1/notifications/{id}/read": {"post": {"summary": "Mark a notification read", "security": secured,
+                                                     "parameters": nid,
+                                                     "responses": {"200": _json({"type": "object"}, "read"),
+                                                                   **ERRORS}}},
+        "/api/v1/calendar/overrides": {"get": {"summary": "Working-day overrides", "security": secured,
+                                               "responses": {"200": _json({"type": "array"}, "overrides"),
+                                                             **ERRORS}}},
+        "/api/v1/calendar/overrides/{day}": {
+            "put": {"summary": "Make a date a day off or a working day (admin)", "security": secured,
+                    "parameters": day,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["working"], "properties": {
+                            "working": {"type": "boolean"}, "note": {"type": "string"}}}}}},
+                    "responses": {"200": _json({"type": "object"}, "the override"), **ERRORS}},
+            "delete": {"summary": "Remove an override (admin)", "security": secured, "parameters": day,
+                       "responses": {"200": _json({"type": "object"}, "removed"), **ERRORS}}},
+    }
+
+
+def _designer_paths(secured: list) -> dict:
+    proc = [{"name": "procedure", "in": "path", "required": True, "schema": {"type": "string"}}]
+    xml = {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}
+    return {
+        "/api/v1/processes/validate": {"post": {
+            "summary": "Validate BPMN XML (designer): {valid, problems:[{line, element_id, message}]}",
+            "security": secured, "requestBody": xml,
+            "responses": {"200": _json({"type": "object"}, "the validation"), **ERRORS}}},
+        "/api/v1/processes": {"post": {
+            "summary": "Deploy BPMN XML as a new version (designer)", "security": secured, "requestBody": xml,
+            "parameters": [_q("procedure")],
+            "responses": {"201": _json({"type": "object"}, "the version"), **ERRORS}}},
+        "/api/v1/processes/{procedure}/versions": {"get": {
+            "summary": "Versions of a procedure", "security": secured, "parameters": proc,
+            "responses": {"200": _json({"type": "array"}, "versions"), **ERRORS}}},
+        "/api/v1/processes/{procedure}/versions/{n}/bpmn": {"get": {
+            "summary": "The BPMN of one version", "security": secured,
+            "parameters": proc + [{"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "BPMN XML", "content": {"application/xml": {}}}, **ERRORS}}},
+    }
+
+
+def _report_paths(secured: list) -> dict:
+    period = [_q("from", {"type": "string", "format": "date"}), _q("to", {"type": "string", "format": "date"}),
+              _q("unit"), _q("field"), _q("level")]
+    return {
+        "/api/v1/reports/summary": {"get": {
+            "summary": "The standard report figures for the caller's subtree (head, leader, admin)",
+            "security": secured, "parameters": period,
+            "responses": {"200": _json({"type": "object"}, "figures"), **ERRORS}}},
+        "/api/v1/reports/table": {"get": {
+            "summary": "The figures per unit, field, level or procedure", "security": secured,
+            "parameters": period + [_q("group", {"enum": ["unit", "field", "level", "procedure"]})],
+            "responses": {"200": _json({"type": "array"}, "rows"), **ERRORS}}},
+        "/api/v1/reports/cases": {"get": {
+            "summary": "The cases behind one figure", "security": secured,
+            "parameters": period + [_q("figure"), _q("page", {"type": "integer"})],
+            "responses": {"200": _json({"type": "object"}, "a page of cases"), **ERRORS}}},
     }
