@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,10 @@ from engine import cases, catalog, org, schema
 from engine.db import Database
 from engine.demo import create_demo
 from engine.models import Base, User
+
+# Property tests explore the same examples on every run: CI must be deterministic (a failure reproduces).
+hypothesis_settings.register_profile("motcua", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "motcua"))
 
 PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("MOTCUA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
