@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -401,7 +401,7 @@ def _ensure_assignee(user: User, item: WorkItem) -> None:
     if item.unit_id != user.unit_id or item.role_code not in user.roles:
         raise Forbidden(f"Bước «{item.name}» thuộc {item.unit.name} (vai trò {item.role_code}), không phải của bạn")
     if item.claimed_by_id and item.claimed_by_id != user.id:
-        raise Conflict(f"Bước «{item.name}» đang do {item.claimed_by.full_name} nhận xử lý")
+        raise _claimed_elsewhere(item)
 
 
 def _already_done(item: WorkItem) -> Conflict:
@@ -432,13 +432,14 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     case = lock_case(session, item.case_id)
     if not can_view_case(session, user, case):
         raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
-    _ensure_assignee(user, item)
-    # Re-read what a concurrent completion may have changed, now that the case row is ours.
+    # Re-read what a concurrent completion or claim may have changed, now that the case row is ours
+    # (claims take the same lock), then check who holds the step.
     session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
     if item.state == "completed":
         raise _already_done(item)
     if item.state != "open":
         raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
+    _ensure_assignee(user, item)
     version = version_info(session, case.process_version_id)
     clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
     runner = _Runner(session, case, version, now)
@@ -489,22 +490,74 @@ def retry_routing(session: Session, user: User, code: str, now: datetime | None 
     return case
 
 
-def claim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
-    item = _item_for(session, user, item_id)
+def _claimed_elsewhere(item: WorkItem) -> Conflict:
+    holder = item.claimed_by
+    return Conflict(f"Bước «{item.name}» đang do {holder.full_name} nhận xử lý",
+                    details={"claimed_by": holder.username, "claimed_by_name": holder.full_name})
+
+
+# What a concurrent claim or completion may have changed; re-read once the case lock is held.
+_CLAIM_STATE = ["state", "claimed_by_id", "claimed_by", "completed_by_id", "completed_at", "completed_by"]
+
+
+def _set_claim(session: Session, item: WorkItem, new: int | None, expected: int | None) -> bool:
+    """Conditional UPDATE: the claim changes only if the step is still open and held by `expected`
+    (None: nobody). On PostgreSQL a concurrent writer re-evaluates the WHERE after the first commits,
+    so exactly one of two simultaneous claims matches a row."""
+    held = WorkItem.claimed_by_id.is_(None) if expected is None else WorkItem.claimed_by_id == expected
+    result = session.execute(update(WorkItem).where(WorkItem.id == item.id, WorkItem.state == "open", held)
+                             .values(claimed_by_id=new).execution_options(synchronize_session=False))
+    session.refresh(item, attribute_names=_CLAIM_STATE)
+    return result.rowcount == 1
+
+
+def _must_be_open(item: WorkItem) -> None:
+    if item.state == "completed":
+        raise _already_done(item)
     if item.state != "open":
-        raise _already_done(item) if item.state == "completed" else Conflict("task is no longer open")
+        raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
+
+
+def claim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
+    """Take a step for oneself — nhận xử lý. Of two officials claiming at once exactly one wins; the other
+    gets a Conflict naming the winner. Claiming a step one already holds changes nothing."""
+    item = _item_for(session, user, item_id)
+    # The case lock orders a claim against a completion of the same case (complete_task holds it too).
+    lock_case(session, item.case_id)
+    session.refresh(item, attribute_names=_CLAIM_STATE)
+    _must_be_open(item)
     _ensure_assignee(user, item)
-    item.claimed_by_id = user.id
-    _event(session, item.case, "claimed", _now(now), actor_id=user.id, step=item.name)
+    if item.claimed_by_id == user.id:
+        return item
+    if not _set_claim(session, item, user.id, None):
+        _must_be_open(item)
+        if item.claimed_by_id != user.id:
+            raise _claimed_elsewhere(item)
+        return item
+    _event(session, item.case, "claimed", _now(now), actor_id=user.id, step=item.name,
+           step_bpmn_id=item.task_bpmn_id)
     return item
 
 
 def unclaim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
+    """Release a step to the shared inbox: by its holder, or by a head of the step's own unit. Only open
+    steps can be released, and releasing a step nobody holds records nothing."""
     item = _item_for(session, user, item_id)
-    if item.claimed_by_id not in (None, user.id) and not user.has_role("head", "admin"):
-        raise Forbidden("Chỉ người đã nhận hoặc lãnh đạo phòng mới trả lại được bước này")
-    item.claimed_by_id = None
-    _event(session, item.case, "unclaimed", _now(now), actor_id=user.id, step=item.name)
+    lock_case(session, item.case_id)
+    session.refresh(item, attribute_names=_CLAIM_STATE)
+    _must_be_open(item)
+    holder = item.claimed_by_id
+    if holder is None:
+        return item
+    if holder != user.id and not (user.has_role("head") and user.unit_id == item.unit_id):
+        raise Forbidden("Chỉ người đã nhận hoặc lãnh đạo phòng của đơn vị xử lý bước này mới trả lại được bước")
+    if not _set_claim(session, item, None, holder):
+        _must_be_open(item)
+        if item.claimed_by_id is not None:
+            raise _claimed_elsewhere(item)
+        return item
+    _event(session, item.case, "unclaimed", _now(now), actor_id=user.id, step=item.name,
+           step_bpmn_id=item.task_bpmn_id, data={"held_by": holder})
     return item
 
 
