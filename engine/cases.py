@@ -245,7 +245,10 @@ def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bo
     runner = _Runner(session, case, version_info(session, case.process_version_id), now)
     wf = runner.load()
     before = case.next_timer_at
-    workflow.fire_due_timers(wf)
+    try:
+        workflow.fire_due_timers(wf)
+    except Exception as e:  # noqa: BLE001 — the sweep records it on the case and retries later
+        raise diagram_error(e, "Hẹn giờ của quy trình gặp lỗi") from e
     created = _project(runner, wf, None, case.current_unit_id)
     _save(runner, wf)
     if case.next_timer_at == before and not created and not workflow.is_completed(wf):
@@ -256,6 +259,13 @@ def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bo
                                               "steps": [i.name for i in created]})
     session.flush()
     return True
+
+
+def diagram_error(e: Exception, what: str) -> Invalid:
+    """A 422 naming the BPMN element whose script, condition or timer failed (or ran out of budget)."""
+    element, name, detail = workflow.failure(e)
+    where = f" tại phần tử {element}" + (f" «{name}»" if name and name != element else "") if element else ""
+    return Invalid(f"{what}{where}: {detail}", details={"element": element or None})
 
 
 def _save(runner: _Runner, wf: Any) -> None:
@@ -354,7 +364,10 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     runner = _Runner(session, case, version_info(session, version.id), received_at)
     seed = {**(case.data or {}), "case_code": case.code,
             "received_at": received_at.astimezone(VN_TZ).isoformat(), "procedure": proc.code}
-    wf = runner.start(seed)
+    try:
+        wf = runner.start(seed)
+    except Exception as e:  # noqa: BLE001 — a diagram whose start fails is the designer's to fix, not a 500
+        raise diagram_error(e, f"Quy trình «{proc.name}» không khởi động được") from e
     _project(runner, wf, user, unit.id)
     _save(runner, wf)
     session.flush()
@@ -450,7 +463,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     try:
         workflow.complete_task(wf, task, clean)
     except Exception as e:  # noqa: BLE001 — a diagram error must not lose the step; roll back and say why
-        raise Invalid(f"Quy trình gặp lỗi sau bước «{item.name}»: {e}") from e
+        raise diagram_error(e, f"Quy trình gặp lỗi sau bước «{item.name}»") from e
     item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
     item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
     item.timing = classify(now, item.due_at) if item.due_at else None

@@ -21,6 +21,8 @@ class Settings:
     mail_from: str = "motcua@localhost"
     public_base_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
+    script_cpu_ms: int = 200  # CPU budget of each diagram script, condition and timer expression
+    script_memory_mb: int = 64  # memory budget of each (estimated on the operations that make big objects)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -44,6 +46,8 @@ def load_settings(**overrides: object) -> Settings:
         "mail_from": env.get("MOTCUA_MAIL_FROM", "motcua@localhost"),
         "public_base_url": env.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:5000"),
         "max_upload_mb": int(env.get("MOTCUA_MAX_UPLOAD_MB", "20")),
+        "script_cpu_ms": int(env.get("MOTCUA_SCRIPT_CPU_MS", "200")),
+        "script_memory_mb": int(env.get("MOTCUA_SCRIPT_MEMORY_MB", "64")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

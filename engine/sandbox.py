@@ -1,12 +1,15 @@
 """Scripts, gateway conditions and timer expressions in diagrams run here, through RestrictedPython.
 
 SpiffWorkflow's default script engine is plain exec/eval with full builtins; a diagram is uploaded by
-a process designer, not a developer, so nothing from it may reach imports, files or dunder attributes.
+a process designer, not a developer, so nothing from it may reach imports, files or dunder attributes,
+and every run is bounded in CPU time and memory (engine/budget.py).
 """
 
 from __future__ import annotations
 
 import builtins
+import math
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +24,9 @@ from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getit
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, safer_getattr
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from engine import budget
+from engine.budget import Budget, BudgetPolicy
+
 _EXTRA_BUILTINS = ("dict", "sorted", "enumerate", "zip", "sum", "min", "max", "any", "all", "list", "map",
                    "filter")
 _INPLACE = {"+=": "__add__", "-=": "__sub__", "*=": "__mul__", "/=": "__truediv__"}
@@ -29,22 +35,56 @@ _INPLACE = {"+=": "__add__", "-=": "__sub__", "*=": "__mul__", "/=": "__truediv_
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     if op not in _INPLACE:
         raise SyntaxError(f"operator {op} is not allowed in diagrams")
+    if op == "+=":
+        return budget.guarded_add(x, y)
+    if op == "*=":
+        return budget.guarded_mul(x, y)
     return getattr(x, _INPLACE[op])(y)
+
+
+def _module(mod: Any, names: tuple[str, ...], **guarded: Any) -> Any:
+    """A stand-in module with only the listed functions; those that can run long in one C call are
+    replaced (the real modules are reachable from RestrictedPython's utility builtins otherwise)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**{n: getattr(mod, n) for n in names}, **guarded)
+
+
+def _bounded_int_fn(fn: Any, limit: int) -> Any:
+    def call(*args: Any) -> Any:
+        if any(isinstance(a, int) and a > limit for a in args):
+            raise budget.BudgetExceeded(f"mã lệnh bị dừng: đối số của {fn.__name__} lớn hơn {limit:,}")
+        return fn(*args)
+    return call
+
+
+_MATH = _module(math, ("ceil", "floor", "trunc", "fabs", "sqrt", "exp", "log", "log10", "log2", "pow", "isclose",
+                       "isfinite", "isinf", "isnan", "pi", "e", "inf", "nan", "gcd", "fsum", "copysign", "fmod",
+                       "modf", "sin", "cos", "tan", "hypot", "isqrt", "lcm", "prod", "dist", "radians", "degrees"),
+                factorial=_bounded_int_fn(math.factorial, 10_000), comb=_bounded_int_fn(math.comb, 10_000),
+                perm=_bounded_int_fn(math.perm, 10_000))
+_RANDOM = _module(random, ("random", "randint", "randrange", "choice", "uniform", "shuffle", "sample"))
 
 
 def _base_globals() -> dict[str, Any]:
     g = dict(safe_globals)
     extra = {k: getattr(builtins, k) for k in _EXTRA_BUILTINS}
-    g["__builtins__"] = {**safe_globals["__builtins__"], **limited_builtins, **utility_builtins, **extra}
-    g.update(_getattr_=safer_getattr, _getitem_=default_guarded_getitem, _getiter_=default_guarded_getiter,
-             _iter_unpack_sequence_=guarded_iter_unpack_sequence, _write_=full_write_guard,
-             _inplacevar_=_inplacevar)
+    g["__builtins__"] = {**safe_globals["__builtins__"], **limited_builtins, **utility_builtins, **extra,
+                         "pow": budget.guarded_pow, "sum": budget.guarded_sum, "math": _MATH, "random": _RANDOM}
+    g.update(_getattr_=budget.guard_getattr(safer_getattr), _getitem_=default_guarded_getitem,
+             _getiter_=default_guarded_getiter, _iter_unpack_sequence_=guarded_iter_unpack_sequence,
+             _write_=full_write_guard, _inplacevar_=_inplacevar, **budget.GUARDS)
     return g
+
+
+def _restricted(source: str, mode: str) -> Any:
+    compile_fn = compile_restricted_exec if mode == "exec" else compile_restricted_eval
+    return compile_fn(source, policy=BudgetPolicy)
 
 
 def compile_check(source: str, mode: str) -> str | None:
     """The error a snippet would raise in the sandbox (mode 'exec' or 'eval'), or None when it compiles."""
-    result = (compile_restricted_exec if mode == "exec" else compile_restricted_eval)(source)
+    result = _restricted(source, mode)
     if result.errors:
         return "; ".join(result.errors)
     return None
@@ -63,7 +103,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         key = (source, mode)
         code = self._cache.get(key)
         if code is None:
-            result = (compile_restricted_exec if mode == "exec" else compile_restricted_eval)(source)
+            result = _restricted(source, mode)
             if result.errors:
                 err = SyntaxError("; ".join(result.errors))
                 err.lineno = 1  # PythonScriptEngine's error handler needs a line number
@@ -71,11 +111,23 @@ class RestrictedEnvironment(TaskDataEnvironment):
             code = self._cache[key] = result.code
         return code
 
+    # Each run gets its own Budget, handed to the compiled code as `_tick_` in its globals: no shared
+    # state between threads running the same compiled script.
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        return super().evaluate(self._compile(expression, "eval"), context, external_context)
+        code = self._compile(expression, "eval")
+        budget.check_step()
+        run = Budget()
+        result = super().evaluate(code, context, {**(external_context or {}), "_tick_": run.tick})
+        run.finish()
+        return result
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> Any:
-        return super().execute(self._compile(script, "exec"), context, external_context)
+        code = self._compile(script, "exec")
+        budget.check_step()
+        run = Budget()
+        result = super().execute(code, context, {**(external_context or {}), "_tick_": run.tick})
+        run.finish()
+        return result
 
 
 def make_script_engine(functions: Mapping[str, Callable[..., Any]]) -> PythonScriptEngine:

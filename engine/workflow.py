@@ -22,6 +22,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine import budget
+
 _SPEC_REF = "MotcuaSpecRef"
 
 
@@ -101,7 +103,8 @@ def start(key: str, spec_blob: str | Callable[[], str], data: dict, script_engin
     spec, subs = _ensure_specs(key, spec_blob)
     wf = BpmnWorkflow(spec, subs, script_engine=script_engine)
     wf.task_tree.data.update(data)
-    wf.do_engine_steps()
+    with budget.step_budget():
+        wf.do_engine_steps()
     return wf
 
 
@@ -147,8 +150,9 @@ def is_ready(task: Task) -> bool:
 def complete_task(wf: BpmnWorkflow, task: Task, form_data: dict) -> None:
     """Merge the form into the task data, run the task and everything automatic after it."""
     task.task_spec.add_data_from_form(task, form_data)
-    task.run()
-    wf.do_engine_steps()
+    with budget.step_budget():
+        task.run()
+        wf.do_engine_steps()
 
 
 def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
@@ -164,8 +168,23 @@ def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
 def fire_due_timers(wf: BpmnWorkflow) -> None:
     # 3.2 renamed refresh_waiting_tasks() to refresh_timers(); keep the difference here.
     refresh = getattr(wf, "refresh_timers", None) or wf.refresh_waiting_tasks
-    refresh()
-    wf.do_engine_steps()
+    with budget.step_budget():
+        refresh()
+        wf.do_engine_steps()
+
+
+def failure(e: BaseException) -> tuple[str, str, str]:
+    """(element id, element name, what went wrong) of an error raised while diagram code ran; a budget
+    overrun is reported by its own message rather than Spiff's wrapper text."""
+    spec = getattr(getattr(e, "task", None), "task_spec", None) or getattr(e, "task_spec", None)
+    element = str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "")
+    name = str(getattr(spec, "bpmn_name", None) or "")
+    cause: BaseException | None = e
+    for _ in range(20):  # the chain is short; bounded in case it loops
+        if cause is None or isinstance(cause, budget.BudgetExceeded):
+            break
+        cause = cause.__cause__ or cause.__context__
+    return element, name, str(cause) if isinstance(cause, budget.BudgetExceeded) else str(e)
 
 
 def workflow_data(wf: BpmnWorkflow) -> dict:

@@ -9,6 +9,7 @@ from flask import Flask, g
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
+from engine import budget
 from engine.config import Settings, load_settings
 from engine.db import Database
 from engine.deadlines import configure_hours
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.url_map.converters["int"] = DatabaseId
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
+    budget.configure(settings.script_cpu_ms, settings.script_memory_mb)
 
     _register_api(app)
     _register_pages(app)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import catalog, org, schema
+from engine import budget, catalog, org, schema
 from engine.calendar import VN_TZ
 from engine.config import load_settings
 from engine.db import Database
@@ -20,6 +20,7 @@ from engine.errors import MotcuaError
 class Context:
     def __init__(self) -> None:
         self.settings = load_settings()
+        budget.configure(self.settings.script_cpu_ms, self.settings.script_memory_mb)
         self._db: Database | None = None
 
     @property
