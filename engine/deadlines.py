@@ -133,3 +133,8 @@ def script_functions(calendar: WorkCalendar) -> dict[str, Callable[..., Any]]:
 def script_engine(calendar: WorkCalendar) -> PythonScriptEngine:
     """One engine per calendar in force: its sandbox keeps compiled scripts between cases."""
     return make_script_engine(script_functions(calendar))
+
+
+def default_script_engine() -> PythonScriptEngine:
+    """The engine of a calendar without the admin's overrides: for checks outside a transaction (deploy)."""
+    return script_engine(_calendar(frozenset(), _hours_text))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -143,6 +144,7 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
     try:
         spec, subs = workflow.parse(xml, filename, result.process_id)
         result.spec_json = workflow.spec_json(spec, subs)
+        _dry_run_start(spec, subs, result, filename, by_id)
     except ValidationException as e:
         eid = getattr(e, "id", "") or ""
         el = by_id.get(eid)
@@ -154,6 +156,28 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
     if result.valid:
         _warn_longest_path(proc, by_id, result)
     return result
+
+
+def sample_start_data(process_id: str) -> dict:
+    """What a reception seeds a new case with (engine.cases.start_processing), with sample values."""
+    from engine.calendar import VN_TZ
+
+    return {"case_code": "000.00.00.H99-260101-0001", "procedure": process_id, "documents_received": [],
+            "received_at": datetime.now(VN_TZ).replace(microsecond=0).isoformat()}
+
+
+def _dry_run_start(spec: Any, subs: dict, result: Validation, filename: str, by_id: dict) -> None:
+    """Run the automatic start of the diagram (start scripts, first conditions and timer expressions) on
+    sample data without storing anything: a diagram whose every reception would fail is refused here."""
+    from engine.deadlines import default_script_engine
+
+    try:
+        workflow.dry_run(spec, subs, sample_start_data(result.process_id or ""), default_script_engine())
+    except Exception as e:  # noqa: BLE001 — whatever the diagram raises is the designer's problem to read
+        element, _name, detail = workflow.failure(e)
+        el = by_id.get(element)
+        result.problems.append(Problem(filename, el.sourceline if el is not None else None, element,
+                                       f"quy trình không khởi động được khi chạy thử với dữ liệu mẫu: {detail}"))
 
 
 def _check_flows(proc: etree._Element, by_id: dict, problem: Any) -> None:

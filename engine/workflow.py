@@ -108,6 +108,15 @@ def start(key: str, spec_blob: str | Callable[[], str], data: dict, script_engin
     return wf
 
 
+def dry_run(spec: Any, subprocess_specs: dict[str, Any], data: dict, script_engine: PythonScriptEngine) -> None:
+    """Run a freshly parsed spec to its first wait and throw the instance away (deploy's start check);
+    raises what a reception would raise."""
+    wf = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    wf.task_tree.data.update(data)
+    with budget.step_budget():
+        wf.do_engine_steps()
+
+
 def dump(wf: BpmnWorkflow) -> str:
     """Serialize the instance state without its spec (the spec is swapped for a reference meanwhile, so
     it is not converted on every save)."""
