@@ -76,8 +76,8 @@ def test_a_runaway_condition_and_timer_expression_name_their_element(world: Worl
     error, _cpu = _stopped(world, code)
     assert "gate" in error.message and "64 MB" in error.message
 
-    _deploy(world, DIAGRAM.replace(TIMER, "'P' + str(len([n for n in range(999) for m in range(999) for k in range(999)])) + 'D'"),
-            "runaway_timer")
+    billion = "len([n for n in range(999) for m in range(999) for k in range(999)])"
+    _deploy(world, DIAGRAM.replace(TIMER, f"'P' + str({billion}) + 'D'"), "runaway_timer")
     code = world.receive("xa_a1_clerk", procedure="runaway_timer")
     before = snapshot(world, code)
     error, cpu = _stopped(world, code)
