@@ -85,6 +85,30 @@ def test_a_runaway_condition_and_timer_expression_name_their_element(world: Worl
     assert snapshot(world, code) == before
 
 
+def test_a_runaway_script_after_a_timer_is_recorded_on_the_case_and_the_sweep_goes_on(world: World) -> None:
+    from datetime import timedelta
+
+    from engine import scheduler
+    from engine.models import Event, WorkItem, utcnow
+
+    spin = ('<bpmn:sequenceFlow id="f_late" sourceRef="appraise_timer" targetRef="late_script" />'
+            '<bpmn:scriptTask id="late_script" name="Ghi quá hạn"><bpmn:script>while True:\n    pass</bpmn:script>'
+            '</bpmn:scriptTask><bpmn:sequenceFlow id="f_late2" sourceRef="late_script" targetRef="late" />')
+    _deploy(world, DIAGRAM.replace('<bpmn:sequenceFlow id="f_late" sourceRef="appraise_timer" targetRef="late" />',
+                                   spin), "runaway_late")
+    code = world.receive("xa_a1_clerk", procedure="runaway_late")
+    world.complete_next(code)
+    report = scheduler.sweep(world.db, utcnow() + timedelta(days=31))
+    assert report.timers == [] and len(report.timer_errors) == 1
+    with world.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        assert "late_script" in case.error and "200 ms CPU" in case.error
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.kind == "timer_error")) == 1
+        open_steps = s.scalars(select(WorkItem.task_bpmn_id).where(WorkItem.case_id == case.id,
+                                                                   WorkItem.state == "open")).all()
+        assert open_steps == ["appraise"]  # the timer's step rolled back: the district still appraises
+
+
 def test_normal_diagram_code_is_unaffected(world: World) -> None:
     script = ("items = [{'name': n, 'fee': i * 1000} for i, n in enumerate(['a', 'b', 'c'])]\n"
               "total = sum(x['fee'] for x in items) + fee + 2 ** 10\n"
