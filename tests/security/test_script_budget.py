@@ -194,3 +194,31 @@ def test_the_budget_comes_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_pat
         assert time.thread_time() - started < 0.5
     finally:
         budget.configure(200, 64)
+
+
+def test_automatic_steps_looping_among_themselves_are_stopped() -> None:
+    """Each script stays within its own budget, but the step as a whole is bounded too (5 budgets)."""
+    from engine import workflow
+    from engine.deadlines import default_script_engine
+
+    looping = DIAGRAM.replace(
+        '<bpmn:sequenceFlow id="f4" sourceRef="compute" targetRef="appraise" />',
+        '<bpmn:sequenceFlow id="f4" sourceRef="compute" targetRef="again" />'
+        '<bpmn:exclusiveGateway id="again" default="f_out" />'
+        '<bpmn:sequenceFlow id="f_loop" sourceRef="again" targetRef="compute">'
+        '<bpmn:conditionExpression>total &gt; 0</bpmn:conditionExpression></bpmn:sequenceFlow>'
+        '<bpmn:sequenceFlow id="f_out" sourceRef="again" targetRef="appraise" />').replace(
+        SCRIPT, "<bpmn:script>total = 1\nk = 0\nwhile k &lt; 100000:\n    k += 1</bpmn:script>").replace(
+        "<bpmn:flowNodeRef>compute</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>compute</bpmn:flowNodeRef><bpmn:flowNodeRef>again</bpmn:flowNodeRef>")
+    spec, subs = workflow.parse(looping.encode(), "loop.bpmn", "budget_test")
+    engine = default_script_engine()
+    wf = workflow.BpmnWorkflow(spec, subs, script_engine=engine)
+    wf.do_engine_steps()
+    [review] = workflow.ready_user_tasks(wf)
+    started = time.thread_time()
+    with pytest.raises(Exception) as err:  # noqa: PT011 — Spiff's wrapper; failure() reads the cause
+        workflow.complete_task(wf, review, {"outcome": "approve"})
+    element, _name, message = workflow.failure(err.value)
+    assert element in {"compute", "again"} and "1000 ms CPU" in message
+    assert time.thread_time() - started < 3
