@@ -308,3 +308,10 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
 def latest_version(session: Session, procedure_id: int) -> ProcessVersion | None:
     return session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == procedure_id)
                           .order_by(ProcessVersion.version.desc()).limit(1))
+
+
+def latest_version_numbers(session: Session) -> dict[int, int]:
+    """Procedure id -> its newest version number, for every procedure at once (lists, not one query a row)."""
+    rows = session.execute(select(ProcessVersion.procedure_id, func.max(ProcessVersion.version))
+                           .group_by(ProcessVersion.procedure_id))
+    return {pid: version for pid, version in rows}
