@@ -14,10 +14,11 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import workflow
-from engine.errors import Invalid
+from engine.errors import Conflict, Invalid
 from engine.models import Level, Procedure, ProcessVersion, Role, User
 from engine.sandbox import compile_check
 
@@ -291,8 +292,7 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
         proc = Procedure(code=code, name=catalog.get("name") or v.process_name, field=catalog.get("field", ""),
                          level_code=catalog.get("level"), deadline_days=v.deadline_days,
                          catalog={k: val for k, val in catalog.items() if k not in {"code", "name"}})
-        session.add(proc)
-        session.flush()
+        _insert_or_lose(session, proc, code, 1)
     latest = session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.procedure_id == proc.id))
     pv = ProcessVersion(
         procedure_id=proc.id, version=(latest or 0) + 1, process_id=v.process_id,
@@ -300,9 +300,36 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
         nodes=v.nodes, forms=v.forms, deadline_days=v.deadline_days,
         warnings=[asdict(w) for w in v.warnings], deployed_by_id=user.id if user else None)
     proc.deadline_days = v.deadline_days
-    session.add(pv)
-    session.flush()
+    _insert_or_lose(session, pv, code, pv.version)
     return pv
+
+
+def _insert_or_lose(session: Session, row: Procedure | ProcessVersion, code: str, version: int) -> None:
+    """Insert the procedure or its next version. Two deploys of one procedure at once (PostgreSQL does not
+    serialise them) both read the same latest version; the unique (procedure, version) and procedure code
+    let exactly one commit, and the other gets a 409 naming the version that won and who deployed it."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as e:
+        won = newest_deploy(session, code)
+        if won is None or won[0] < version:  # not a concurrent deploy: a real fault, let it surface
+            raise
+        version, username, full_name = won
+        who = full_name or username or "hệ thống"
+        raise Conflict(f"thủ tục '{code}' vừa được {who} triển khai thành phiên bản {version} cùng lúc; bản của "
+                       f"bạn chưa được lưu — hãy xem phiên bản {version} rồi triển khai lại nếu vẫn cần",
+                       details={"procedure": code, "version": version, "deployed_by": username}) from e
+
+
+def newest_deploy(session: Session, code: str) -> tuple[int, str | None, str | None] | None:
+    """(version, username, full name) of the procedure's newest version, as committed right now."""
+    row = session.execute(select(ProcessVersion.version, User.username, User.full_name)
+                          .join(Procedure, Procedure.id == ProcessVersion.procedure_id)
+                          .outerjoin(User, User.id == ProcessVersion.deployed_by_id)
+                          .where(Procedure.code == code).order_by(ProcessVersion.version.desc()).limit(1)).first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 def latest_version(session: Session, procedure_id: int) -> ProcessVersion | None:
