@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import workflow
+from engine import connectivity, workflow
 from engine.errors import Conflict, Invalid
 from engine.models import Level, Procedure, ProcessVersion, Role, User
 from engine.sandbox import compile_check
@@ -136,6 +136,7 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
                       "việc) hoặc giá trị không phải là số")
 
     _check_flows(proc, by_id, problem)
+    connectivity.check(proc, problem)
     _collect_nodes(proc, result, levels, roles, forms, problem)
     _check_expressions(proc, problem)
     if result.problems:
@@ -171,6 +172,7 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
     for lane in proc.iter(f"{{{BPMN}}}lane"):
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_of[(ref.text or "").strip()] = lane
+    _check_lanes(proc, lane_of, levels, roles, problem)
     for el in proc.iter():
         if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN:
             continue
@@ -184,14 +186,11 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             level = props.get("level") or lane_props.get("level")
             role = props.get("role") or lane_props.get("role")
             name = el.get("name") or eid
-            if not level or not role:
+            if (not level or not role) and lane is None:
                 problem(el, f"bước '{name}' chưa có cấp/vai trò: đặt bước vào một làn có thuộc tính level và "
                             "role, hoặc khai báo trên chính bước")
-            else:
-                if level not in levels:
-                    problem(el, f"cấp '{level}' không tồn tại (các cấp: {', '.join(sorted(levels))})")
-                if role not in roles:
-                    problem(el, f"vai trò '{role}' không tồn tại (các vai trò: {', '.join(sorted(roles))})")
+            # What the step declares itself is its own problem; what it takes from its lane is the lane's.
+            _check_level_role(el, props, levels, roles, problem)
             deadline = _decimal(props.get("deadline_days"))
             if deadline is None:
                 problem(el, f"bước '{name}' cần deadline_days là một số (ngày làm việc, ví dụ 2 hoặc 0.5)")
@@ -217,6 +216,38 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             result.nodes[eid] = {"kind": "end", "name": el.get("name") or eid, "result": res,
                                  "status_code": int(props["status_code"])
                                  if props.get("status_code", "").isdigit() else None}
+
+
+def _check_level_role(el: etree._Element, props: Mapping[str, str], levels: set, roles: set,
+                      problem: Any) -> None:
+    level, role = props.get("level"), props.get("role")
+    if level and level not in levels:
+        problem(el, f"cấp '{level}' không tồn tại (các cấp: {', '.join(sorted(levels))})")
+    if role and role not in roles:
+        problem(el, f"vai trò '{role}' không tồn tại (các vai trò: {', '.join(sorted(roles))})")
+
+
+def _check_lanes(proc: etree._Element, lane_of: Mapping[str, etree._Element], levels: set, roles: set,
+                 problem: Any) -> None:
+    """A lane's level and role, reported on the lane's own line and id: that is where the designer fixes them
+    (once), not on each step inside it."""
+    needs: dict[str, dict[str, set[str]]] = {}  # lane id -> step name -> what the step takes from its lane
+    for el in proc.iter(*(f"{{{BPMN}}}{tag}" for tag in USER_TASK_TAGS)):
+        lane, props = lane_of.get(el.get("id", "")), properties(el)
+        if lane is not None:
+            needs.setdefault(lane.get("id", ""), {})[el.get("name") or el.get("id", "")] = \
+                {key for key in ("level", "role") if not props.get(key)}
+    for lane in proc.iter(f"{{{BPMN}}}lane"):
+        props = properties(lane)
+        _check_level_role(lane, props, levels, roles, problem)
+        steps = needs.get(lane.get("id", ""), {})
+        for key in ("level", "role"):
+            lacking = [name for name, keys in steps.items() if key in keys]
+            if not props.get(key) and lacking:
+                problem(lane, f"làn '{lane.get('name') or lane.get('id')}' chưa có thuộc tính {key} "
+                              f"({'cấp' if key == 'level' else 'vai trò'}) cho bước "
+                              f"{', '.join(f'{chr(39)}{n}{chr(39)}' for n in lacking)}: khai báo trên làn hoặc "
+                              "trên chính bước")
 
 
 def _check_expressions(proc: etree._Element, problem: Any) -> None:
