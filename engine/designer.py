@@ -32,9 +32,6 @@ DESIGNER_ROLES = ("designer", "admin")
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
 FORM_NAME_RE = re.compile(r"^[a-z0-9_]{1,100}$")
 MAX_BPMN_BYTES = 5 * 1024 * 1024
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
 SEMANTIC_NAMESPACES = {deploy_service.BPMN}
 
 
@@ -216,18 +213,9 @@ def save_draft(session: Session, user: User, code: str, xml: bytes | str, forms:
     return draft
 
 
-def discard_draft(session: Session, user: User, code: str) -> None:
-    require_designer(user)
-    draft = get_draft(session, code)
-    if draft is not None:
-        with _draft_race(session, code):
-            session.delete(draft)
-            session.flush()
-
-
 @contextmanager
 def _draft_race(session: Session, code: str) -> Iterator[None]:
-    """A draft another designer deployed, discarded or created at the same moment: 409 naming what won
+    """A draft another designer deployed or created at the same moment: 409 naming what won
     (PostgreSQL lets both read the draft; the second write then finds it gone or already there)."""
     try:
         with session.begin_nested():
