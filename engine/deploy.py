@@ -242,12 +242,11 @@ def _check_lanes(proc: etree._Element, lane_of: Mapping[str, etree._Element], le
         _check_level_role(lane, props, levels, roles, problem)
         steps = needs.get(lane.get("id", ""), {})
         for key in ("level", "role"):
-            lacking = [name for name, keys in steps.items() if key in keys]
+            lacking = ", ".join(f"'{name}'" for name, keys in steps.items() if key in keys)
             if not props.get(key) and lacking:
-                problem(lane, f"làn '{lane.get('name') or lane.get('id')}' chưa có thuộc tính {key} "
-                              f"({'cấp' if key == 'level' else 'vai trò'}) cho bước "
-                              f"{', '.join(f'{chr(39)}{n}{chr(39)}' for n in lacking)}: khai báo trên làn hoặc "
-                              "trên chính bước")
+                what = "cấp" if key == "level" else "vai trò"
+                problem(lane, f"làn '{lane.get('name') or lane.get('id')}' chưa có thuộc tính {key} ({what}) cho "
+                              f"bước {lacking}: khai báo trên làn hoặc trên chính bước")
 
 
 def _check_expressions(proc: etree._Element, problem: Any) -> None:
