@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
@@ -427,7 +427,8 @@ def _already_done(item: WorkItem) -> Conflict:
 
 def lock_case(session: Session, case_id: int) -> Case:
     """Row lock on PostgreSQL (SQLite holds the write lock for the whole transaction anyway)."""
-    case = session.scalar(select(Case).where(Case.id == case_id).options(lazyload("*"))
+    # The workflow state is deferred on Case (lists never need it); whoever locks the case runs the workflow.
+    case = session.scalar(select(Case).where(Case.id == case_id).options(lazyload("*"), undefer(Case.state))
                           .with_for_update(of=Case).execution_options(populate_existing=True))
     if case is None:
         raise NotFound("case does not exist")
@@ -643,7 +644,9 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
         # The redundant `due_at >= …` lets PostgreSQL walk ix_work_items_inbox in order and stop at the limit.
         q = q.where(WorkItem.due_at >= due_after,
                     or_(WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
-    rows = list(session.scalars(q.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)))
+    # The claimer is shown on every row: joined here, not one query per claimed row.
+    q = q.options(joinedload(WorkItem.claimed_by).lazyload(User.role_links))
+    rows = list(session.scalars(q.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)).unique())
     page, more = rows[:limit], len(rows) > limit
     return InboxPage(items=page, next=_cursor(page[-1]) if more and page else None)
 

@@ -15,10 +15,11 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import workflow
-from engine.errors import Invalid
+from engine import connectivity, workflow
+from engine.errors import Conflict, Invalid
 from engine.models import Level, Procedure, ProcessVersion, Role, User
 from engine.sandbox import compile_check
 
@@ -136,6 +137,7 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
                       "việc) hoặc giá trị không phải là số")
 
     _check_flows(proc, by_id, problem)
+    connectivity.check(proc, problem)
     _collect_nodes(proc, result, levels, roles, forms, problem)
     _check_expressions(proc, problem)
     if result.problems:
@@ -194,6 +196,7 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
     for lane in proc.iter(f"{{{BPMN}}}lane"):
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_of[(ref.text or "").strip()] = lane
+    _check_lanes(proc, lane_of, levels, roles, problem)
     for el in proc.iter():
         if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN:
             continue
@@ -207,14 +210,11 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             level = props.get("level") or lane_props.get("level")
             role = props.get("role") or lane_props.get("role")
             name = el.get("name") or eid
-            if not level or not role:
+            if (not level or not role) and lane is None:
                 problem(el, f"bước '{name}' chưa có cấp/vai trò: đặt bước vào một làn có thuộc tính level và "
                             "role, hoặc khai báo trên chính bước")
-            else:
-                if level not in levels:
-                    problem(el, f"cấp '{level}' không tồn tại (các cấp: {', '.join(sorted(levels))})")
-                if role not in roles:
-                    problem(el, f"vai trò '{role}' không tồn tại (các vai trò: {', '.join(sorted(roles))})")
+            # What the step declares itself is its own problem; what it takes from its lane is the lane's.
+            _check_level_role(el, props, levels, roles, problem)
             deadline = _decimal(props.get("deadline_days"))
             if deadline is None:
                 problem(el, f"bước '{name}' cần deadline_days là một số (ngày làm việc, ví dụ 2 hoặc 0.5)")
@@ -240,6 +240,37 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             result.nodes[eid] = {"kind": "end", "name": el.get("name") or eid, "result": res,
                                  "status_code": int(props["status_code"])
                                  if props.get("status_code", "").isdigit() else None}
+
+
+def _check_level_role(el: etree._Element, props: Mapping[str, str], levels: set, roles: set,
+                      problem: Any) -> None:
+    level, role = props.get("level"), props.get("role")
+    if level and level not in levels:
+        problem(el, f"cấp '{level}' không tồn tại (các cấp: {', '.join(sorted(levels))})")
+    if role and role not in roles:
+        problem(el, f"vai trò '{role}' không tồn tại (các vai trò: {', '.join(sorted(roles))})")
+
+
+def _check_lanes(proc: etree._Element, lane_of: Mapping[str, etree._Element], levels: set, roles: set,
+                 problem: Any) -> None:
+    """A lane's level and role, reported on the lane's own line and id: that is where the designer fixes them
+    (once), not on each step inside it."""
+    needs: dict[str, dict[str, set[str]]] = {}  # lane id -> step name -> what the step takes from its lane
+    for el in proc.iter(*(f"{{{BPMN}}}{tag}" for tag in USER_TASK_TAGS)):
+        lane, props = lane_of.get(el.get("id", "")), properties(el)
+        if lane is not None:
+            needs.setdefault(lane.get("id", ""), {})[el.get("name") or el.get("id", "")] = \
+                {key for key in ("level", "role") if not props.get(key)}
+    for lane in proc.iter(f"{{{BPMN}}}lane"):
+        props = properties(lane)
+        _check_level_role(lane, props, levels, roles, problem)
+        steps = needs.get(lane.get("id", ""), {})
+        for key in ("level", "role"):
+            lacking = ", ".join(f"'{name}'" for name, keys in steps.items() if key in keys)
+            if not props.get(key) and lacking:
+                what = "cấp" if key == "level" else "vai trò"
+                problem(lane, f"làn '{lane.get('name') or lane.get('id')}' chưa có thuộc tính {key} ({what}) cho "
+                              f"bước {lacking}: khai báo trên làn hoặc trên chính bước")
 
 
 def _check_expressions(proc: etree._Element, problem: Any) -> None:
@@ -315,8 +346,7 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
         proc = Procedure(code=code, name=catalog.get("name") or v.process_name, field=catalog.get("field", ""),
                          level_code=catalog.get("level"), deadline_days=v.deadline_days,
                          catalog={k: val for k, val in catalog.items() if k not in {"code", "name"}})
-        session.add(proc)
-        session.flush()
+        _insert_or_lose(session, proc, code, 1)
     latest = session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.procedure_id == proc.id))
     pv = ProcessVersion(
         procedure_id=proc.id, version=(latest or 0) + 1, process_id=v.process_id,
@@ -324,11 +354,45 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
         nodes=v.nodes, forms=v.forms, deadline_days=v.deadline_days,
         warnings=[asdict(w) for w in v.warnings], deployed_by_id=user.id if user else None)
     proc.deadline_days = v.deadline_days
-    session.add(pv)
-    session.flush()
+    _insert_or_lose(session, pv, code, pv.version)
     return pv
+
+
+def _insert_or_lose(session: Session, row: Procedure | ProcessVersion, code: str, version: int) -> None:
+    """Insert the procedure or its next version. Two deploys of one procedure at once (PostgreSQL does not
+    serialise them) both read the same latest version; the unique (procedure, version) and procedure code
+    let exactly one commit, and the other gets a 409 naming the version that won and who deployed it."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as e:
+        won = newest_deploy(session, code)
+        if won is None or won[0] < version:  # not a concurrent deploy: a real fault, let it surface
+            raise
+        version, username, full_name = won
+        who = full_name or username or "hệ thống"
+        raise Conflict(f"thủ tục '{code}' vừa được {who} triển khai thành phiên bản {version} cùng lúc; bản của "
+                       f"bạn chưa được lưu — hãy xem phiên bản {version} rồi triển khai lại nếu vẫn cần",
+                       details={"procedure": code, "version": version, "deployed_by": username}) from e
+
+
+def newest_deploy(session: Session, code: str) -> tuple[int, str | None, str | None] | None:
+    """(version, username, full name) of the procedure's newest version, as committed right now."""
+    row = session.execute(select(ProcessVersion.version, User.username, User.full_name)
+                          .join(Procedure, Procedure.id == ProcessVersion.procedure_id)
+                          .outerjoin(User, User.id == ProcessVersion.deployed_by_id)
+                          .where(Procedure.code == code).order_by(ProcessVersion.version.desc()).limit(1)).first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 def latest_version(session: Session, procedure_id: int) -> ProcessVersion | None:
     return session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == procedure_id)
                           .order_by(ProcessVersion.version.desc()).limit(1))
+
+
+def latest_version_numbers(session: Session) -> dict[int, int]:
+    """Procedure id -> its newest version number, for every procedure at once (lists, not one query a row)."""
+    rows = session.execute(select(ProcessVersion.procedure_id, func.max(ProcessVersion.version))
+                           .group_by(ProcessVersion.procedure_id))
+    return {pid: version for pid, version in rows}

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,11 +17,13 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import deploy as deploy_service
 from engine.catalog import load_forms
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Level, Procedure, ProcessDraft, ProcessVersion, Role, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -29,9 +32,6 @@ DESIGNER_ROLES = ("designer", "admin")
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
 FORM_NAME_RE = re.compile(r"^[a-z0-9_]{1,100}$")
 MAX_BPMN_BYTES = 5 * 1024 * 1024
-BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC = "http://www.omg.org/spec/DD/20100524/DC"
-DI = "http://www.omg.org/spec/DD/20100524/DI"
 SEMANTIC_NAMESPACES = {deploy_service.BPMN}
 
 
@@ -203,21 +203,37 @@ def save_draft(session: Session, user: User, code: str, xml: bytes | str, forms:
         raise Invalid("bản nháp phải là văn bản UTF-8") from None
     forms = _check_forms(forms)
     draft = get_draft(session, code)
-    if draft is None:
-        draft = ProcessDraft(procedure_code=code, bpmn_xml=text, forms=forms)
-        session.add(draft)
-    draft.bpmn_xml, draft.forms = text, forms
-    draft.updated_by_id, draft.updated_at = user.id, utcnow()
-    session.flush()
+    with _draft_race(session, code):
+        if draft is None:
+            draft = ProcessDraft(procedure_code=code, bpmn_xml=text, forms=forms)
+            session.add(draft)
+        draft.bpmn_xml, draft.forms = text, forms
+        draft.updated_by_id, draft.updated_at = user.id, utcnow()
+        session.flush()
     return draft
 
 
-def discard_draft(session: Session, user: User, code: str) -> None:
-    require_designer(user)
-    draft = get_draft(session, code)
-    if draft is not None:
-        session.delete(draft)
-        session.flush()
+@contextmanager
+def _draft_race(session: Session, code: str) -> Iterator[None]:
+    """A draft another designer deployed or created at the same moment: 409 naming what won
+    (PostgreSQL lets both read the draft; the second write then finds it gone or already there)."""
+    try:
+        with session.begin_nested():
+            yield
+    except (IntegrityError, StaleDataError) as e:
+        draft = get_draft(session, code)
+        if draft is not None:
+            who = session.get(User, draft.updated_by_id) if draft.updated_by_id else None
+            raise Conflict(f"bản nháp của thủ tục '{code}' vừa được {who.full_name if who else 'người khác'} lưu; "
+                           "hãy tải lại trình thiết kế", details={"procedure": code, "draft_updated_by":
+                                                                  who.username if who else None}) from e
+        won = deploy_service.newest_deploy(session, code)
+        if won is None:
+            raise Conflict(f"bản nháp của thủ tục '{code}' vừa bị bỏ; hãy tải lại trình thiết kế",
+                           details={"procedure": code}) from e
+        raise Conflict(f"bản nháp của thủ tục '{code}' vừa được {won[2] or won[1] or 'người khác'} triển khai "
+                       f"thành phiên bản {won[0]}; hãy tải lại trình thiết kế",
+                       details={"procedure": code, "version": won[0], "deployed_by": won[1]}) from e
 
 
 def available_forms(session: Session, code: str | None, extra: Mapping[str, dict] | None = None) -> dict[str, dict]:

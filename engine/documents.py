@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -74,6 +75,15 @@ def store(session: Session, root: Path, case: Case, user: User | None, filename:
 
 def for_case(session: Session, case: Case) -> list[Document]:
     return list(session.scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)))
+
+
+def for_cases(session: Session, case_ids: Iterable[int]) -> dict[int, list[Document]]:
+    """Case id -> its documents, for a list of cases in one query."""
+    out: dict[int, list[Document]] = {cid: [] for cid in case_ids}
+    if out:
+        for doc in session.scalars(select(Document).where(Document.case_id.in_(list(out))).order_by(Document.id)):
+            out[doc.case_id].append(doc)
+    return out
 
 
 def open_document(session: Session, root: Path, case: Case, document_id: int) -> tuple[Document, Path]:

@@ -205,7 +205,7 @@ class Case(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     lookup_secret: Mapped[str] = mapped_column(String(16))
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
-    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"), index=True)
     receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -217,7 +217,9 @@ class Case(Base):
     applicant_phone: Mapped[str] = mapped_column(String(32), default="")
     applicant_email: Mapped[str] = mapped_column(String(200), default="")
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
-    state: Mapped[str | None] = mapped_column(Text)  # SpiffWorkflow state without the spec
+    # SpiffWorkflow state without the spec (~6 KB): deferred so lists and inboxes never load it; the engine
+    # reads it with undefer() where it runs the workflow.
+    state: Mapped[str | None] = mapped_column(Text, deferred=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     original_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -277,7 +279,7 @@ class WorkItem(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # reports by period
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(64))
     timing: Mapped[str | None] = mapped_column(String(16))
@@ -299,7 +301,7 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     from_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
-    to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     step: Mapped[str | None] = mapped_column(String(300))
     step_bpmn_id: Mapped[str | None] = mapped_column(String(200))
     step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -354,7 +356,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     email: Mapped[str | None] = mapped_column(String(200))  # applicant notices have no user
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

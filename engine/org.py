@@ -132,7 +132,3 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     user = session.get(User, row.user_id)
     return user if user is not None and user.active else None
-
-
-def subtree_ids(session: Session, unit: Unit) -> list[int]:
-    return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from web.cli import main
 
-GOOD = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_text(encoding="utf-8")
+DIAGRAMS = Path(__file__).parent / "diagrams"
+GOOD = (DIAGRAMS / "two_lanes.bpmn").read_text(encoding="utf-8")
 
 
 def run_validate(tmp_path: Path, text: str | bytes, name: str = "p.bpmn") -> tuple[int, list[str]]:
@@ -48,7 +50,7 @@ def test_dangling_flow_names_the_flow_and_its_line(tmp_path: Path) -> None:
     assert any(line.startswith(want) and "'nowhere'" in line for line in lines), lines
 
 
-def test_unknown_role_names_the_task(tmp_path: Path) -> None:
+def test_unknown_role_of_a_lane_names_the_lane_on_its_line(tmp_path: Path) -> None:
     broken = GOOD.replace('name="role" value="specialist" />\n          </spiffworkflow:properties>\n'
                           '        </bpmn:extensionElements>\n        <bpmn:flowNodeRef>appraise',
                           'name="role" value="janitor" />\n          </spiffworkflow:properties>\n'
@@ -56,9 +58,32 @@ def test_unknown_role_names_the_task(tmp_path: Path) -> None:
     assert "janitor" in broken
     code, lines = run_validate(tmp_path, broken)
     assert code == 2
-    line = line_of(broken, '<bpmn:userTask id="appraise"')
-    want = f"{tmp_path / 'p.bpmn'}:{line}: appraise: vai trò 'janitor' không tồn tại"
+    line = line_of(broken, '<bpmn:lane id="lane_district"')
+    want = f"{tmp_path / 'p.bpmn'}:{line}: lane_district: vai trò 'janitor' không tồn tại"
     assert any(line.startswith(want) for line in lines), lines
+    assert not any(": appraise: " in line for line in lines), lines  # fixed once, on the lane
+
+
+def test_unknown_role_declared_on_a_step_names_the_step(tmp_path: Path) -> None:
+    broken = GOOD.replace('<spiffworkflow:property name="deadline_days" value="2.5" />',
+                          '<spiffworkflow:property name="deadline_days" value="2.5" />'
+                          '<spiffworkflow:property name="role" value="janitor" />')
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    want = f"{tmp_path / 'p.bpmn'}:{line_of(broken, '<bpmn:userTask id=' + chr(34) + 'appraise')}: appraise: "
+    assert any(line.startswith(want) and "vai trò 'janitor' không tồn tại" in line for line in lines), lines
+    assert not any("lane_district" in line for line in lines), lines
+
+
+def test_lane_without_role_names_the_lane_and_its_steps(tmp_path: Path) -> None:
+    broken = GOOD.replace('<spiffworkflow:property name="role" value="specialist" />', "", 1)
+    code, lines = run_validate(tmp_path, broken)
+    assert code == 2
+    want = f"{tmp_path / 'p.bpmn'}:{line_of(broken, '<bpmn:lane id=' + chr(34) + 'lane_commune')}: lane_commune: "
+    assert [line for line in lines if line.startswith(want)] == [
+        want + "làn 'Xã — Chuyên viên' chưa có thuộc tính role (vai trò) cho bước 'Xã xem xét': khai báo trên làn "
+               "hoặc trên chính bước"], lines
+    assert not any(": review: " in line for line in lines), lines
 
 
 def test_missing_deadline_is_reported(tmp_path: Path) -> None:
@@ -121,3 +146,40 @@ def test_legal_limit_exceeded_is_a_warning_not_an_error(tmp_path: Path) -> None:
     code, lines = run_validate(tmp_path, slow)
     assert code == 0
     assert any("warning" in line and "4.5" in line and "vượt thời hạn luật định" in line for line in lines), lines
+
+
+def test_step_connected_to_nothing_is_reported_on_its_line(tmp_path: Path) -> None:
+    text = (DIAGRAMS / "disconnected_task.bpmn").read_text(encoding="utf-8")
+    code, lines = run_validate(tmp_path, text)
+    assert code == 2
+    where = f"{tmp_path / 'p.bpmn'}:{line_of(text, '<bpmn:userTask id=' + chr(34) + 'orphan')}: orphan: "
+    assert [line.removeprefix(where) for line in lines] == [
+        "'Bước chưa nối' không có luồng vào: nối một luồng từ bước trước (hoặc sự kiện bắt đầu) tới nó",
+        "'Bước chưa nối' không có luồng ra: nối nó tới bước sau hoặc tới sự kiện kết thúc"], lines
+
+
+def test_unreachable_steps_and_dead_end_loops_are_reported(tmp_path: Path) -> None:
+    text = (DIAGRAMS / "unreachable.bpmn").read_text(encoding="utf-8")
+    code, lines = run_validate(tmp_path, text)
+    assert code == 2
+    found = {line.split(": ")[1]: line for line in lines if "warning" not in line}
+    assert set(found) == {"island1", "island2", "spin1", "spin2"}, lines
+    assert "không có luồng vào" in found["island1"]
+    assert "không tới được 'Đảo hai' từ sự kiện bắt đầu" in found["island2"]
+    for eid in ("spin1", "spin2"):
+        assert "không có đường tới sự kiện kết thúc" in found[eid]
+        assert found[eid].startswith(f"{tmp_path / 'p.bpmn'}:{line_of(text, f'<bpmn:userTask id={chr(34)}{eid}')}:")
+
+
+def test_designer_server_check_agrees_with_the_canvas_on_a_disconnected_step(api: Any) -> None:
+    """The check behind the designer's "Kiểm tra" button: no longer "valid" for a step connected to nothing,
+    and deploying it is refused with the same element id."""
+    body = (DIAGRAMS / "disconnected_task.bpmn").read_bytes()
+    resp = api.post("/api/v1/processes/validate", "designer", data=body, headers={"Content-Type": "application/xml"})
+    assert resp.status_code == 200
+    answer = resp.get_json()
+    assert answer["valid"] is False
+    assert {p["element_id"] for p in answer["problems"]} == {"orphan"}
+    resp = api.post("/api/v1/processes?procedure=disconnected", "designer", data=body,
+                    headers={"Content-Type": "application/xml"})
+    assert resp.status_code == 422 and {p["element_id"] for p in resp.get_json()["problems"]} == {"orphan"}

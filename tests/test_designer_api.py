@@ -60,7 +60,8 @@ def _unknown_role() -> tuple[str, str, str]:
     lane = SHIPPED.index('<bpmn:lane id="lane_province_specialist"')
     end = SHIPPED.index("</bpmn:lane>", lane)
     broken = SHIPPED[:lane] + SHIPPED[lane:end].replace('value="specialist"', 'value="janitor"') + SHIPPED[end:]
-    return broken, "province_review", '<bpmn:userTask id="province_review"'
+    # Reported where the designer fixes it: on the lane, not on the steps inside it.
+    return broken, "lane_province_specialist", '<bpmn:lane id="lane_province_specialist"'
 
 
 def _bad_expression() -> tuple[str, str, str]:

@@ -39,21 +39,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     return app
 
 
-API_MODULES = ("web.api", "web.api_designer", "web.api_reports", "web.api_public", "web.api_time")
-
-
 def _register_api(app: Flask) -> None:
-    import importlib
-
+    from web import api, api_designer, api_reports, api_time
     from web.api import _http_error
 
-    for name in API_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
+    for module in (api, api_designer, api_reports, api_time):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(404)

@@ -121,13 +121,10 @@ def case_json(session: Any, case: Case, full: bool = True) -> dict:
 @authenticated
 def procedures(session: Any, user: Any) -> Response:
     rows = session.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code))
-    out = []
-    for p in rows:
-        latest = deploy.latest_version(session, p.id)
-        out.append({"code": p.code, "name": p.name, "field": p.field, "level": p.level_code,
-                    "deadline_days": float(p.deadline_days), "documents": p.documents,
-                    "version": latest.version if latest else None})
-    return jsonify(out)
+    versions = deploy.latest_version_numbers(session)
+    return jsonify([{"code": p.code, "name": p.name, "field": p.field, "level": p.level_code,
+                     "deadline_days": float(p.deadline_days), "documents": p.documents,
+                     "version": versions.get(p.id)} for p in rows])
 
 
 def _parse_time(value: Any, name: str) -> datetime | None:

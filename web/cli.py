@@ -90,10 +90,8 @@ def serve(host: str, port: int, no_scheduler: bool) -> None:
 
 
 def _start_scheduler(app: object) -> None:
-    try:
-        from engine.scheduler import start_background
-    except ImportError:
-        return
+    from engine.scheduler import start_background
+
     start_background(app.extensions["motcua_db"], app.config["MOTCUA"])  # type: ignore[attr-defined]
 
 
@@ -256,14 +254,10 @@ def db_revision(ctx: Context, message: str) -> None:
 
 
 def _load_plugins() -> None:
-    """Commands owned by other modules (scheduler, calendar overrides, reports) register themselves."""
-    import importlib
+    """Commands owned by other modules (scheduler and calendar overrides, slips) register themselves."""
+    from web import cli_slips, cli_time
 
-    for name in ("web.cli_time", "web.cli_reports", "web.cli_slips"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
+    for module in (cli_time, cli_slips):
         module.register(main)
 
 

@@ -60,12 +60,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     for name in AREAS:
-        try:
-            module = importlib.import_module(f"web.pages.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"web.pages.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"web.pages.{name}")
         if hasattr(module, "init_app"):
             module.init_app(app)
         else:

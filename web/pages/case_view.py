@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents
+from engine import apology, cases, documents, slips
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
@@ -28,24 +28,6 @@ SLIP_TITLES = {
 }
 TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Trễ hạn"}
 CHANNEL_LABELS = {"desk": "Trực tiếp", "post": "Bưu chính công ích", "online": "Trực tuyến"}
-
-
-def slips_for(s: Any, case: Case) -> list[str]:
-    """Which legal slips exist for this case; engine.slips decides when it provides `available_slips`."""
-    try:
-        from engine.slips import available_slips  # type: ignore[attr-defined]
-    except ImportError:
-        available_slips = None
-    if available_slips is not None:
-        return [str(n) for n in available_slips(s, case)]
-    if case.state is None and case.status_code == 3:
-        return ["02"] if case.result == "incomplete" else ["03"]
-    out = ["01"]
-    if case.supplement_count:
-        out.append("02")
-    if case.apology_count:
-        out.append("04")
-    return [*out, "05"]
 
 
 @dataclass
@@ -119,7 +101,7 @@ def case(code: str) -> str:
     return render_template(
         "case_view/case.html", case=c, status=cases.STATUS[c.status_code], events=events,
         rows=control_rows(events), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
-        doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=SLIP_TITLES,
+        doc_names=documents.document_names(c.procedure), slips=slips.available_slips(s, c), slip_titles=SLIP_TITLES,
         just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
@@ -142,10 +124,6 @@ def document(code: str, doc_id: int) -> Response:
 def slip(code: str, nn: str) -> Response:
     s = db_session()
     c = cases.get_case(s, current_user.user, code)
-    try:
-        from engine import slips
-    except ImportError:
-        abort(404)
     if nn not in SLIP_TITLES:
         raise NotFound(f"slip {nn} does not exist")
     pdf = slips.render_slip(s, c, nn)

@@ -13,7 +13,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
-from engine import cases, notifications, public, reports
+from engine import cases, documents, notifications, public, reports
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from web.pages import db_session, vn_datetime
 
@@ -229,10 +229,8 @@ def clerk_required(view: Any) -> Any:
 @clerk_required
 def online_inbox() -> str:
     s = db_session()
-    from engine import documents
-
     pending = public.pending_online(s, current_user.user)
-    docs = {c.id: documents.for_case(s, c) for c in pending}
+    docs = documents.for_cases(s, [c.id for c in pending])
     return render_template("public/online_inbox.html", pending=pending, docs=docs, statuses=cases.STATUS)
 
 
