@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,6 +87,13 @@ class Role(Base):
     __tablename__ = "roles"
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # What holding the role lets one do; behaviour reads these, never the role's code, so a province may
+    # name its roles as it likes (engine.org.CAPABILITIES).
+    receives_dossiers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    escalation_target: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reads_reports: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    designs: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    releases_claims: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Unit(Base):
@@ -132,11 +140,17 @@ class User(Base):
     def has_role(self, *codes: str) -> bool:
         return bool(self.roles.intersection(codes))
 
+    def can(self, capability: str) -> bool:
+        """Whether one of the user's roles has `capability` (a boolean column of Role)."""
+        return any(bool(getattr(link.role, capability)) for link in self.role_links)
+
 
 class UserRole(Base):
     __tablename__ = "user_roles"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role_code: Mapped[str] = mapped_column(ForeignKey("roles.code"), primary_key=True)
+
+    role: Mapped[Role] = relationship(lazy="joined")
 
 
 class ApiToken(Base):
@@ -359,7 +373,16 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the outbox's "sent at"
+    # The e-mail outbox (engine.notifications.send_outbox): due when next_attempt_at has passed and the
+    # mail is not sent; attempts and the last SMTP error explain a mail that keeps failing.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def sent_at(self) -> datetime | None:
+        return self.emailed_at
 
 
 class Rating(Base):

@@ -32,8 +32,7 @@ from sqlalchemy.orm import Session
 from engine.calendar import VN_TZ
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
-
-REPORT_ROLES = ("head", "leader", "admin")
+from engine.status import ENDED, Status
 
 FIGURES = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
            "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time", "in_progress_overdue",
@@ -116,7 +115,7 @@ def parse_period(first: str | None, last: str | None, today: date | None = None)
 
 
 def ensure_reporter(user: User) -> None:
-    if not user.has_role(*REPORT_ROLES):
+    if not user.can("reads_reports"):
         raise Forbidden("reports are for heads of division, leaders and administrators")
 
 
@@ -166,8 +165,8 @@ def filters_for(session: Session, user: User, first: str | None, last: str | Non
 def _ended_before(t: datetime) -> ColumnElement[bool]:
     """Withdrawn (7) or stopped (8) before t: dated by the status event that ended it."""
     ended = exists().where(Event.case_id == Case.id, Event.kind == "status", Event.at < t,
-                           Event.data["to"].as_integer().in_((7, 8)))
-    return and_(Case.status_code.in_((7, 8)), ended)
+                           Event.data["to"].as_integer().in_(ENDED))
+    return and_(Case.status_code.in_(ENDED), ended)
 
 
 def _open_at(t: datetime) -> ColumnElement[bool]:
@@ -181,9 +180,9 @@ def predicates(f: Filters) -> dict[str, ColumnElement[bool]]:
     new = and_(received, Case.received_at >= s, Case.received_at < e)
     resolved = and_(Case.resolved_at >= s, Case.resolved_at < e)
     open_end = _open_at(e)
-    running = and_(open_end, Case.status_code != 5)
+    running = and_(open_end, Case.status_code != Status.SUPPLEMENT)
     withdrawn_in = exists().where(Event.case_id == Case.id, Event.kind == "status", Event.at >= s, Event.at < e,
-                                  Event.data["to"].as_integer() == 7)
+                                  Event.data["to"].as_integer() == Status.WITHDRAWN)
     return {
         "received_carried_over": _open_at(s),
         "received_new": new,
@@ -197,10 +196,11 @@ def predicates(f: Filters) -> dict[str, ColumnElement[bool]]:
         "in_progress_in_time": and_(running, or_(Case.due_at.is_(None), Case.due_at >= cutoff)),
         "in_progress_overdue": and_(running, Case.due_at < cutoff),
         "in_progress": running,
-        "paused": and_(open_end, Case.status_code == 5),
-        "withdrawn": and_(received, Case.status_code == 7, withdrawn_in),
+        "paused": and_(open_end, Case.status_code == Status.SUPPLEMENT),
+        "withdrawn": and_(received, Case.status_code == Status.WITHDRAWN, withdrawn_in),
         "refused": and_(Case.result == "refused",
-                        or_(and_(Case.status_code == 3, Case.received_at >= s, Case.received_at < e), resolved)),
+                        or_(and_(Case.status_code == Status.NOT_RECEIVED, Case.received_at >= s,
+                                 Case.received_at < e), resolved)),
     }
 
 
@@ -412,8 +412,8 @@ def backlog(session: Session, f: Filters) -> list[dict[str, Any]]:
     now = f.now or utcnow()
     current = Unit.__table__.alias("current_unit")
     open_now = and_(Case.process_version_id.is_not(None), Case.resolved_at.is_(None),
-                    Case.status_code.not_in((7, 8)))
-    overdue = and_(Case.status_code != 5, Case.due_at < now)
+                    Case.status_code.not_in(ENDED))
+    overdue = and_(Case.status_code != Status.SUPPLEMENT, Case.due_at < now)
     q = _scoped(select(current.c.code, func.max(current.c.name),
                        func.coalesce(func.sum(case((overdue, 1), else_=0)), 0), func.count())
                 .select_from(Case), f) \

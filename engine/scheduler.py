@@ -34,6 +34,7 @@ from engine.config import Settings
 from engine.db import Database
 from engine.models import Case, Event, SchedulerLease, Unit, WorkItem, utcnow
 from engine.notifications import local_text
+from engine.org import roles_with
 
 log = logging.getLogger(__name__)
 
@@ -209,8 +210,10 @@ def _announce(s: Session, now: datetime, overdue: list[int], reminded: list[int]
         .join(Case, Case.id == WorkItem.case_id).join(Unit, Unit.id == WorkItem.unit_id)
         .where(WorkItem.id.in_(overdue + reminded))).all()
     overdue_set = set(overdue)
-    pairs = {(it.unit_id, it.role_code) for it in items} | {(it.unit_id, "head") for it in items
-                                                             if it.id in overdue_set}
+    # Who is told of an overdue step: the holders of the roles marked escalation_target at its unit.
+    escalation_roles = roles_with(s, "escalation_target") if overdue else []
+    pairs = {(it.unit_id, it.role_code) for it in items} | {(it.unit_id, r) for it in items
+                                                             if it.id in overdue_set for r in escalation_roles}
     who = notifications.unit_role_users(s, pairs)
     events: list[dict] = []
     notes: list[dict] = []
@@ -225,7 +228,8 @@ def _announce(s: Session, now: datetime, overdue: list[int], reminded: list[int]
             notes += [{"user_id": u, "case_id": it.case_id, "kind": "overdue", "created_at": now,
                        "message": f"Hồ sơ {it.code}: bước «{it.name}» đã quá hạn xử lý (hạn {due_text})."}
                       for u in assignees]
-            heads = [r.user_id for r in who[(it.unit_id, "head")] if r.user_id not in assignees]
+            heads = list(dict.fromkeys(r.user_id for role in escalation_roles for r in who[(it.unit_id, role)]
+                                       if r.user_id not in assignees))
             if heads:
                 report.escalated += 1
                 events.append({**common, "kind": "escalated", "data": {"item_id": it.id, "heads": heads}})

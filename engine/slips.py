@@ -29,6 +29,7 @@ from engine.calendar import VN_TZ
 from engine.config import REPO_ROOT, load_settings
 from engine.errors import Invalid, NotFound
 from engine.models import Case, Event, ProcessVersion, Role, Unit, User, utcnow
+from engine.status import Status
 
 SLIPS = {"01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
          "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ", "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
@@ -166,7 +167,8 @@ def lookup_url(case: Case, base_url: str | None = None) -> str:
 
 def _accepted(case: Case) -> bool:
     """Received as complete and being (or been) processed: it has a process version and a workflow."""
-    return case.process_version_id is not None and case.result != "incomplete" and case.status_code != 3
+    return (case.process_version_id is not None and case.result != "incomplete"
+            and case.status_code != Status.NOT_RECEIVED)
 
 
 def _events(session: Session, case: Case, *kinds: str) -> list[Event]:

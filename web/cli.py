@@ -107,7 +107,7 @@ def _known(ctx: Context) -> tuple[set[str], set[str]]:
             return levels, roles
     except Exception:  # noqa: BLE001 — no database yet: validating a file must still work
         pass
-    return {c for c, _n, _r in org.DEFAULT_LEVELS}, {c for c, _n in org.DEFAULT_ROLES}
+    return {c for c, _n, _r in org.DEFAULT_LEVELS}, {c for c, _n, _caps in org.DEFAULT_ROLES}
 
 
 @main.command()

@@ -28,7 +28,7 @@ def reporter_required(view: Any) -> Any:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.has_role(*reports.REPORT_ROLES):
+        if not current_user.user.can("reads_reports"):
             raise Forbidden("reports are for heads of division, leaders and administrators")
         return view(*args, **kwargs)
 
