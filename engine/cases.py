@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
-from engine import workflow
+from engine import ledger, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, RoutingError
@@ -330,6 +330,7 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     calendar = calendar_for(session)
     case.process_version_id, case.received_by_id = version.id, user.id
     set_status(session, case, Status.RECEIVED, at=received_at, by=user)
+    ledger.assign_number(session, case)
     case.clock_started_at = received_at
     case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
     _event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,

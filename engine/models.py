@@ -245,6 +245,9 @@ class Case(Base):
     apology_count: Mapped[int] = mapped_column(Integer, default=0)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     error: Mapped[str | None] = mapped_column(Text)  # e.g. an unroutable step, shown to the owner
+    # Số thứ tự in the receiving unit's Sổ theo dõi hồ sơ of the year of receipt (engine.ledger): given once
+    # at reception, so the receipt (Mẫu 01) and the ledger (Mẫu 06) print the same number forever.
+    ledger_number: Mapped[int | None] = mapped_column(Integer)
     intake_note: Mapped[str | None] = mapped_column(Text)  # reason for refusal / what is missing
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -263,6 +266,15 @@ class CaseSequence(Base):
     __tablename__ = "case_sequences"
     agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerSequence(Base):
+    """The last number given in a receiving unit's ledger book of a year."""
+
+    __tablename__ = "ledger_sequences"
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -439,46 +439,6 @@ def ratings_summary(session: Session, f: Filters) -> dict[str, Any]:
                          for code, label in CRITERIA]}
 
 
-# --- the ledger (Sổ theo dõi hồ sơ, Mẫu 06) -------------------------------------------------------
-
-
-@dataclass
-class LedgerRow:
-    number: int
-    case: Case
-    sent_at: datetime | None  # handed to another unit for processing
-    back_at: datetime | None  # the result came back to the receiving desk
-    unit_names: str
-
-
-def ledger(session: Session, f: Filters, limit: int = 50000) -> list[LedgerRow]:
-    """Every case received in the period, in order of receipt, with its transfer dates from the audit."""
-    new = predicates(f)["received_new"]
-    rows = list(session.scalars(_scoped(select(Case).select_from(Case), f).where(new)
-                                .order_by(Case.received_at, Case.id).limit(limit)))
-    by_case: dict[int, list[Event]] = {}
-    ids = [c.id for c in rows]
-    for chunk_start in range(0, len(ids), 1000):
-        chunk = ids[chunk_start:chunk_start + 1000]
-        for ev in session.scalars(select(Event).where(Event.case_id.in_(chunk), Event.kind == "handover")
-                                  .order_by(Event.at, Event.id)):
-            by_case.setdefault(ev.case_id, []).append(ev)
-    out = []
-    for n, c in enumerate(rows, start=1):
-        handovers = by_case.get(c.id, [])
-        sent = next((e for e in handovers if e.to_unit_id not in (None, c.receiving_unit_id)), None)
-        back = None
-        if sent is not None:
-            back = next((e for e in handovers if e.at >= sent.at and e.id != sent.id
-                         and e.to_unit_id == c.receiving_unit_id), None)
-        names = []
-        for e in handovers:
-            if e.to_unit is not None and e.to_unit.name not in names:
-                names.append(e.to_unit.name)
-        out.append(LedgerRow(n, c, sent.at if sent else None, back.at if back else None, ", ".join(names)))
-    return out
-
-
 def fields(session: Session) -> list[str]:
     return [f for f in session.scalars(select(Procedure.field).distinct().order_by(Procedure.field)) if f]
 
@@ -496,7 +456,7 @@ def levels(session: Session) -> list[Level]:
 
 
 __all__ = ["CRITERIA", "FIGURES", "LABELS", "Filters", "Period", "backlog", "drill_down", "filters_for",
-           "ledger", "monthly_rate", "on_time_rate", "parse_period", "ratings_summary", "scope_root", "steps",
+           "monthly_rate", "on_time_rate", "parse_period", "ratings_summary", "scope_root", "steps",
            "summary", "table"]
 
 
@@ -505,9 +465,6 @@ __all__ = ["CRITERIA", "FIGURES", "LABELS", "Filters", "Period", "backlog", "dri
 TABLE_COLUMNS = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
                  "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time",
                  "in_progress_overdue", "paused", "withdrawn", "refused", "on_time_rate")
-LEDGER_HEADERS = ("STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Tên tổ chức, cá nhân", "Địa chỉ, số điện thoại",
-                  "Cơ quan chủ trì giải quyết", "Nhận hồ sơ", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
-                  "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả", "Tình trạng", "Kết quả", "Ghi chú")
 TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 
 
@@ -556,43 +513,6 @@ def excel_table(session: Session, f: Filters, group: str = "unit", translate: An
         cell.font = Font(bold=True)
     steps_ws.column_dimensions["A"].width = 36
     steps_ws.column_dimensions["B"].width = 48
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def excel_ledger(session: Session, f: Filters, translate: Any = None) -> bytes:
-    """Sổ theo dõi hồ sơ (Mẫu 06, Thông tư 01/2018): one row per case received in the period."""
-    from io import BytesIO
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    from engine.cases import STATUS
-
-    t = translate or (lambda s: s)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Mau 06"
-    ws.append([t("SỔ THEO DÕI HỒ SƠ")])
-    ws.append([f"{t('Đơn vị')}: {scope_label(f)}", "", "", f"{t('Kỳ')}: {f.period.label}"])
-    ws.append([])
-    ws.append([t(h) for h in LEDGER_HEADERS])
-    header_row = ws.max_row
-    for row in ledger(session, f):
-        c = row.case
-        contact = ", ".join(x for x in (c.applicant_address, c.applicant_phone) if x)
-        result = {"approved": t("Giải quyết"), "refused": t("Từ chối")}.get(c.result or "", "")
-        ws.append([row.number, c.code, c.procedure.name, c.applicant_name, contact, row.unit_names,
-                   _local_text(c.received_at), _local_text(c.due_at), _local_text(row.sent_at),
-                   _local_text(row.back_at), _local_text(c.returned_at), t(STATUS[c.status_code]),
-                   result, t(TIMING_LABELS.get(c.timing or "", ""))])
-    ws["A1"].font = Font(bold=True, size=13)
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCDEFGHIJKLMN", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12), strict=True):
-        ws.column_dimensions[col].width = width
     out = BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -26,7 +26,41 @@ BY_CODE = {
 }
 
 
+def _number_existing_cases() -> None:
+    """Give the cases already received their ledger numbers: per receiving unit and local year of receipt,
+    in order of receipt, as engine.ledger numbers new ones."""
+    from datetime import timedelta
+
+    bind = op.get_bind()
+    cases = sa.table('cases', sa.column('id', sa.Integer), sa.column('receiving_unit_id', sa.Integer),
+                     sa.column('received_at', engine.models.UTCDateTime()),
+                     sa.column('process_version_id', sa.Integer), sa.column('ledger_number', sa.Integer))
+    rows = bind.execute(sa.select(cases.c.id, cases.c.receiving_unit_id, cases.c.received_at)
+                        .where(cases.c.process_version_id.is_not(None))
+                        .order_by(cases.c.received_at, cases.c.id)).all()
+    last: dict[tuple[int, int], int] = {}
+    for case_id, unit_id, received_at in rows:
+        year = (received_at + timedelta(hours=7)).year  # Vietnam time, no daylight saving
+        key = (unit_id, year)
+        last[key] = last.get(key, 0) + 1
+        bind.execute(cases.update().where(cases.c.id == case_id).values(ledger_number=last[key]))
+    seq = sa.table('ledger_sequences', sa.column('unit_id', sa.Integer), sa.column('year', sa.Integer),
+                   sa.column('last', sa.Integer))
+    if last:
+        bind.execute(seq.insert(), [{'unit_id': u, 'year': y, 'last': n} for (u, y), n in last.items()])
+
+
 def upgrade() -> None:
+    op.create_table('ledger_sequences',
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_ledger_sequences_unit_id_units')),
+    sa.PrimaryKeyConstraint('unit_id', 'year', name=op.f('pk_ledger_sequences'))
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ledger_number', sa.Integer(), nullable=True))
+    _number_existing_cases()
     with op.batch_alter_table('roles', schema=None) as batch_op:
         for name in CAPABILITIES:
             batch_op.add_column(sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -41,6 +75,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('ledger_number')
+    op.drop_table('ledger_sequences')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_next_attempt_at'))
         batch_op.drop_column('last_error')
