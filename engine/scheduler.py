@@ -75,8 +75,9 @@ class SweepReport:
 
 def sweep(target: Database | Session, now: datetime | None = None, settings: Settings | None = None,
           batch: int = BATCH) -> SweepReport:
-    """One pass as of `now`. With a Database each batch (and each timer case) commits on its own and
-    e-mails go out after commit; with a Session everything runs in the caller's transaction."""
+    """One pass as of `now`. With a Database each batch (and each timer case) commits on its own; with a
+    Session everything runs in the caller's transaction. The notifications it writes are mailed by the
+    outbox job (`deliver_outbox`), not here: the sweep is the lease holder's work, mail is anyone's."""
     now = now or utcnow()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -92,11 +93,6 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
             more = _items_batch(s, now, report, batch)
         if not more:
             break
-    if settings is not None and settings.smtp_host and (report.notifications or _retry.get(target.url)):
-        ids = report.notifications + _retry.pop(target.url, [])[-1000:]
-        failed = notifications.deliver(target, settings, ids, now)
-        if failed:
-            _retry[target.url] = failed
     return report
 
 
@@ -111,10 +107,6 @@ class _same:
 
     def __exit__(self, *exc: Any) -> None:
         return None
-
-
-# E-mails that failed (SMTP down), per database; retried by the next sweep of this process.
-_retry: dict[str, list[int]] = {}
 
 
 def _fire_timers(transaction: Any, now: datetime, report: SweepReport, batch: int) -> None:
@@ -329,6 +321,37 @@ def _job(sweeper: Sweeper) -> None:
         log.exception("sweep failed")
 
 
+def deliver_outbox(database: Database, settings: Settings, now: datetime | None = None) -> notifications.OutboxReport:
+    """The outbox job: mail every due notification. It runs in every scheduler process whether or not it
+    holds the lease — rows are claimed one sender at a time — so mail keeps going out during a fail-over."""
+    report = notifications.OutboxReport()
+    while True:
+        batch = notifications.send_outbox(database, settings, now)
+        report.sent += batch.sent
+        report.failed += batch.failed
+        report.gave_up += batch.gave_up
+        if len(batch.sent) + len(batch.failed) + len(batch.gave_up) < notifications.BATCH or not batch.sent:
+            return report
+
+
+def _outbox_job(database: Database, settings: Settings) -> None:
+    try:
+        report = deliver_outbox(database, settings)
+        if report.sent or report.failed:
+            log.info("outbox: %s mail(s) sent, %s to retry", len(report.sent), len(report.failed))
+    except Exception:  # noqa: BLE001 — database or mail server away: the rows wait for the next run
+        log.exception("outbox run failed")
+
+
+def _add_jobs(scheduler: Any, sweeper: Sweeper) -> None:
+    settings = sweeper.settings
+    scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
+                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    if settings.smtp_host:
+        scheduler.add_job(_outbox_job, "interval", args=[sweeper.database, settings], seconds=settings.sweep_seconds,
+                          id="outbox", max_instances=1, coalesce=True, next_run_time=utcnow())
+
+
 def start_background(database: Database, settings: Settings) -> Any:
     """In-process scheduler (`motcua serve`): an APScheduler interval job that sweeps while it holds the
     lease. Several web workers may call this; only the lease holder sweeps."""
@@ -336,8 +359,7 @@ def start_background(database: Database, settings: Settings) -> Any:
 
     sweeper = Sweeper(database, settings)
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    _add_jobs(scheduler, sweeper)
     scheduler.start()
 
     def _stop() -> None:
@@ -358,8 +380,7 @@ def run_forever(database: Database, settings: Settings, holder: str | None = Non
 
     sweeper = Sweeper(database, settings, holder)
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    _add_jobs(scheduler, sweeper)
 
     def _terminate(_signum: int, _frame: Any) -> None:
         scheduler.shutdown(wait=False)
