@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     return app
 
 
-API_MODULES = ("web.api", "web.api_designer", "web.api_reports", "web.api_public", "web.api_time")
+API_MODULES = ("web.api", "web.api_designer", "web.api_reports", "web.api_public", "web.api_time",
+               "web.api_incidents")
 
 
 def _register_api(app: Flask) -> None:
