@@ -103,3 +103,23 @@ def test_the_admin_page_lists_and_retries(world: World, api: Any, stuck: str, tm
     resp = client.post(f"/admin/incidents/{stuck}/retry", data={"csrf_token": token}, follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Thôn Đông" in html and 'id="no-incidents"' in html
+
+
+def test_a_failed_timer_is_fired_again_on_retry(world: World, api: Any) -> None:
+    """The scheduler recorded a timer failure (e.g. the database went away mid-sweep) and would retry in five
+    minutes; the administrator retries now and the timer's step appears at once."""
+    from engine import scheduler
+    from tests.bpmn import deploy_test_diagram
+
+    proc = deploy_test_diagram(world.db, "timer_escalation")
+    code = world.receive("xa_a1_specialist", procedure=proc, received_at=at("2026-03-06 09:00"),
+                         now=at("2026-03-06 09:00"))
+    with world.db.transaction() as s:  # what scheduler._fire_timers writes when a timer raises
+        case = s.scalar(select(Case).where(Case.code == code))
+        case.error, case.next_timer_at = "timer: database connection lost", at("2026-03-09 17:05")
+    [incident] = api.get("/api/v1/incidents", "admin").get_json()["items"]
+    assert (incident["code"], incident["kind"]) == (code, "script")
+    resp = api.post(f"/api/v1/cases/{code}/retry", "admin")
+    assert resp.status_code == 200, resp.get_json()
+    assert [(t["name"], t["role"]) for t in resp.get_json()["new_tasks"]] == [("Lãnh đạo đôn đốc xử lý", "head")]
+    assert scheduler.sweep(world.db, at("2026-03-09 17:10")).timers == []  # fired once, not again
