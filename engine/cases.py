@@ -77,6 +77,9 @@ def _applicant(applicant: Any) -> dict[str, str]:
 
 
 def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
+    if not isinstance(code, str) or not code or len(code) > 100 or "\x00" in code:
+        # PostgreSQL refuses NUL in text and SQLite would just find nothing: the same 422 on both.
+        raise Invalid("procedure must be a procedure code from the catalog", details={"procedure": "invalid"})
     proc = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
     if proc is None:
         raise NotFound(f"procedure '{code}' does not exist")

@@ -73,7 +73,7 @@ def retry(session: Session, user: User, code: str, now: datetime | None = None) 
     """Retry a stuck case after its cause was fixed; Conflict (naming the error) when it is still stuck."""
     _ensure_admin(user)
     now = now or utcnow()
-    case = session.scalar(select(Case.id).where(Case.code == code))
+    case = None if len(code) > 64 or "\x00" in code else session.scalar(select(Case.id).where(Case.code == code))
     if case is None:
         raise NotFound(f"Không tìm thấy hồ sơ {code}")
     case = cases.lock_case(session, case)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,25 @@ def test_the_case_page_and_the_pdf_show_the_same_control_rows(world: World, api:
         assert row.receiver in item and row.step in item
         assert _squash(row.receiver) in pdf
         assert (row.timing is not None) == ("pill-timing" in item)
+
+
+def test_clerks_receiving_at_once_get_distinct_ledger_numbers(world: World) -> None:
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def clerk() -> None:
+        try:
+            for _ in range(3):
+                codes.append(world.receive("xa_b1_clerk"))
+        except BaseException as e:  # noqa: BLE001 — reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=clerk) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with world.db.transaction() as s:
+        numbers = sorted(s.scalars(select(Case.ledger_number).where(Case.code.in_(codes))))
+    assert numbers == list(range(1, 13))
