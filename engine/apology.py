@@ -19,10 +19,11 @@ from engine.deadlines import calendar_for, one_working_day_before
 from engine.errors import Conflict, Forbidden, Invalid, MotcuaError
 from engine.models import Case, Event, User, WorkItem, utcnow
 from engine.notifications import local_text
+from engine.status import Status
 
 REASON_MAX = 1000
 # Paused (5) cases have no running clock; resolved (9, 10) and refused (3) ones are past apologising.
-APOLOGY_STATUSES = (2, 4, 6)
+APOLOGY_STATUSES = (Status.RECEIVED, Status.PROCESSING, Status.FINANCIAL)
 
 
 def responsible_unit_ids(session: Session, case: Case) -> set[int]:

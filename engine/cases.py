@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
-from engine import workflow
+from engine import ledger, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, RoutingError
@@ -34,12 +34,8 @@ from engine.models import (
     utcnow,
 )
 from engine.routing import can_view_case, resolve_unit
+from engine.status import STATUS, Status, set_status
 
-STATUS = {
-    1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý",
-    5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính", 7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả",
-}
 CHANNELS = ("desk", "post", "online")
 APPLICANT_FIELDS = ("name", "id_number", "address", "phone", "email")
 
@@ -81,6 +77,9 @@ def _applicant(applicant: Any) -> dict[str, str]:
 
 
 def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
+    if not isinstance(code, str) or not code or len(code) > 100 or "\x00" in code:
+        # PostgreSQL refuses NUL in text and SQLite would just find nothing: the same 422 on both.
+        raise Invalid("procedure must be a procedure code from the catalog", details={"procedure": "invalid"})
     proc = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
     if proc is None:
         raise NotFound(f"procedure '{code}' does not exist")
@@ -217,7 +216,7 @@ def _pause(runner: _Runner, item: WorkItem) -> None:
     item.due_at = item.remind_at = None
     case.paused_at = runner.now
     case.supplement_count += 1
-    _set_status(runner, 5)
+    _set_status(runner, Status.SUPPLEMENT)
     _event(runner.session, case, "paused", runner.now, step=item.name,
            data={"supplement_count": case.supplement_count})
 
@@ -227,7 +226,7 @@ def _resume(runner: _Runner) -> None:
     becomes the appointment of record (an apology later moves this one; the old one is in the event)."""
     case = runner.case
     case.paused_at = None
-    _set_status(runner, 4)
+    _set_status(runner, Status.PROCESSING)
     case.clock_started_at = runner.now
     old = case.due_at
     case.due_at = case.original_due_at = due(runner.calendar, runner.now, runner.version.deadline_days)
@@ -278,26 +277,13 @@ def _save(runner: _Runner, wf: Any) -> None:
         results = [e.get("result") for e in ends if e.get("result")]
         case.result = case.result or (results[-1] if results else None)
         explicit = [e["status_code"] for e in ends if e.get("status_code")]
-        _set_status(runner, explicit[-1] if explicit else max(case.status_code, 9))
+        _set_status(runner, explicit[-1] if explicit else max(case.status_code, Status.RESOLVED))
         case.current_unit_id = case.receiving_unit_id
         case.next_timer_at = None
 
 
-def _set_status(runner: _Runner, code: int) -> None:
-    case, now = runner.case, runner.now
-    if code == case.status_code:
-        return
-    _event(runner.session, case, "status", now, data={"from": case.status_code, "to": code})
-    case.status_code = code
-    if code in (9, 10) and case.resolved_at is None:
-        case.resolved_at = now
-        # Against the appointment of record: an apology moves the date for the applicant, not the measure.
-        measure = case.original_due_at or case.due_at
-        case.timing = classify(now, measure) if measure else None
-        if case.supplement_count > 1 and case.timing != "late":
-            case.timing = "late"  # QĐ 766: more than one supplement request counts as late
-    if code == 10 and case.returned_at is None:
-        case.returned_at = now
+def _set_status(runner: _Runner, code: int, actor: User | None = None) -> None:
+    set_status(runner.session, runner.case, code, at=runner.now, by=actor)
 
 
 def _json_safe(data: dict) -> dict:
@@ -333,7 +319,7 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
     unit = user.unit
     case = Case(code=next_case_code(session, unit.agency_code, received_at),
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
-                current_unit_id=unit.id, channel=channel, status_code=2, applicant_name=who["name"],
+                current_unit_id=unit.id, channel=channel, status_code=int(Status.RECEIVED), applicant_name=who["name"],
                 applicant_id_number=who["id_number"], applicant_address=who["address"],
                 applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
                 received_at=received_at)
@@ -351,12 +337,14 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
         raise Conflict(f"case {case.code} is already being processed")
     proc, version = _latest or _procedure(session, case.procedure.code)
     unit = user.unit
-    if case.status_code == 1:
+    if case.status_code == Status.NEW:
         case.received_at = now  # an online submission counts from its acceptance at the desk
     received_at = case.received_at
     calendar = calendar_for(session)
     case.process_version_id, case.received_by_id = version.id, user.id
-    case.status_code, case.clock_started_at = 2, received_at
+    set_status(session, case, Status.RECEIVED, at=received_at, by=user)
+    ledger.assign_number(session, case)
+    case.clock_started_at = received_at
     case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
     _event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
            step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data={"channel": case.channel})
@@ -389,7 +377,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     unit = user.unit
     case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, received_by_id=user.id,
-                current_unit_id=unit.id, channel=channel, status_code=3, result=outcome,
+                current_unit_id=unit.id, channel=channel, status_code=int(Status.NOT_RECEIVED), result=outcome,
                 applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
                 data={"missing_documents": missing or []}, received_at=now, intake_note=note.strip())
@@ -474,10 +462,10 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     node = version.nodes.get(item.task_bpmn_id) or {}
     if item.supplement:
         _resume(runner)
-    elif case.status_code == 2:
-        _set_status(runner, 4)
+    elif case.status_code == Status.RECEIVED:
+        _set_status(runner, Status.PROCESSING, user)
     if node.get("status_code"):
-        _set_status(runner, int(node["status_code"]))
+        _set_status(runner, int(node["status_code"]), user)
     case.error = None
     created = _project(runner, wf, user, item.unit_id, step_done=item)
     _save(runner, wf)
@@ -563,7 +551,7 @@ def unclaim(session: Session, user: User, item_id: int, now: datetime | None = N
     holder = item.claimed_by_id
     if holder is None:
         return item
-    if holder != user.id and not (user.has_role("head") and user.unit_id == item.unit_id):
+    if holder != user.id and not (user.can("releases_claims") and user.unit_id == item.unit_id):
         raise Forbidden("Chỉ người đã nhận hoặc lãnh đạo phòng của đơn vị xử lý bước này mới trả lại được bước")
     if not _set_claim(session, item, None, holder):
         _must_be_open(item)

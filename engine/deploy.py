@@ -22,6 +22,7 @@ from engine import connectivity, workflow
 from engine.errors import Conflict, Invalid
 from engine.models import Level, Procedure, ProcessVersion, Role, User
 from engine.sandbox import compile_check
+from engine.status import STATUS
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -224,7 +225,7 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             elif form:
                 result.forms[form] = forms[form]
             status = props.get("status_code")
-            if status and (not status.isdigit() or not 1 <= int(status) <= 10):
+            if status and (not status.isdigit() or int(status) not in STATUS):
                 problem(el, f"status_code '{status}' không phải mã trạng thái của Cổng dịch vụ công quốc gia (1–10)")
             result.nodes[eid] = {
                 "kind": "user_task", "name": name, "level": level, "role": role,

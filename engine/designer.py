@@ -28,7 +28,6 @@ from engine.models import Case, Level, Procedure, ProcessDraft, ProcessVersion, 
 
 log = logging.getLogger(__name__)
 
-DESIGNER_ROLES = ("designer", "admin")
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
 FORM_NAME_RE = re.compile(r"^[a-z0-9_]{1,100}$")
 MAX_BPMN_BYTES = 5 * 1024 * 1024
@@ -36,7 +35,7 @@ SEMANTIC_NAMESPACES = {deploy_service.BPMN}
 
 
 def can_design(user: User | None) -> bool:
-    return user is not None and user.has_role(*DESIGNER_ROLES)
+    return user is not None and user.can("designs")
 
 
 def require_designer(user: User | None) -> None:
@@ -257,7 +256,7 @@ def org_choices(session: Session) -> dict[str, list[dict]]:
     levels = session.scalars(select(Level).order_by(Level.rank))
     roles = session.scalars(select(Role).order_by(Role.code))
     return {"levels": [{"code": lv.code, "name": lv.name} for lv in levels],
-            "roles": [{"code": r.code, "name": r.name} for r in roles if r.code not in DESIGNER_ROLES]}
+            "roles": [{"code": r.code, "name": r.name} for r in roles if not r.designs]}
 
 
 # --- Validate and deploy -------------------------------------------------------------------------

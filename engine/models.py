@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,6 +87,13 @@ class Role(Base):
     __tablename__ = "roles"
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # What holding the role lets one do; behaviour reads these, never the role's code, so a province may
+    # name its roles as it likes (engine.org.CAPABILITIES).
+    receives_dossiers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    escalation_target: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reads_reports: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    designs: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    releases_claims: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Unit(Base):
@@ -132,11 +140,17 @@ class User(Base):
     def has_role(self, *codes: str) -> bool:
         return bool(self.roles.intersection(codes))
 
+    def can(self, capability: str) -> bool:
+        """Whether one of the user's roles has `capability` (a boolean column of Role)."""
+        return any(bool(getattr(link.role, capability)) for link in self.role_links)
+
 
 class UserRole(Base):
     __tablename__ = "user_roles"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role_code: Mapped[str] = mapped_column(ForeignKey("roles.code"), primary_key=True)
+
+    role: Mapped[Role] = relationship(lazy="joined")
 
 
 class ApiToken(Base):
@@ -233,6 +247,9 @@ class Case(Base):
     apology_count: Mapped[int] = mapped_column(Integer, default=0)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     error: Mapped[str | None] = mapped_column(Text)  # e.g. an unroutable step, shown to the owner
+    # Số thứ tự in the receiving unit's Sổ theo dõi hồ sơ of the year of receipt (engine.ledger): given once
+    # at reception, so the receipt (Mẫu 01) and the ledger (Mẫu 06) print the same number forever.
+    ledger_number: Mapped[int | None] = mapped_column(Integer)
     intake_note: Mapped[str | None] = mapped_column(Text)  # reason for refusal / what is missing
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -251,6 +268,15 @@ class CaseSequence(Base):
     __tablename__ = "case_sequences"
     agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LedgerSequence(Base):
+    """The last number given in a receiving unit's ledger book of a year."""
+
+    __tablename__ = "ledger_sequences"
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -361,7 +387,16 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the outbox's "sent at"
+    # The e-mail outbox (engine.notifications.send_outbox): due when next_attempt_at has passed and the
+    # mail is not sent; attempts and the last SMTP error explain a mail that keeps failing.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def sent_at(self) -> datetime | None:
+        return self.emailed_at
 
 
 class Rating(Base):

@@ -1,7 +1,8 @@
 """Notifications: in-app rows (the bell in the header) and e-mail when SMTP is configured.
 
-Rows are written inside the caller's transaction; e-mail is sent afterwards with `deliver()`, outside any
-database transaction, so a slow or broken mail server never holds a lock or rolls back a step.
+Rows are written inside the caller's transaction; they are also the e-mail outbox, mailed afterwards by
+`send_outbox()` outside any database transaction, so a slow or broken mail server never holds a lock or
+rolls back a step, and a mail that could not go out is retried (with backoff) by whichever process runs next.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func, insert, select, update
@@ -69,8 +70,9 @@ def add_many(session: Session, rows: Sequence[dict]) -> list[int]:
     returns their ids (for delivering the e-mails after commit)."""
     if not rows:
         return []
-    full = [{"user_id": None, "email": None, "case_id": None, "read_at": None, "emailed_at": None, **r}
-            for r in rows]
+    # Every row enters the e-mail outbox, due at once; one without an address leaves it at its first send.
+    full = [{"user_id": None, "email": None, "case_id": None, "read_at": None, "emailed_at": None, "attempts": 0,
+             "last_error": None, **r, "next_attempt_at": r.get("created_at") or utcnow()} for r in rows]
     table = Notification.__table__
     # Core insertmanyvalues with RETURNING: one round trip per ~1000 rows, no ORM bookkeeping.
     return list(session.connection().execute(insert(table).returning(table.c.id), full).scalars())
@@ -123,48 +125,137 @@ def mark_read(session: Session, user: User, notification_id: int | None = None,
     return session.execute(q.values(read_at=now or utcnow())).rowcount or 0
 
 
-# --- e-mail ------------------------------------------------------------------------------------------
+# --- e-mail: the outbox ----------------------------------------------------------------------------
+#
+# A notification row is its own outbox entry: `next_attempt_at` says when it is due to be mailed, `emailed_at`
+# when it was, `attempts` and `last_error` why it is still waiting. It is written in the same transaction as the
+# step that caused it and mailed afterwards by `send_outbox` — the scheduler's outbox job in every scheduler
+# process (not only the lease holder), or a page right after its commit. A sender first claims due rows with a
+# conditional UPDATE (next_attempt_at moves CLAIM ahead), so two senders never mail the same row; a sender that
+# dies after claiming leaves the rows to be retried when the claim runs out. Failures back off exponentially.
+# Nothing lives in process memory, so a restart or a fail-over to another node loses no mail.
+
+CLAIM = timedelta(minutes=5)  # how long a claimed row is left to its sender before another may retry it
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=6)
+MAX_ATTEMPTS = 12  # about two days of retries, then the row stays unsent with its last error
+BATCH = 200
 
 
-def deliver(database: Database, settings: Settings, ids: Sequence[int], now: datetime | None = None) -> list[int]:
-    """Send the e-mails of these notifications (staff with an address, applicants) when SMTP is configured;
-    marks emailed_at on each sent one. Returns the ids that could not be sent (to retry)."""
-    if not settings.smtp_host or not ids:
-        return []
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4, … minutes, at most 6 hours."""
+    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), MAX_RETRY)
+
+
+@dataclass
+class OutboxReport:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    gave_up: list[int] = field(default_factory=list)
+
+
+def outbox_backlog(session: Session, now: datetime | None = None) -> int:
+    """Mails waiting (due now or later), for the operator."""
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.emailed_at.is_(None), Notification.next_attempt_at.is_not(None))) or 0
+
+
+def _claim(database: Database, now: datetime, ids: Sequence[int] | None, limit: int) -> list[int]:
+    with database.transaction() as s:
+        q = select(Notification.id).where(Notification.emailed_at.is_(None), Notification.next_attempt_at <= now)
+        if ids is not None:
+            q = q.where(Notification.id.in_(list(ids)))
+        due = list(s.scalars(q.order_by(Notification.next_attempt_at, Notification.id).limit(limit)))
+        if not due:
+            return []
+        # Re-checked by the UPDATE itself: a row another sender claimed meanwhile no longer matches.
+        stmt = (update(Notification)
+                .where(Notification.id.in_(due), Notification.emailed_at.is_(None),
+                       Notification.next_attempt_at <= now)
+                .values(next_attempt_at=now + CLAIM, attempts=Notification.attempts + 1)
+                .returning(Notification.id).execution_options(synchronize_session=False))
+        return sorted(s.scalars(stmt))
+
+
+def send_outbox(database: Database, settings: Settings, now: datetime | None = None,
+                ids: Sequence[int] | None = None, limit: int = BATCH) -> OutboxReport:
+    """Mail the due notifications (all, or only `ids`) when SMTP is configured; outside any transaction
+    while talking to the mail server. Safe to run in several processes at once."""
+    now = now or utcnow()
+    report = OutboxReport()
+    if not settings.smtp_host or (ids is not None and not ids):
+        return report
+    claimed = _claim(database, now, ids, limit)
+    if not claimed:
+        return report
     with database.transaction() as s:
         rows = s.execute(
             select(Notification.id, Notification.kind, Notification.message, Notification.email, User.email,
-                   Case.code)
+                   Case.code, Notification.attempts)
             .outerjoin(User, User.id == Notification.user_id).outerjoin(Case, Case.id == Notification.case_id)
-            .where(Notification.id.in_(list(ids)), Notification.emailed_at.is_(None))).all()
-    messages = []
-    for nid, kind, text, to_applicant, to_user, code in rows:
-        to = to_applicant or to_user
-        if not to:
-            continue
-        msg = EmailMessage()
-        msg["From"] = settings.mail_from
-        msg["To"] = to
-        subject = SUBJECTS.get(kind, "Thông báo từ hệ thống một cửa")
-        msg["Subject"] = f"[{code}] {subject}" if code else subject
-        msg.set_content(f"{text}\n\n{settings.public_base_url}\n")
-        messages.append((nid, msg))
-    if not messages:
-        return []
-    sent, failed = [], []
+            .where(Notification.id.in_(claimed))).all()
+        nobody = [r[0] for r in rows if not (r[3] or r[4])]
+        if nobody:  # a staff notice for someone without an address: nothing to mail, ever
+            s.execute(update(Notification).where(Notification.id.in_(nobody)).values(next_attempt_at=None))
+    messages = [(nid, attempts, _message(settings, kind, text, to_applicant or to_user, code))
+                for nid, kind, text, to_applicant, to_user, code, attempts in rows if to_applicant or to_user]
+    errors: dict[int, str] = {}
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            for nid, msg in messages:
+            for nid, _attempts, msg in messages:
                 try:
                     smtp.send_message(msg)
-                    sent.append(nid)
+                    report.sent.append(nid)
                 except smtplib.SMTPException as e:
                     log.warning("e-mail for notification %s not sent: %s", nid, e)
-                    failed.append(nid)
+                    errors[nid] = str(e)
     except (OSError, smtplib.SMTPException) as e:
         log.warning("SMTP server %s:%s unavailable: %s", settings.smtp_host, settings.smtp_port, e)
-        failed.extend(nid for nid, _m in messages if nid not in sent)
-    if sent:
+        for nid, _attempts, _msg in messages:
+            if nid not in report.sent:
+                errors.setdefault(nid, f"{type(e).__name__}: {e}")
+    with database.transaction() as s:
+        if report.sent:
+            s.execute(update(Notification).where(Notification.id.in_(report.sent))
+                      .values(emailed_at=now, next_attempt_at=None, last_error=None))
+        for nid, attempts, _msg in messages:
+            if nid not in errors:
+                continue
+            give_up = attempts >= MAX_ATTEMPTS
+            (report.gave_up if give_up else report.failed).append(nid)
+            s.execute(update(Notification).where(Notification.id == nid).values(
+                last_error=errors[nid][:1000], next_attempt_at=None if give_up else now + backoff(attempts)))
+    return report
+
+
+def _message(settings: Settings, kind: str, text: str, to: str, code: str | None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    subject = SUBJECTS.get(kind, "Thông báo từ hệ thống một cửa")
+    msg["Subject"] = f"[{code}] {subject}" if code else subject
+    msg.set_content(f"{text}\n\n{settings.public_base_url}\n")
+    return msg
+
+
+def deliver(database: Database, settings: Settings, ids: Sequence[int], now: datetime | None = None) -> list[int]:
+    """Try these notifications' e-mails now (right after the commit that created them); returns the ids that
+    could not be sent — they stay in the outbox and the scheduler's outbox job retries them."""
+    report = send_outbox(database, settings, now, ids=list(ids))
+    return report.failed + report.gave_up
+
+
+def deliver_for_cases(database: Database, settings: Settings, case_ids: Iterable[int]) -> None:
+    """Best effort, after a commit: mail what is waiting for these cases now instead of at the next outbox
+    run. Never raises: a mail server outage must not fail the request (the outbox keeps the mail)."""
+    case_ids = [c for c in case_ids if c is not None]
+    if not settings.smtp_host or not case_ids:
+        return
+    try:
         with database.transaction() as s:
-            s.execute(update(Notification).where(Notification.id.in_(sent)).values(emailed_at=now or utcnow()))
-    return failed
+            ids = list(s.scalars(select(Notification.id).where(Notification.case_id.in_(case_ids),
+                                                               Notification.emailed_at.is_(None),
+                                                               Notification.next_attempt_at.is_not(None))))
+        send_outbox(database, settings, ids=ids)
+    except Exception:  # noqa: BLE001
+        log.exception("could not send the e-mails of cases %s now; the outbox job retries", case_ids)

@@ -17,9 +17,15 @@ from engine.models import ApiToken, Level, Role, Unit, User, UserRole, utcnow
 _hasher = PasswordHasher()
 
 DEFAULT_LEVELS = [("province", "Cấp tỉnh", 1), ("district", "Cấp huyện", 2), ("commune", "Cấp xã", 3)]
-DEFAULT_ROLES = [
-    ("clerk", "Cán bộ một cửa"), ("specialist", "Chuyên viên"), ("head", "Lãnh đạo phòng"),
-    ("leader", "Lãnh đạo cơ quan / UBND"), ("designer", "Thiết kế quy trình"), ("admin", "Quản trị hệ thống"),
+# What a role lets its holder do. Behaviour reads these columns of the roles table, never a role's code.
+CAPABILITIES = ("receives_dossiers", "escalation_target", "reads_reports", "designs", "releases_claims")
+DEFAULT_ROLES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("clerk", "Cán bộ một cửa", ("receives_dossiers",)),
+    ("specialist", "Chuyên viên", ()),
+    ("head", "Lãnh đạo phòng", ("escalation_target", "reads_reports", "releases_claims")),
+    ("leader", "Lãnh đạo cơ quan / UBND", ("reads_reports",)),
+    ("designer", "Thiết kế quy trình", ("designs",)),
+    ("admin", "Quản trị hệ thống", ("receives_dossiers", "reads_reports", "designs", "releases_claims")),
 ]
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -30,10 +36,40 @@ def ensure_reference_data(session: Session) -> None:
     for code, name, rank in DEFAULT_LEVELS:
         if session.get(Level, code) is None:
             session.add(Level(code=code, name=name, rank=rank))
-    for code, name in DEFAULT_ROLES:
+    for code, name, capabilities in DEFAULT_ROLES:
         if session.get(Role, code) is None:
-            session.add(Role(code=code, name=name))
+            add_role(session, code, name, capabilities)
     session.flush()
+
+
+def add_role(session: Session, code: str, name: str, capabilities: tuple[str, ...] | list[str] = ()) -> Role:
+    """A role with what it may do (a subset of CAPABILITIES); a province names its roles as it likes."""
+    unknown = set(capabilities) - set(CAPABILITIES)
+    if unknown:
+        raise Invalid(f"unknown capabilities: {', '.join(sorted(unknown))}", details={"capabilities": sorted(unknown)})
+    if session.get(Role, code) is not None:
+        raise Invalid(f"role '{code}' already exists", details={"code": code})
+    role = Role(code=code, name=name, **{c: c in capabilities for c in CAPABILITIES})
+    session.add(role)
+    session.flush()
+    return role
+
+
+def roles_with(session: Session, capability: str) -> list[str]:
+    """The codes of the roles that have `capability`."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability}")
+    return list(session.scalars(select(Role.code).where(getattr(Role, capability).is_(True)).order_by(Role.code)))
+
+
+def role_labels(session: Session) -> dict[str, str]:
+    """Role code → its name, as the roles table says (pages show these, never a copy)."""
+    return dict(session.execute(select(Role.code, Role.name)).all())
+
+
+def level_labels(session: Session) -> dict[str, str]:
+    """Level code → its name, from the levels table."""
+    return dict(session.execute(select(Level.code, Level.name)).all())
 
 
 def unit_by_code(session: Session, code: str) -> Unit:

@@ -23,6 +23,7 @@ from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
 from engine.reports import CRITERIA
+from engine.status import FINAL, STATUS, Status, set_status
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và mã tra cứu này"
 ONLINE_LEVELS = {"partial", "full", "3", "4"}  # dịch vụ công trực tuyến một phần / toàn trình (mức 3, 4)
@@ -57,7 +58,7 @@ def find_case(session: Session, code: str, secret: str) -> Case:
 def supplement_request(session: Session, case: Case) -> dict[str, Any] | None:
     """What the applicant must add, when the dossier waits for them (status 5): from the case data the
     reviewer filled in (missing_documents / giay_to_can_bo_sung) or the desk's intake note."""
-    if case.status_code != 5:
+    if case.status_code != Status.SUPPLEMENT:
         return None
     data = case.data or {}
     missing = [str(m) for m in data.get("missing_documents") or [] if str(m).strip()]
@@ -81,10 +82,10 @@ def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
         "code": case.code,
         "procedure": case.procedure.name,
         "status_code": case.status_code,
-        "status": cases.STATUS[case.status_code],
+        "status": STATUS[case.status_code],
         "channel": case.channel,
-        "received_at": case.received_at if case.status_code not in (1, 3) else None,
-        "submitted_at": case.received_at if case.status_code == 1 else None,
+        "received_at": case.received_at if case.status_code not in (Status.NEW, Status.NOT_RECEIVED) else None,
+        "submitted_at": case.received_at if case.status_code == Status.NEW else None,
         "due_at": case.due_at,
         "resolved_at": case.resolved_at,
         "returned_at": case.returned_at,
@@ -92,8 +93,8 @@ def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
         "level": level.name if level else unit.level_code,
         "receiving_unit": case.receiving_unit.name,
         "supplement": supplement_request(session, case),
-        "refusal": (case.intake_note or "") if case.status_code == 3 else "",
-        "can_rate": case.status_code == 10 and not rated,
+        "refusal": (case.intake_note or "") if case.status_code == Status.NOT_RECEIVED else "",
+        "can_rate": case.status_code == Status.RETURNED and not rated,
         "rated": bool(rated),
     }
 
@@ -198,7 +199,7 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     clean = {k: str(v)[:2000] for k, v in (data or {}).items() if isinstance(k, str) and k.isidentifier()}
     case = Case(code=cases.next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
-                status_code=1, applicant_name=who["name"], applicant_id_number=who["id_number"],
+                status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
                 data=clean, received_at=now)
     session.add(case)
@@ -221,7 +222,7 @@ def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
         raise NotFound(f"case {code} not found")
-    if not user.has_role("clerk", "admin"):
+    if not user.can("receives_dossiers"):
         raise Forbidden("only the one-stop desk answers online dossiers")
     case = cases.lock_case(session, case.id)
     if case.status_code not in statuses or case.state is not None:
@@ -231,7 +232,8 @@ def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...
 
 def pending_online(session: Session, user: User) -> list[Case]:
     """Online dossiers waiting at the user's desk: new (1) and those whose supplement came back."""
-    q = select(Case).where(Case.channel == "online", Case.status_code.in_((1, 5)), Case.state.is_(None))
+    q = select(Case).where(Case.channel == "online", Case.status_code.in_((Status.NEW, Status.SUPPLEMENT)),
+                                Case.state.is_(None))
     if not user.has_role("admin"):
         q = q.where(Case.receiving_unit_id == user.unit_id)
     return list(session.scalars(q.order_by(Case.received_at, Case.id).limit(500)))
@@ -240,7 +242,7 @@ def pending_online(session: Session, user: User) -> list[Case]:
 def accept_online(session: Session, user: User, code: str, now: datetime | None = None) -> Case:
     """The desk accepts an online dossier: received now, appointment set, workflow started."""
     now = _now(now)
-    case = _desk_case(session, user, code, (1,))
+    case = _desk_case(session, user, code, (Status.NEW,))
     cases.start_processing(session, user, case, now=now)
     notifications.notify_applicant(
         session, case, "accepted",
@@ -257,8 +259,9 @@ def request_supplement_online(session: Session, user: User, code: str, missing: 
     missing = [m.strip() for m in missing if m and m.strip()]
     if not missing and not note.strip():
         raise Invalid("hãy ghi giấy tờ cần bổ sung", details={"missing": "required"})
-    case = _desk_case(session, user, code, (1,))
-    case.status_code, case.paused_at, case.intake_note = 5, now, note.strip() or None
+    case = _desk_case(session, user, code, (Status.NEW,))
+    set_status(session, case, Status.SUPPLEMENT, at=now, by=user, reason=note.strip() or "; ".join(missing))
+    case.paused_at, case.intake_note = now, note.strip() or None
     case.data = {**(case.data or {}), "missing_documents": missing}
     session.add(Event(case_id=case.id, kind="intake_incomplete", at=now, actor_id=user.id,
                       to_unit_id=case.receiving_unit_id, data={"note": note, "missing": missing}))
@@ -274,8 +277,9 @@ def refuse_online(session: Session, user: User, code: str, reason: str, now: dat
     now = _now(now)
     if not reason.strip():
         raise Invalid("hãy ghi lý do từ chối", details={"reason": "required"})
-    case = _desk_case(session, user, code, (1, 5))
-    case.status_code, case.result, case.intake_note, case.paused_at = 3, "refused", reason.strip(), None
+    case = _desk_case(session, user, code, (Status.NEW, Status.SUPPLEMENT))
+    set_status(session, case, Status.NOT_RECEIVED, at=now, by=user, reason=reason.strip())
+    case.result, case.intake_note, case.paused_at = "refused", reason.strip(), None
     case.received_by_id = user.id
     session.add(Event(case_id=case.id, kind="intake_refused", at=now, actor_id=user.id,
                       to_unit_id=case.receiving_unit_id, data={"note": reason}))
@@ -289,14 +293,15 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
     """The applicant sends what the desk asked for; the dossier goes back to the desk (status 1)."""
     now = _now(now)
     case = find_case(session, code, secret)
-    if case.status_code != 5 or case.state is not None:
+    if case.status_code != Status.SUPPLEMENT or case.state is not None:
         raise Conflict("hồ sơ này không chờ bổ sung trực tuyến")
     if not uploads:
         raise Invalid("hãy tải lên giấy tờ bổ sung", details={"documents": "required"})
     case = cases.lock_case(session, case.id)
     names = [documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
                              doc_code=up.doc_code).filename for up in uploads]
-    case.status_code, case.paused_at = 1, None
+    set_status(session, case, Status.NEW, at=now, reason="bổ sung trực tuyến")
+    case.paused_at = None
     session.add(Event(case_id=case.id, kind="supplemented_online", at=now, to_unit_id=case.receiving_unit_id,
                       data={"documents": names, "note": note.strip()[:2000]}))
     return case
@@ -309,17 +314,16 @@ def withdraw(session: Session, user: User, code: str, reason: str, now: datetime
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
         raise NotFound(f"case {code} not found")
-    if not user.has_role("clerk", "admin"):
+    if not user.can("receives_dossiers"):
         raise Forbidden("only the one-stop desk records a withdrawal")
     case = cases.lock_case(session, case.id)
-    if case.resolved_at is not None or case.status_code in (3, 7, 8, 9, 10):
+    if case.resolved_at is not None or case.status_code in FINAL:
         raise Conflict(f"case {code} can no longer be withdrawn (status {case.status_code})")
     for item in session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")):
         item.state = "cancelled"
-    session.add(Event(case_id=case.id, kind="status", at=now, actor_id=user.id,
-                      data={"from": case.status_code, "to": 7}))
+    set_status(session, case, Status.WITHDRAWN, at=now, by=user, reason=reason)
     session.add(Event(case_id=case.id, kind="withdrawn", at=now, actor_id=user.id, data={"note": reason}))
-    case.status_code, case.next_timer_at, case.current_unit_id = 7, None, case.receiving_unit_id
+    case.next_timer_at, case.current_unit_id = None, case.receiving_unit_id
     return case
 
 
@@ -330,7 +334,7 @@ def rate(session: Session, code: str, secret: str, scores: dict[str, Any], comme
          now: datetime | None = None) -> Rating:
     """One rating per case, after the result was returned (status 10); every criterion scored 0, 1 or 2."""
     case = find_case(session, code, secret)
-    if case.status_code != 10:
+    if case.status_code != Status.RETURNED:
         raise Conflict("chỉ đánh giá được sau khi đã trả kết quả")
     clean: dict[str, int] = {}
     errors = {}

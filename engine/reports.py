@@ -32,8 +32,7 @@ from sqlalchemy.orm import Session
 from engine.calendar import VN_TZ
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
-
-REPORT_ROLES = ("head", "leader", "admin")
+from engine.status import ENDED, Status
 
 FIGURES = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
            "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time", "in_progress_overdue",
@@ -116,7 +115,7 @@ def parse_period(first: str | None, last: str | None, today: date | None = None)
 
 
 def ensure_reporter(user: User) -> None:
-    if not user.has_role(*REPORT_ROLES):
+    if not user.can("reads_reports"):
         raise Forbidden("reports are for heads of division, leaders and administrators")
 
 
@@ -166,8 +165,8 @@ def filters_for(session: Session, user: User, first: str | None, last: str | Non
 def _ended_before(t: datetime) -> ColumnElement[bool]:
     """Withdrawn (7) or stopped (8) before t: dated by the status event that ended it."""
     ended = exists().where(Event.case_id == Case.id, Event.kind == "status", Event.at < t,
-                           Event.data["to"].as_integer().in_((7, 8)))
-    return and_(Case.status_code.in_((7, 8)), ended)
+                           Event.data["to"].as_integer().in_(ENDED))
+    return and_(Case.status_code.in_(ENDED), ended)
 
 
 def _open_at(t: datetime) -> ColumnElement[bool]:
@@ -181,9 +180,9 @@ def predicates(f: Filters) -> dict[str, ColumnElement[bool]]:
     new = and_(received, Case.received_at >= s, Case.received_at < e)
     resolved = and_(Case.resolved_at >= s, Case.resolved_at < e)
     open_end = _open_at(e)
-    running = and_(open_end, Case.status_code != 5)
+    running = and_(open_end, Case.status_code != Status.SUPPLEMENT)
     withdrawn_in = exists().where(Event.case_id == Case.id, Event.kind == "status", Event.at >= s, Event.at < e,
-                                  Event.data["to"].as_integer() == 7)
+                                  Event.data["to"].as_integer() == Status.WITHDRAWN)
     return {
         "received_carried_over": _open_at(s),
         "received_new": new,
@@ -197,10 +196,11 @@ def predicates(f: Filters) -> dict[str, ColumnElement[bool]]:
         "in_progress_in_time": and_(running, or_(Case.due_at.is_(None), Case.due_at >= cutoff)),
         "in_progress_overdue": and_(running, Case.due_at < cutoff),
         "in_progress": running,
-        "paused": and_(open_end, Case.status_code == 5),
-        "withdrawn": and_(received, Case.status_code == 7, withdrawn_in),
+        "paused": and_(open_end, Case.status_code == Status.SUPPLEMENT),
+        "withdrawn": and_(received, Case.status_code == Status.WITHDRAWN, withdrawn_in),
         "refused": and_(Case.result == "refused",
-                        or_(and_(Case.status_code == 3, Case.received_at >= s, Case.received_at < e), resolved)),
+                        or_(and_(Case.status_code == Status.NOT_RECEIVED, Case.received_at >= s,
+                                 Case.received_at < e), resolved)),
     }
 
 
@@ -412,8 +412,8 @@ def backlog(session: Session, f: Filters) -> list[dict[str, Any]]:
     now = f.now or utcnow()
     current = Unit.__table__.alias("current_unit")
     open_now = and_(Case.process_version_id.is_not(None), Case.resolved_at.is_(None),
-                    Case.status_code.not_in((7, 8)))
-    overdue = and_(Case.status_code != 5, Case.due_at < now)
+                    Case.status_code.not_in(ENDED))
+    overdue = and_(Case.status_code != Status.SUPPLEMENT, Case.due_at < now)
     q = _scoped(select(current.c.code, func.max(current.c.name),
                        func.coalesce(func.sum(case((overdue, 1), else_=0)), 0), func.count())
                 .select_from(Case), f) \
@@ -439,46 +439,6 @@ def ratings_summary(session: Session, f: Filters) -> dict[str, Any]:
                          for code, label in CRITERIA]}
 
 
-# --- the ledger (Sổ theo dõi hồ sơ, Mẫu 06) -------------------------------------------------------
-
-
-@dataclass
-class LedgerRow:
-    number: int
-    case: Case
-    sent_at: datetime | None  # handed to another unit for processing
-    back_at: datetime | None  # the result came back to the receiving desk
-    unit_names: str
-
-
-def ledger(session: Session, f: Filters, limit: int = 50000) -> list[LedgerRow]:
-    """Every case received in the period, in order of receipt, with its transfer dates from the audit."""
-    new = predicates(f)["received_new"]
-    rows = list(session.scalars(_scoped(select(Case).select_from(Case), f).where(new)
-                                .order_by(Case.received_at, Case.id).limit(limit)))
-    by_case: dict[int, list[Event]] = {}
-    ids = [c.id for c in rows]
-    for chunk_start in range(0, len(ids), 1000):
-        chunk = ids[chunk_start:chunk_start + 1000]
-        for ev in session.scalars(select(Event).where(Event.case_id.in_(chunk), Event.kind == "handover")
-                                  .order_by(Event.at, Event.id)):
-            by_case.setdefault(ev.case_id, []).append(ev)
-    out = []
-    for n, c in enumerate(rows, start=1):
-        handovers = by_case.get(c.id, [])
-        sent = next((e for e in handovers if e.to_unit_id not in (None, c.receiving_unit_id)), None)
-        back = None
-        if sent is not None:
-            back = next((e for e in handovers if e.at >= sent.at and e.id != sent.id
-                         and e.to_unit_id == c.receiving_unit_id), None)
-        names = []
-        for e in handovers:
-            if e.to_unit is not None and e.to_unit.name not in names:
-                names.append(e.to_unit.name)
-        out.append(LedgerRow(n, c, sent.at if sent else None, back.at if back else None, ", ".join(names)))
-    return out
-
-
 def fields(session: Session) -> list[str]:
     return [f for f in session.scalars(select(Procedure.field).distinct().order_by(Procedure.field)) if f]
 
@@ -496,7 +456,7 @@ def levels(session: Session) -> list[Level]:
 
 
 __all__ = ["CRITERIA", "FIGURES", "LABELS", "Filters", "Period", "backlog", "drill_down", "filters_for",
-           "ledger", "monthly_rate", "on_time_rate", "parse_period", "ratings_summary", "scope_root", "steps",
+           "monthly_rate", "on_time_rate", "parse_period", "ratings_summary", "scope_root", "steps",
            "summary", "table"]
 
 
@@ -505,9 +465,6 @@ __all__ = ["CRITERIA", "FIGURES", "LABELS", "Filters", "Period", "backlog", "dri
 TABLE_COLUMNS = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
                  "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time",
                  "in_progress_overdue", "paused", "withdrawn", "refused", "on_time_rate")
-LEDGER_HEADERS = ("STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Tên tổ chức, cá nhân", "Địa chỉ, số điện thoại",
-                  "Cơ quan chủ trì giải quyết", "Nhận hồ sơ", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
-                  "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả", "Tình trạng", "Kết quả", "Ghi chú")
 TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 
 
@@ -556,43 +513,6 @@ def excel_table(session: Session, f: Filters, group: str = "unit", translate: An
         cell.font = Font(bold=True)
     steps_ws.column_dimensions["A"].width = 36
     steps_ws.column_dimensions["B"].width = 48
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def excel_ledger(session: Session, f: Filters, translate: Any = None) -> bytes:
-    """Sổ theo dõi hồ sơ (Mẫu 06, Thông tư 01/2018): one row per case received in the period."""
-    from io import BytesIO
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    from engine.cases import STATUS
-
-    t = translate or (lambda s: s)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Mau 06"
-    ws.append([t("SỔ THEO DÕI HỒ SƠ")])
-    ws.append([f"{t('Đơn vị')}: {scope_label(f)}", "", "", f"{t('Kỳ')}: {f.period.label}"])
-    ws.append([])
-    ws.append([t(h) for h in LEDGER_HEADERS])
-    header_row = ws.max_row
-    for row in ledger(session, f):
-        c = row.case
-        contact = ", ".join(x for x in (c.applicant_address, c.applicant_phone) if x)
-        result = {"approved": t("Giải quyết"), "refused": t("Từ chối")}.get(c.result or "", "")
-        ws.append([row.number, c.code, c.procedure.name, c.applicant_name, contact, row.unit_names,
-                   _local_text(c.received_at), _local_text(c.due_at), _local_text(row.sent_at),
-                   _local_text(row.back_at), _local_text(c.returned_at), t(STATUS[c.status_code]),
-                   result, t(TIMING_LABELS.get(c.timing or "", ""))])
-    ws["A1"].font = Font(bold=True, size=13)
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCDEFGHIJKLMN", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12), strict=True):
-        ws.column_dimensions[col].width = width
     out = BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -34,6 +34,7 @@ from engine.config import Settings
 from engine.db import Database
 from engine.models import Case, Event, SchedulerLease, Unit, WorkItem, utcnow
 from engine.notifications import local_text
+from engine.org import roles_with
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,9 @@ class SweepReport:
 
 def sweep(target: Database | Session, now: datetime | None = None, settings: Settings | None = None,
           batch: int = BATCH) -> SweepReport:
-    """One pass as of `now`. With a Database each batch (and each timer case) commits on its own and
-    e-mails go out after commit; with a Session everything runs in the caller's transaction."""
+    """One pass as of `now`. With a Database each batch (and each timer case) commits on its own; with a
+    Session everything runs in the caller's transaction. The notifications it writes are mailed by the
+    outbox job (`deliver_outbox`), not here: the sweep is the lease holder's work, mail is anyone's."""
     now = now or utcnow()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -91,11 +93,6 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
             more = _items_batch(s, now, report, batch)
         if not more:
             break
-    if settings is not None and settings.smtp_host and (report.notifications or _retry.get(target.url)):
-        ids = report.notifications + _retry.pop(target.url, [])[-1000:]
-        failed = notifications.deliver(target, settings, ids, now)
-        if failed:
-            _retry[target.url] = failed
     return report
 
 
@@ -110,10 +107,6 @@ class _same:
 
     def __exit__(self, *exc: Any) -> None:
         return None
-
-
-# E-mails that failed (SMTP down), per database; retried by the next sweep of this process.
-_retry: dict[str, list[int]] = {}
 
 
 def _fire_timers(transaction: Any, now: datetime, report: SweepReport, batch: int) -> None:
@@ -209,8 +202,10 @@ def _announce(s: Session, now: datetime, overdue: list[int], reminded: list[int]
         .join(Case, Case.id == WorkItem.case_id).join(Unit, Unit.id == WorkItem.unit_id)
         .where(WorkItem.id.in_(overdue + reminded))).all()
     overdue_set = set(overdue)
-    pairs = {(it.unit_id, it.role_code) for it in items} | {(it.unit_id, "head") for it in items
-                                                             if it.id in overdue_set}
+    # Who is told of an overdue step: the holders of the roles marked escalation_target at its unit.
+    escalation_roles = roles_with(s, "escalation_target") if overdue else []
+    pairs = {(it.unit_id, it.role_code) for it in items} | {(it.unit_id, r) for it in items
+                                                             if it.id in overdue_set for r in escalation_roles}
     who = notifications.unit_role_users(s, pairs)
     events: list[dict] = []
     notes: list[dict] = []
@@ -225,7 +220,8 @@ def _announce(s: Session, now: datetime, overdue: list[int], reminded: list[int]
             notes += [{"user_id": u, "case_id": it.case_id, "kind": "overdue", "created_at": now,
                        "message": f"Hồ sơ {it.code}: bước «{it.name}» đã quá hạn xử lý (hạn {due_text})."}
                       for u in assignees]
-            heads = [r.user_id for r in who[(it.unit_id, "head")] if r.user_id not in assignees]
+            heads = list(dict.fromkeys(r.user_id for role in escalation_roles for r in who[(it.unit_id, role)]
+                                       if r.user_id not in assignees))
             if heads:
                 report.escalated += 1
                 events.append({**common, "kind": "escalated", "data": {"item_id": it.id, "heads": heads}})
@@ -325,6 +321,37 @@ def _job(sweeper: Sweeper) -> None:
         log.exception("sweep failed")
 
 
+def deliver_outbox(database: Database, settings: Settings, now: datetime | None = None) -> notifications.OutboxReport:
+    """The outbox job: mail every due notification. It runs in every scheduler process whether or not it
+    holds the lease — rows are claimed one sender at a time — so mail keeps going out during a fail-over."""
+    report = notifications.OutboxReport()
+    while True:
+        batch = notifications.send_outbox(database, settings, now)
+        report.sent += batch.sent
+        report.failed += batch.failed
+        report.gave_up += batch.gave_up
+        if len(batch.sent) + len(batch.failed) + len(batch.gave_up) < notifications.BATCH or not batch.sent:
+            return report
+
+
+def _outbox_job(database: Database, settings: Settings) -> None:
+    try:
+        report = deliver_outbox(database, settings)
+        if report.sent or report.failed:
+            log.info("outbox: %s mail(s) sent, %s to retry", len(report.sent), len(report.failed))
+    except Exception:  # noqa: BLE001 — database or mail server away: the rows wait for the next run
+        log.exception("outbox run failed")
+
+
+def _add_jobs(scheduler: Any, sweeper: Sweeper) -> None:
+    settings = sweeper.settings
+    scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
+                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    if settings.smtp_host:
+        scheduler.add_job(_outbox_job, "interval", args=[sweeper.database, settings], seconds=settings.sweep_seconds,
+                          id="outbox", max_instances=1, coalesce=True, next_run_time=utcnow())
+
+
 def start_background(database: Database, settings: Settings) -> Any:
     """In-process scheduler (`motcua serve`): an APScheduler interval job that sweeps while it holds the
     lease. Several web workers may call this; only the lease holder sweeps."""
@@ -332,8 +359,7 @@ def start_background(database: Database, settings: Settings) -> Any:
 
     sweeper = Sweeper(database, settings)
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    _add_jobs(scheduler, sweeper)
     scheduler.start()
 
     def _stop() -> None:
@@ -354,8 +380,7 @@ def run_forever(database: Database, settings: Settings, holder: str | None = Non
 
     sweeper = Sweeper(database, settings, holder)
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
+    _add_jobs(scheduler, sweeper)
 
     def _terminate(_signum: int, _frame: Any) -> None:
         scheduler.shutdown(wait=False)

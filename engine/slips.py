@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import tomllib
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -22,13 +21,17 @@ from urllib.parse import urlencode
 import jinja2
 import segno
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import ledger
 from engine.calendar import VN_TZ
 from engine.config import REPO_ROOT, load_settings
+from engine.control_slip import CHANNELS, TIMING, control_rows
 from engine.errors import Invalid, NotFound
-from engine.models import Case, Event, ProcessVersion, Role, Unit, User, utcnow
+from engine.ledger import LedgerRow
+from engine.models import Case, Event, ProcessVersion, Unit, User, utcnow
+from engine.status import Status
 
 SLIPS = {"01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
          "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ", "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
@@ -37,15 +40,10 @@ SLIPS = {"01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "02"
 SHIPPED_PATH = REPO_ROOT / "slips"
 PATH_ENV = "MOTCUA_SLIPS_PATH"
 
-TIMING = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
-OUTCOMES = {"approve": "Đồng ý", "refuse": "Từ chối", "supplement": "Yêu cầu bổ sung, hoàn thiện hồ sơ"}
-CHANNELS = {"desk": "Trực tiếp tại Bộ phận Một cửa", "post": "Qua dịch vụ bưu chính công ích",
-            "online": "Trực tuyến"}
 # Where a supplement request keeps what is missing and why: the paused event (if the engine recorded
 # it), else the form fields of the step that asked for it (the shipped forms use these keys).
 MISSING_KEYS = ("missing_documents", "missing", "giay_to_can_bo_sung")
 REASON_KEYS = ("reason", "ly_do", "y_kien_ra_soat", "comment")
-DESK_ROLE = "clerk"  # the desk's role: a handover to it at the receiving unit means the result came back
 
 
 # --- where the templates live -----------------------------------------------------------------
@@ -166,7 +164,8 @@ def lookup_url(case: Case, base_url: str | None = None) -> str:
 
 def _accepted(case: Case) -> bool:
     """Received as complete and being (or been) processed: it has a process version and a workflow."""
-    return case.process_version_id is not None and case.result != "incomplete" and case.status_code != 3
+    return (case.process_version_id is not None and case.result != "incomplete"
+            and case.status_code != Status.NOT_RECEIVED)
 
 
 def _events(session: Session, case: Case, *kinds: str) -> list[Event]:
@@ -234,18 +233,6 @@ def _as_list(value: Any) -> list[Any]:
     return []
 
 
-def ledger_number(session: Session, case: Case) -> tuple[str, int]:
-    """(book, number) in the Sổ theo dõi hồ sơ: one book per receiving unit per year, numbered in the
-    order cases were entered."""
-    local = case.received_at.astimezone(VN_TZ)
-    start = datetime(local.year, 1, 1, tzinfo=VN_TZ)
-    end = datetime(local.year + 1, 1, 1, tzinfo=VN_TZ)
-    number = session.scalar(select(func.count(Case.id)).where(
-        Case.receiving_unit_id == case.receiving_unit_id, Case.process_version_id.is_not(None),
-        Case.received_at >= start, Case.received_at < end, Case.id <= case.id)) or 0
-    return str(local.year), int(number)
-
-
 def _base_context(session: Session, case: Case, nn: str, path: Path, now: datetime) -> dict[str, Any]:
     unit = case.receiving_unit
     agency = agency_settings(unit, path)
@@ -265,7 +252,7 @@ def _base_context(session: Session, case: Case, nn: str, path: Path, now: dateti
 
 
 def _slip_01(session: Session, case: Case, ctx: dict[str, Any], base_url: str | None) -> None:
-    book, number = ledger_number(session, case)
+    book, number = ledger.number(case)
     url = lookup_url(case, base_url)
     ctx.update(
         documents=documents_received(case),
@@ -320,72 +307,6 @@ def _slip_04(session: Session, case: Case, ctx: dict[str, Any]) -> None:
                place_date=place_date(ctx["agency"].get("place", ""), ev.at))
 
 
-@dataclass
-class ControlRow:
-    """One line of the Phiếu kiểm soát: who handed the case to whom, when, and how that step went."""
-
-    giver: str
-    receiver: str
-    at: datetime
-    step: str
-    due_at: datetime | None = None
-    done_at: datetime | None = None
-    timing: str | None = None
-    note: str = ""
-
-    @property
-    def timing_label(self) -> str:
-        return TIMING.get(self.timing or "", "")
-
-
-def _unit_label(unit: Unit | None, role: str | None, roles: dict[str, str], who: str = "") -> str:
-    parts = [unit.name if unit else ""]
-    if role:
-        parts.append(roles.get(role, role))
-    text = " — ".join(p for p in parts if p)
-    return f"{text} ({who})" if who else text
-
-
-def control_rows(session: Session, case: Case) -> list[ControlRow]:
-    """The handovers of a case from its audit trail, each paired with the completion of the step it
-    started (same step, done by the unit it went to), so every row carries its early/on time/late."""
-    from engine.cases import events as case_events
-
-    roles = {r.code: r.name for r in session.scalars(select(Role))}
-    rows: list[ControlRow] = []
-    open_rows: list[tuple[Event, ControlRow]] = []
-    for ev in case_events(session, case):
-        actor = ev.actor.full_name if ev.actor else ""
-        if ev.kind == "received":
-            rows.append(ControlRow(
-                giver=f"Người nộp hồ sơ: {case.applicant_name}",
-                receiver=_unit_label(ev.to_unit, DESK_ROLE, roles, actor), at=ev.at, step=ev.step or "",
-                due_at=ev.step_due_at, note=CHANNELS.get(str((ev.data or {}).get("channel")), "")))
-        elif ev.kind == "handover":
-            row = ControlRow(giver=_unit_label(ev.from_unit, None, roles, actor),
-                             receiver=_unit_label(ev.to_unit, (ev.data or {}).get("role"), roles),
-                             at=ev.at, step=ev.step or "", due_at=ev.step_due_at)
-            rows.append(row)
-            open_rows.append((ev, row))
-        elif ev.kind == "task_completed":
-            match = next((pair for pair in open_rows if pair[0].step_bpmn_id == ev.step_bpmn_id
-                          and pair[0].to_unit_id == ev.from_unit_id), None)
-            data = ev.data or {}
-            note = "; ".join(x for x in (OUTCOMES.get(str(data.get("outcome")), ""),
-                                         str(data.get("comment") or "")) if x)
-            done_by = f"{ev.step}: {actor}" if actor else (ev.step or "")
-            if match is not None:
-                open_rows.remove(match)
-                row = match[1]
-                row.done_at, row.timing = ev.at, ev.timing
-                row.note = "; ".join(x for x in (f"Xong {fmt_dt(ev.at)}", note) if x)
-            else:  # a completion without a recorded handover still belongs on the slip
-                rows.append(ControlRow(giver=_unit_label(ev.from_unit, None, roles, actor), receiver=done_by,
-                                       at=ev.at, step=ev.step or "", due_at=ev.step_due_at, done_at=ev.at,
-                                       timing=ev.timing, note=note))
-    return rows
-
-
 def _lead_and_partners(session: Session, case: Case) -> tuple[Unit | None, list[Unit]]:
     """Lead agency: the highest level the case went to; the other units coordinate."""
     units = {ev.to_unit.id: ev.to_unit for ev in _events(session, case, "handover", "received") if ev.to_unit}
@@ -428,75 +349,18 @@ def render_slip(session: Session, case: Case, nn: str, base_url: str | None = No
 # --- the ledger (06) --------------------------------------------------------------------------
 
 
-@dataclass
-class LedgerRow:
-    number: int
-    case: Case
-    sets: Any
-    lead: str
-    received_at: datetime
-    due_at: datetime | None
-    sent_at: datetime | None
-    back_at: datetime | None
-    returned_at: datetime | None
-    note: str
-
-
-def _ledger_note(case: Case) -> str:
-    from engine.cases import STATUS
-
-    if case.result == "incomplete":
-        return "Yêu cầu bổ sung, hoàn thiện hồ sơ"
-    if case.result == "refused" and not _accepted(case):
-        return "Từ chối tiếp nhận"
-    parts = [STATUS.get(case.status_code, "")]
-    if case.timing:
-        parts.append(TIMING.get(case.timing, ""))
-    if case.result == "refused":
-        parts.append("Từ chối giải quyết")
-    return "; ".join(p for p in parts if p)
-
-
-def ledger_rows(session: Session, cases: list[Case]) -> list[LedgerRow]:
-    """One row per case, the transfer dates read from all their handovers in a few queries."""
-    handovers: dict[int, list[Event]] = {}
-    ids = [c.id for c in cases]
-    for i in range(0, len(ids), 500):
-        for ev in session.scalars(select(Event).where(Event.case_id.in_(ids[i:i + 500]), Event.kind == "handover")
-                                  .order_by(Event.at, Event.id)):
-            handovers.setdefault(ev.case_id, []).append(ev)
-    rows = []
-    for n, case in enumerate(cases, start=1):
-        evs = handovers.get(case.id, [])
-
-        def at_desk(ev: Event, case: Case = case) -> bool:
-            return ev.to_unit_id == case.receiving_unit_id and (ev.data or {}).get("role") == DESK_ROLE
-
-        sent = next((ev for ev in evs if not at_desk(ev)), None)
-        back = next((ev for ev in evs if sent is not None and ev.at >= sent.at and ev.id != sent.id
-                     and at_desk(ev)), None)
-        units = [ev.to_unit for ev in evs if ev.to_unit is not None]
-        lead = min(units, key=lambda u: (u.level.rank, u.id)).name if units else ""
-        rows.append(LedgerRow(number=n, case=case, sets=(case.data or {}).get("number_of_sets") or 1, lead=lead,
-                              received_at=case.received_at, due_at=case.due_at,
-                              sent_at=sent.at if sent else None,
-                              back_at=back.at if back else (case.resolved_at if sent else None),
-                              returned_at=case.returned_at, note=_ledger_note(case)))
-    return rows
-
-
-def render_ledger(session: Session, cases: list[Case], period_label: str, unit: Unit | None = None,
+def render_ledger(rows: list[LedgerRow], period_label: str, unit: Unit | None = None,
                   now: datetime | None = None) -> bytes:
-    """Mẫu 06, the Sổ theo dõi hồ sơ for a period: A4 landscape, one row per case in the given order."""
+    """Mẫu 06, the Sổ theo dõi hồ sơ for a period (rows from engine.ledger): A4 landscape."""
     path = slips_path()
     if unit is None:
-        receiving = {c.receiving_unit_id for c in cases}
-        unit = cases[0].receiving_unit if len(receiving) == 1 else None
+        receiving = {r.case.receiving_unit_id for r in rows}
+        unit = rows[0].case.receiving_unit if len(receiving) == 1 else None
     now = now or utcnow()
     agency = agency_settings(unit, path)
     ctx = {"nn": "06", "title": SLIPS["06"], "agency": agency, "unit": unit, "now": now,
            "fonts_css": _asset_uri(path, "fonts/fonts.css"), "slips_css": _asset_uri(path, "slips.css"),
-           "period": period_label, "rows": ledger_rows(session, cases),
+           "period": period_label, "rows": rows,
            "place_date": place_date(agency.get("place", ""), now)}
     return _pdf(path, "06.html", ctx)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine import cases, slips
 from engine.errors import NotFound
+from engine.ledger import rows_for_cases as ledger_rows_for
 from engine.models import Case, Event, WorkItem
 from tests.conftest import at
 
@@ -168,8 +169,8 @@ def test_ledger_is_a4_landscape_with_one_row_per_case(world) -> None:  # noqa: A
     first = world.receive(applicant={"name": "Đỗ Minh Đức", "address": "Xóm Bắc", "phone": "0987654321"})
     second = world.receive(procedure="tro_cap_xa_hoi", applicant={"name": "Vũ Thị Ánh"})
     with world.db.transaction() as s:
-        rows = [case_by_code(s, first), case_by_code(s, second)]
-        ledger = slips.render_ledger(s, rows, "Tháng 03/2026")
+        rows = ledger_rows_for(s, [case_by_code(s, first), case_by_code(s, second)])
+        ledger = slips.render_ledger(rows, "Tháng 03/2026")
     text = pdf_text(ledger)
     assert title_in("06", text) and "Tháng 03/2026" in text
     for code, name in ((first, "Đỗ Minh Đức"), (second, "Vũ Thị Ánh")):

@@ -67,9 +67,25 @@ def authenticated(view: Callable) -> Callable:
             if user is None:
                 return _error(401, "unauthorized", "unknown or revoked token")
             g.user = user
-            return view(session, user, *args, **kwargs)
+            result = view(session, user, *args, **kwargs)
+        mail_now(g.pop("mail_cases", ()))
+        return result
 
     return wrapper
+
+
+def mail_after_commit(case_id: int) -> None:
+    """Ask for the case's waiting e-mails to be sent as soon as this request's transaction commits."""
+    g.mail_cases = (*g.get("mail_cases", ()), case_id)
+
+
+def mail_now(case_ids: Any) -> None:
+    from flask import current_app
+
+    from engine import notifications
+
+    if case_ids:
+        notifications.deliver_for_cases(current_app.extensions["motcua_db"], current_app.config["MOTCUA"], case_ids)
 
 
 def _body() -> dict:

@@ -9,7 +9,7 @@ from flask import Response, jsonify, request
 
 from engine import apology, cases, deadlines, notifications
 from engine.errors import Forbidden, Invalid
-from web.api import _body, _iso, _parse_time, api_blueprint, authenticated, case_json
+from web.api import _body, _iso, _parse_time, api_blueprint, authenticated, case_json, mail_after_commit
 
 bp = api_blueprint("api_time", __name__)
 
@@ -24,6 +24,7 @@ def issue_apology(session: Any, user: Any, code: str) -> tuple[Response, int]:
         raise Invalid("new_due_at is required", details={"new_due_at": "required"})
     case = cases.get_case(session, user, code)
     event = apology.issue_apology(session, user, case, str(body.get("reason") or ""), new_due_at)
+    mail_after_commit(case.id)  # the applicant is mailed now; the outbox job retries if SMTP is down
     return jsonify({"case": case_json(session, case, full=False),
                     "apology": {"at": _iso(event.at), **event.data}}), 201
 

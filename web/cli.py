@@ -106,7 +106,7 @@ def _known(ctx: Context) -> tuple[set[str], set[str]]:
             return levels, roles
     except Exception:  # noqa: BLE001 — no database yet: validating a file must still work
         pass
-    return {c for c, _n, _r in org.DEFAULT_LEVELS}, {c for c, _n in org.DEFAULT_ROLES}
+    return {c for c, _n, _r in org.DEFAULT_LEVELS}, {c for c, _n, _caps in org.DEFAULT_ROLES}
 
 
 @main.command()
@@ -255,9 +255,9 @@ def db_revision(ctx: Context, message: str) -> None:
 
 def _load_plugins() -> None:
     """Commands owned by other modules (scheduler and calendar overrides, slips) register themselves."""
-    from web import cli_slips, cli_time
+    from web import cli_incidents, cli_slips, cli_time
 
-    for module in (cli_time, cli_slips):
+    for module in (cli_time, cli_slips, cli_incidents):
         module.register(main)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -46,32 +46,41 @@ def register(main: click.Group) -> None:
     @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
     @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (inclusive).")
     @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="PDF file to write.")
+    @click.option("--text", "as_text", is_flag=True,
+                  help="Print the rows (number, code, received, sent, back, returned, lead, note) instead.")
     @pass_ctx
-    def ledger(ctx: Context, unit_code: str, start: str, end: str, out: Path | None) -> None:
-        """Write the Sổ theo dõi hồ sơ (Mẫu 06) of a unit's cases received in a period."""
-        from engine import slips
-        from engine.calendar import VN_TZ
-        from engine.models import Case, Unit
+    def ledger(ctx: Context, unit_code: str, start: str, end: str, out: Path | None, as_text: bool) -> None:
+        """Write the Sổ theo dõi hồ sơ (Mẫu 06) of the cases a unit (and the units under it) received in a period."""
+        from engine import ledger, slips
+        from engine.models import Unit
+        from engine.reports import Filters, Period
 
         try:
             first, last = date.fromisoformat(start), date.fromisoformat(end)
         except ValueError:
             fail("--from and --to must be dates like 2026-03-31", 2)
-        since = datetime.combine(first, time(), VN_TZ)
-        until = datetime.combine(last + timedelta(days=1), time(), VN_TZ)
         try:
             with ctx.db.transaction() as s:
                 unit = s.scalar(select(Unit).where(Unit.code == unit_code))
                 if unit is None:
                     fail(f"unit {unit_code} not found")
-                cases = list(s.scalars(select(Case).where(
-                    Case.receiving_unit_id == unit.id, Case.received_at >= since, Case.received_at < until)
-                    .order_by(Case.received_at, Case.id)))
+                rows = ledger.rows(s, Filters(Period(first, last), root=unit))
                 label = f"Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
-                pdf = slips.render_ledger(s, cases, label, unit=unit)
+                if as_text:
+                    for r in rows:
+                        click.echo("\t".join([str(r.number or ""), r.case.code, _t(r.received_at), _t(r.sent_at),
+                                              _t(r.back_at), _t(r.returned_at), r.lead, r.note]))
+                    return
+                pdf = slips.render_ledger(rows, label, unit=unit)
         except MotcuaError as e:
             fail(e.message)
         _write(pdf, out or Path(f"so_theo_doi_{unit_code}_{first:%Y%m%d}_{last:%Y%m%d}.pdf"))
+
+
+def _t(moment: datetime | None) -> str:
+    from engine.calendar import VN_TZ
+
+    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
 def _write(pdf: bytes, out: Path) -> None:

@@ -10,6 +10,7 @@ import click
 
 from engine.calendar import VN_TZ
 from engine.errors import MotcuaError
+from engine.models import utcnow
 
 
 def _parse_now(text: str) -> datetime:
@@ -82,7 +83,9 @@ def register(main: click.Group) -> None:
         from engine.deadlines import configure_hours
 
         configure_hours(ctx.settings.working_hours)
-        report = scheduler.sweep(ctx.db, _parse_now(now_text), ctx.settings)
+        now = _parse_now(now_text)
+        report = scheduler.sweep(ctx.db, now, ctx.settings)
+        scheduler.deliver_outbox(ctx.db, ctx.settings, max(now, utcnow()))  # mail is sent now, whatever --now
         for line in report.lines():
             click.echo(line)
 

@@ -83,6 +83,7 @@ def document() -> dict:
             **_time_paths(code_param, secured),
             **_designer_paths(secured),
             **_report_paths(secured),
+            **_incident_paths(code_param, secured),
             "/api/v1/public/cases/{code}": {"get": {
                 "summary": "Public status of a case: status and due date only, no personal data",
                 "parameters": code_param,
@@ -165,4 +166,24 @@ def _report_paths(secured: list) -> dict:
             "summary": "The cases behind one figure", "security": secured,
             "parameters": period + [_q("figure"), _q("page", {"type": "integer"})],
             "responses": {"200": _json({"type": "object"}, "a page of cases"), **ERRORS}}},
+    }
+
+
+def _incident_paths(code_param: list, secured: list) -> dict:
+    incident = {"type": "object", "properties": {
+        "code": {"type": "string"}, "procedure": {"type": "string"}, "receiving_unit": {"type": "string"},
+        "status": {"type": "string"}, "kind": {"enum": ["routing", "script"]}, "error": {"type": "string"},
+        "since": {"type": ["string", "null"], "format": "date-time"}, "open_steps": {"type": "integer"}}}
+    return {
+        "/api/v1/incidents": {"get": {
+            "summary": "Cases stuck on a routing error or a failing script (admin)", "security": secured,
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "items": {"type": "array", "items": incident}}}, "the stuck cases, oldest first"), **ERRORS}}},
+        "/api/v1/cases/{code}/retry": {"post": {
+            "summary": "Retry a stuck case after its cause was fixed (admin); 409 names what is still wrong",
+            "security": secured, "parameters": code_param,
+            "responses": {"200": _json({"type": "object", "properties": {
+                "case": _ref("Case"), "new_tasks": {"type": "array", "items": _ref("Task")}}},
+                "the case and the steps routed now"), **ERRORS}}},
     }

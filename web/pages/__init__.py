@@ -25,6 +25,7 @@ AREAS = [
     "designer",       # /designer (process designer issue)
     "reports",        # /reports (reports issue)
     "public",         # /tra-cuu, /thu-tuc, online submission, rating (citizen issue)
+    "incidents",      # /admin/incidents: cases stuck on a routing error or a failing script
 ]
 LANGUAGES = ("vi", "en")
 
@@ -105,14 +106,15 @@ def num(value: object) -> str:
 
 
 NAV = [
-    # (endpoint, label, roles allowed; None = every official)
-    ("desk.reception", "Tiếp nhận", {"clerk", "admin"}),
-    ("public.online_inbox", "Hồ sơ trực tuyến", {"clerk", "admin"}),
+    # (endpoint, label, capability of a role (engine.org.CAPABILITIES) or "admin"; None = every official)
+    ("desk.reception", "Tiếp nhận", "receives_dossiers"),
+    ("public.online_inbox", "Hồ sơ trực tuyến", "receives_dossiers"),
     ("inbox.inbox", "Hộp công việc", None),
     ("case_view.search", "Tra cứu hồ sơ", None),
-    ("designer.index", "Thiết kế quy trình", {"designer", "admin"}),
-    ("reports.index", "Báo cáo", {"head", "leader", "admin"}),
-    ("time_admin.calendar", "Lịch làm việc", {"admin"}),
+    ("designer.index", "Thiết kế quy trình", "designs"),
+    ("reports.index", "Báo cáo", "reads_reports"),
+    ("time_admin.calendar", "Lịch làm việc", "admin"),
+    ("incidents.index", "Sự cố", "admin"),
 ]
 NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
                      "time_admin.calendar": "/admin/calendar"}
@@ -125,10 +127,12 @@ def nav_links() -> list[tuple[str, str, str]]:
 
     if not current_user.is_authenticated:
         return []
-    roles = current_user.user.roles
+    user = current_user.user
     out = []
     for endpoint, label, allowed in NAV:
-        if allowed is not None and not roles & allowed:
+        if allowed == "admin" and not user.has_role("admin"):
+            continue
+        if allowed not in (None, "admin") and not user.can(allowed):
             continue
         if endpoint in current_app.view_functions:
             out.append((url_for(endpoint), label, endpoint))
@@ -144,7 +148,10 @@ def _has_rule(app: Flask, path: str) -> bool:
 def _template_globals() -> dict:
     from flask_babel import get_locale
 
-    return {"nav_links": nav_links, "current_locale": str(get_locale() or "vi"), "LANGUAGES": LANGUAGES}
+    from engine.status import Status
+
+    return {"nav_links": nav_links, "current_locale": str(get_locale() or "vi"), "LANGUAGES": LANGUAGES,
+            "Status": Status}
 
 
 def db_session() -> Session:

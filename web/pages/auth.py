@@ -18,7 +18,7 @@ bp = Blueprint("auth", __name__)
 
 def home_url() -> str:
     """Where an official starts the day: the desk for clerks, the inbox for everyone else."""
-    if current_user.is_authenticated and current_user.user.has_role("clerk"):
+    if current_user.is_authenticated and current_user.user.can("receives_dossiers"):
         return url_for("desk.reception")
     return url_for("inbox.inbox")
 

@@ -3,8 +3,6 @@ documents, data and the printable slips; plus the case search of the officials' 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
@@ -12,9 +10,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from engine import apology, cases, documents, slips
+from engine.control_slip import control_rows
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
+from engine.status import STATUS
 from web.pages import db_session
 
 bp = Blueprint("case_view", __name__)
@@ -30,42 +30,9 @@ TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "
 CHANNEL_LABELS = {"desk": "Trực tiếp", "post": "Bưu chính công ích", "online": "Trực tuyến"}
 
 
-@dataclass
-class ControlRow:
-    """One line of the Phiếu kiểm soát: a handover and how the step it opened ended."""
-
-    at: datetime
-    from_unit: str
-    to_unit: str
-    step: str
-    step_due_at: datetime | None
-    done_at: datetime | None
-    timing: str | None
-    actor: str
-    note: str
-
-
-def control_rows(events: list[Event]) -> list[ControlRow]:
-    rows: list[ControlRow] = []
-    completions = [e for e in events if e.kind == "task_completed"]
-    used: set[int] = set()
-    for e in events:
-        if e.kind not in ("received", "handover"):
-            continue
-        done = None
-        if e.kind == "handover":
-            done = next((c for c in completions if c.id not in used and c.step_bpmn_id == e.step_bpmn_id
-                         and c.at >= e.at), None)
-            if done is not None:
-                used.add(done.id)
-        rows.append(ControlRow(at=e.at, from_unit=e.from_unit.name if e.from_unit and e.kind == "handover" else "",
-                               to_unit=e.to_unit.name if e.to_unit else "", step=e.step or "",
-                               step_due_at=e.step_due_at, done_at=done.at if done else None,
-                               timing=done.timing if done else None,
-                               actor=(done.actor.full_name if done and done.actor else
-                                      e.actor.full_name if e.kind == "received" and e.actor else ""),
-                               note=str(((done.data or {}).get("comment") if done else "") or "")))
-    return rows
+def slips_for(s: Any, case: Case) -> list[str]:
+    """Which legal slips exist for this case (engine.slips decides)."""
+    return [str(n) for n in slips.available_slips(s, case)]
 
 
 def _markers(s: Any, case: Case, events: list[Event]) -> dict[str, list[str]]:
@@ -87,7 +54,7 @@ def search() -> str:
         stmt = stmt.where(or_(Case.code.ilike(like), Case.applicant_name.ilike(like),
                               Case.applicant_id_number == q))
     rows = list(s.scalars(stmt))
-    return render_template("case_view/search.html", rows=rows, q=q, status=cases.STATUS)
+    return render_template("case_view/search.html", rows=rows, q=q, status=STATUS)
 
 
 @bp.get("/cases/<code>")
@@ -99,9 +66,9 @@ def case(code: str) -> str:
     version = c.process_version
     slip = request.args.get("slip")
     return render_template(
-        "case_view/case.html", case=c, status=cases.STATUS[c.status_code], events=events,
-        rows=control_rows(events), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
-        doc_names=documents.document_names(c.procedure), slips=slips.available_slips(s, c), slip_titles=SLIP_TITLES,
+        "case_view/case.html", case=c, status=STATUS[c.status_code], events=events,
+        rows=control_rows(s, c), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
+        doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=SLIP_TITLES,
         just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,

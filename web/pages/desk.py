@@ -28,7 +28,7 @@ def clerk_required(view: Any) -> Any:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.has_role("clerk", "admin"):
+        if not current_user.user.can("receives_dossiers"):
             raise Forbidden("the desk is for one-stop clerks")
         return view(*args, **kwargs)
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import cases, documents
+from engine import cases, documents, org
 from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
@@ -23,9 +23,6 @@ bp = Blueprint("inbox", __name__)
 
 TIME_STATE_LABELS = {"overdue": "Quá hạn", "due_soon": "Đến hạn trong 1 ngày làm việc", "in_time": "Trong hạn"}
 CLAIM_FILTERS = {"": "Tất cả", "me": "Tôi đã nhận", "none": "Chưa ai nhận"}
-LEVEL_LABELS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
-ROLE_LABELS = {"clerk": "Cán bộ một cửa", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
-               "leader": "Lãnh đạo", "admin": "Quản trị", "designer": "Thiết kế quy trình"}
 
 
 def _clock(s: Any) -> tuple[datetime, datetime]:
@@ -104,7 +101,7 @@ def _task_context(item: WorkItem) -> dict:
     return {"item": item, "case": case, "schema": schema, "docs": documents.for_case(s, case),
             "state": cases.time_state(item.due_at, now, soon) if item.state == "open" else None,
             "state_labels": TIME_STATE_LABELS, "comments": comments, "may_act": may_act,
-            "status": cases.STATUS[case.status_code], "levels": LEVEL_LABELS, "roles": ROLE_LABELS,
+            "status": cases.STATUS[case.status_code], "levels": org.level_labels(s), "roles": org.role_labels(s),
             "doc_names": documents.document_names(case.procedure)}
 
 

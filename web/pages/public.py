@@ -218,7 +218,7 @@ def clerk_required(view: Any) -> Any:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.has_role("clerk", "admin"):
+        if not current_user.user.can("receives_dossiers"):
             raise Forbidden("online dossiers are answered by the one-stop desk")
         return view(*args, **kwargs)
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import reports
+from engine import ledger, reports
 from engine.errors import Forbidden
 from engine.models import utcnow
 from web.pages import db_session
@@ -28,7 +28,7 @@ def reporter_required(view: Any) -> Any:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.has_role(*reports.REPORT_ROLES):
+        if not current_user.user.can("reads_reports"):
             raise Forbidden("reports are for heads of division, leaders and administrators")
         return view(*args, **kwargs)
 
@@ -112,7 +112,7 @@ def export_excel() -> Response:
 @reporter_required
 def ledger_excel() -> Response:
     f = _filters()
-    data = reports.excel_ledger(db_session(), f, translate=_)
+    data = ledger.excel(db_session(), f, reports.scope_label(f), translate=_)
     return _download(data, XLSX, f"so-theo-doi-ho-so-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.xlsx")
 
 
@@ -123,8 +123,7 @@ def ledger_pdf() -> Response:
 
     s = db_session()
     f = _filters()
-    rows = reports.ledger(s, f)
-    data = slips.render_ledger(s, [r.case for r in rows], f.period.label, unit=f.root)
+    data = slips.render_ledger(ledger.rows(s, f), f.period.label, unit=f.root)
     return _download(data, "application/pdf", f"so-theo-doi-ho-so-{f.period.first:%Y%m%d}.pdf")
 
 

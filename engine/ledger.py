@@ -1,0 +1,164 @@
+"""Sổ theo dõi hồ sơ (Mẫu 06, TT 01/2018): the one place its rows are worked out. The Excel export, the PDF
+(engine.slips.render_ledger) and `motcua ledger` all render `rows()`; the receipt (Mẫu 01) prints `number()`.
+
+- A book per receiving unit per year (local time). A case gets its number when it is received (accepted at
+  the desk), in order of reception, and keeps it: the receipt and the book never disagree.
+- The ledger lists the cases received in the period: the very predicate of the reports' "Tiếp nhận mới
+  trong kỳ", so the book has as many rows as the report counts. Online submissions not yet accepted and
+  refusals at intake are not received (their slips are Mẫu 02/03).
+- "Sent" is when the dossier left the desk: the first handover to anyone but a desk role (a role that
+  receives dossiers) of the receiving unit. "Back" is the first handover after that to a desk role of the
+  receiving unit, else the resolution. The lead agency is the highest level the case went to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine.calendar import VN_TZ
+from engine.models import Case, Event, LedgerSequence, Unit
+from engine.org import roles_with
+from engine.status import STATUS
+
+TIMING = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
+RESULTS = {"approved": "Giải quyết", "refused": "Từ chối"}
+HEADERS = ("STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Tên tổ chức, cá nhân", "Địa chỉ, số điện thoại",
+           "Cơ quan chủ trì giải quyết", "Nhận hồ sơ", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
+           "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả", "Tình trạng", "Kết quả", "Ghi chú")
+
+
+def book_of(case: Case) -> int:
+    """The ledger book (year of receipt, Vietnam time) a case is entered in."""
+    return case.received_at.astimezone(VN_TZ).year
+
+
+def assign_number(session: Session, case: Case) -> int:
+    """Enter a case just received in its unit's book: the next number, by an atomic upsert (two desks
+    receiving at once on PostgreSQL never get the same number). Idempotent."""
+    if case.ledger_number is not None:
+        return case.ledger_number
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(LedgerSequence)
+    stmt = ins.values(unit_id=case.receiving_unit_id, year=book_of(case), last=1).on_conflict_do_update(
+        index_elements=[LedgerSequence.unit_id, LedgerSequence.year],
+        set_={"last": LedgerSequence.last + 1}).returning(LedgerSequence.last)
+    case.ledger_number = int(session.execute(stmt).scalar_one())
+    return case.ledger_number
+
+
+def number(case: Case) -> tuple[str, int | None]:
+    """(book, number) as printed on the receipt (Mẫu 01) and in the ledger's first column."""
+    return str(book_of(case)), case.ledger_number
+
+
+@dataclass
+class LedgerRow:
+    number: int | None
+    book: str
+    case: Case
+    sets: Any
+    lead: str  # cơ quan chủ trì giải quyết
+    units: str  # every unit the case went to, in order
+    received_at: datetime
+    due_at: datetime | None
+    sent_at: datetime | None
+    back_at: datetime | None
+    returned_at: datetime | None
+    status: str
+    result: str
+    timing: str
+
+    @property
+    def note(self) -> str:
+        """The PDF's single Ghi chú column: status, timing and a refusal, as the Excel columns say them."""
+        refused = "Từ chối giải quyết" if self.case.result == "refused" else ""
+        return "; ".join(p for p in (self.status, self.timing, refused) if p)
+
+
+def received_in(session: Session, f: Any, limit: int = 50000) -> list[Case]:
+    """The cases received in the report filters' period and scope, in book order."""
+    from engine.reports import _scoped, predicates
+
+    q = _scoped(select(Case).select_from(Case), f).where(predicates(f)["received_new"])
+    return list(session.scalars(q.order_by(Unit.path, Case.received_at, Case.ledger_number, Case.id).limit(limit)))
+
+
+def rows(session: Session, f: Any, limit: int = 50000) -> list[LedgerRow]:
+    """The ledger of a period (engine.reports.Filters: period, unit subtree, field, level)."""
+    return rows_for_cases(session, received_in(session, f, limit))
+
+
+def rows_for_cases(session: Session, cases: list[Case]) -> list[LedgerRow]:
+    """One row per case, the transfer dates read from all their handovers in a few queries."""
+    desk_roles = set(roles_with(session, "receives_dossiers"))
+    handovers: dict[int, list[Event]] = {}
+    ids = [c.id for c in cases]
+    for i in range(0, len(ids), 500):
+        for ev in session.scalars(select(Event).where(Event.case_id.in_(ids[i:i + 500]), Event.kind == "handover")
+                                  .order_by(Event.at, Event.id)):
+            handovers.setdefault(ev.case_id, []).append(ev)
+    out = []
+    for case in cases:
+        evs = handovers.get(case.id, [])
+
+        def at_desk(ev: Event, case: Case = case) -> bool:
+            return ev.to_unit_id == case.receiving_unit_id and (ev.data or {}).get("role") in desk_roles
+
+        sent = next((ev for ev in evs if not at_desk(ev)), None)
+        back = next((ev for ev in evs if sent is not None and ev.at >= sent.at and ev.id != sent.id
+                     and at_desk(ev)), None)
+        units = list(dict.fromkeys(ev.to_unit for ev in evs if ev.to_unit is not None))
+        lead = min(units, key=lambda u: (u.level.rank, u.id)).name if units else case.receiving_unit.name
+        book, n = number(case)
+        out.append(LedgerRow(
+            number=n, book=book, case=case, sets=(case.data or {}).get("number_of_sets") or 1, lead=lead,
+            units=", ".join(u.name for u in units), received_at=case.received_at, due_at=case.due_at,
+            sent_at=sent.at if sent else None, back_at=back.at if back else (case.resolved_at if sent else None),
+            returned_at=case.returned_at, status=STATUS.get(case.status_code, ""),
+            result=RESULTS.get(case.result or "", ""), timing=TIMING.get(case.timing or "", "")))
+    return out
+
+
+def _text(moment: datetime | None) -> str:
+    return moment.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def excel(session: Session, f: Any, title_scope: str, translate: Any = None) -> bytes:
+    """The ledger as an .xlsx file: one row per case received in the period."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    t = translate or (lambda s: s)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Mau 06"
+    ws.append([t("SỔ THEO DÕI HỒ SƠ")])
+    ws.append([f"{t('Đơn vị')}: {title_scope}", "", "", f"{t('Kỳ')}: {f.period.label}"])
+    ws.append([])
+    ws.append([t(h) for h in HEADERS])
+    header_row = ws.max_row
+    for row in rows(session, f):
+        c = row.case
+        contact = ", ".join(x for x in (c.applicant_address, c.applicant_phone) if x)
+        # Status, result and timing labels are constants of this module, not data: translating them is safe.
+        ws.append([row.number, c.code, c.procedure.name, c.applicant_name, contact, row.lead,
+                   _text(row.received_at), _text(row.due_at), _text(row.sent_at), _text(row.back_at),
+                   _text(row.returned_at), t(row.status) if row.status else "", t(row.result) if row.result else "",
+                   t(row.timing) if row.timing else ""])
+    ws["A1"].font = Font(bold=True, size=13)
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in zip("ABCDEFGHIJKLMN", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12), strict=True):
+        ws.column_dimensions[col].width = width
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
