@@ -1,0 +1,91 @@
+"""`_()` returns Markup in templates: a name from the database passed through it is never escaped (a process
+named `<img onerror=…>` ran script in a head's browser). Translation calls take literal msgids only; data is
+rendered escaped and fixed words are looked up by code in tables of literal msgids (web/labels.py)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+ROOT = Path(__file__).resolve().parents[2]
+GETTEXT = {"_", "gettext", "ngettext", "lazy_gettext", "lazy_ngettext", "pgettext", "npgettext", "lazy_pgettext"}
+# How many leading arguments are msgids (context and plural forms included).
+LITERAL_ARGS = {"ngettext": 2, "lazy_ngettext": 2, "pgettext": 2, "npgettext": 3, "lazy_pgettext": 2}
+
+
+def _template_files() -> list[Path]:
+    return sorted([*(ROOT / "web" / "templates").rglob("*.html"), *(ROOT / "slips").glob("*.html")])
+
+
+def _python_files() -> list[Path]:
+    return sorted(p for d in ("engine", "web") for p in (ROOT / d).rglob("*.py") if "migrations" not in p.parts)
+
+
+def template_violations(source: str, name: str) -> list[str]:
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n", "jinja2.ext.do", "jinja2.ext.loopcontrols"])
+    tree = env.parse(source, name=name)
+    out = []
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name in GETTEXT:
+            need = LITERAL_ARGS.get(call.node.name, 1)
+            args = call.args[:need]
+            if len(args) < need or not all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in args):
+                out.append(f"{name}:{call.lineno}: {call.node.name}() on a non-literal")
+    return out
+
+
+def python_violations(source: str, name: str) -> list[str]:
+    tree = ast.parse(source, filename=name)
+    # Names bound to a gettext function in this module (`from flask_babel import gettext as _`).
+    bound = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+             and (n.module or "").startswith(("flask_babel", "gettext", "babel")) for a in n.names
+             if a.name in GETTEXT}
+    out = []
+    calls = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        fname = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if fname not in GETTEXT:
+            continue
+        if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name)
+                                                    and func.value.id in {"flask_babel", "gettext", "babel"}):
+            continue
+        calls.add(id(func))
+        need = LITERAL_ARGS.get(fname, 1)
+        args = node.args[:need]
+        if len(args) < need or not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+            out.append(f"{name}:{node.lineno}: {fname}() on a non-literal")
+    # Handing the gettext function to other code (`translate=_`) escapes this check: refuse it too.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in bound and isinstance(node.ctx, ast.Load) \
+                and id(node) not in calls:
+            out.append(f"{name}:{node.lineno}: {node.id} passed as a value (translate only literals)")
+    return out
+
+
+def test_templates_translate_only_literal_msgids() -> None:
+    found = [v for p in _template_files()
+             for v in template_violations(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
+    assert not found, "translation of data (render it escaped, or look it up in web/labels.py):\n" + "\n".join(found)
+
+
+def test_python_translates_only_literal_msgids() -> None:
+    found = [v for p in _python_files()
+             for v in python_violations(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
+    assert not found, "translation of data (use a table of literal msgids):\n" + "\n".join(found)
+
+
+def test_the_scanner_catches_each_form() -> None:
+    """The checks above would pass vacuously if the scanner missed a form; each bad form is named with its line."""
+    assert template_violations("{{ _('Hộp') }}\n{{ _(r.label) }}", "t.html") == ["t.html:2: _() on a non-literal"]
+    assert template_violations("{{ ngettext('a', x, n) }}", "t.html") == ["t.html:1: ngettext() on a non-literal"]
+    src = ("from flask_babel import gettext as _\n_('ok')\n_(title)\n_('a' + b)\nf(translate=_)\n"
+           "import flask_babel\nflask_babel.lazy_gettext(name)\n")
+    assert python_violations(src, "m.py") == ["m.py:3: _() on a non-literal", "m.py:4: _() on a non-literal",
+                                              "m.py:7: lazy_gettext() on a non-literal",
+                                              "m.py:5: _ passed as a value (translate only literals)"]
