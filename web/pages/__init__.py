@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, g, session
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -75,6 +76,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(num, "num")
     app.context_processor(_template_globals)
+    from web import labels
+
+    app.context_processor(labels.template_globals)
 
 
 def vn_datetime(value: object) -> str:
@@ -111,13 +115,13 @@ def num(value: object) -> str:
 
 NAV = [
     # (endpoint, label, roles allowed; None = every official)
-    ("desk.reception", "Tiếp nhận", {"clerk", "admin"}),
-    ("public.online_inbox", "Hồ sơ trực tuyến", {"clerk", "admin"}),
-    ("inbox.inbox", "Hộp công việc", None),
-    ("case_view.search", "Tra cứu hồ sơ", None),
-    ("designer.index", "Thiết kế quy trình", {"designer", "admin"}),
-    ("reports.index", "Báo cáo", {"head", "leader", "admin"}),
-    ("time_admin.calendar", "Lịch làm việc", {"admin"}),
+    ("desk.reception", _l("Tiếp nhận"), {"clerk", "admin"}),
+    ("public.online_inbox", _l("Hồ sơ trực tuyến"), {"clerk", "admin"}),
+    ("inbox.inbox", _l("Hộp công việc"), None),
+    ("case_view.search", _l("Tra cứu hồ sơ"), None),
+    ("designer.index", _l("Thiết kế quy trình"), {"designer", "admin"}),
+    ("reports.index", _l("Báo cáo"), {"head", "leader", "admin"}),
+    ("time_admin.calendar", _l("Lịch làm việc"), {"admin"}),
 ]
 NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
                      "time_admin.calendar": "/admin/calendar"}

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine import apology, cases, deadlines, notifications
@@ -18,8 +19,9 @@ from web.pages import db_session
 
 bp = Blueprint("time_admin", __name__)
 
-KIND_LABELS = {"reminder": "Nhắc việc", "overdue": "Quá hạn", "escalated": "Đôn đốc", "timer": "Việc mới",
-               "apology": "Xin lỗi, hẹn lại"}
+KIND_LABELS = {"reminder": _l("Nhắc việc"), "overdue": _l("Quá hạn"), "escalated": _l("Đôn đốc"),
+               "timer": _l("Việc mới"),
+               "apology": _l("Xin lỗi, hẹn lại")}
 
 
 @bp.app_context_processor
