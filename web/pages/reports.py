@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -133,7 +133,7 @@ def ledger_pdf() -> Response:
 @bp.get("/reports/export.pdf")
 @reporter_required
 def export_pdf() -> Response:
-    from weasyprint import HTML
+    from engine.pdf import render_pdf
 
     s = db_session()
     f = _filters()
@@ -142,5 +142,5 @@ def export_pdf() -> Response:
     html = render_template("reports/pdf.html", f=f, group=group, groups=GROUP_LABELS, rows=reports.table(s, f, group),
                            total=reports.summary(s, f), columns=reports.TABLE_COLUMNS, labels=labels.FIGURES,
                            steps=reports.steps(s, f)[:30], scope=reports.scope_label(f), now=utcnow())
-    data = HTML(string=html, base_url=url_for("reports.index", _external=True)).write_pdf()
+    data = render_pdf(html)
     return _download(data, "application/pdf", f"bao-cao-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.pdf")
