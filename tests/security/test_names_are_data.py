@@ -25,6 +25,8 @@ from tests.security.conftest import Browser, text
 
 SHIPPED = (REPO_ROOT / "bpmn" / "ho_tro_mai_tang.bpmn").read_text(encoding="utf-8")
 SECRET = "khoa-bi-mat-0123456789abcdef"
+PNG = ("data:image/png;base64,"
+       "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
 
 
 @pytest.fixture
@@ -74,7 +76,8 @@ def test_hostile_process_and_unit_names_are_escaped_and_reach_no_file(
     evil = _evil(secret, port)
     xml = SHIPPED.replace('id="ho_tro_mai_tang"', 'id="thu_tuc_doc"').replace(
         'processRef="ho_tro_mai_tang"', 'processRef="thu_tuc_doc"')
-    xml = re.sub(r'(<bpmn:process id="thu_tuc_doc") name="[^"]*"', lambda m: f"{m.group(1)} name={quoteattr(evil)}", xml)
+    xml = re.sub(r'(<bpmn:process id="thu_tuc_doc") name="[^"]*"', lambda m: f"{m.group(1)} name={quoteattr(evil)}",
+                 xml)
     deployed = api.post("/api/v1/processes", "designer", data=xml.encode(),
                         headers={"Content-Type": "application/xml"})
     assert deployed.status_code == 201, deployed.get_json()
@@ -124,7 +127,7 @@ def test_render_pdf_loads_only_data_and_app_assets(tmp_path: Path, listener: tup
       <img src="https://127.0.0.1:{port}/tls"><iframe src="{secret.as_uri()}"></iframe>
       <a rel="attachment" href="{static_file.as_uri()}">tệp</a><a rel="attachment" href="{secret.as_uri()}">khoá</a>
       <img src="../../../../../../../{secret}">
-      <img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC" alt="ảnh nhúng"></body></html>"""
+      <img src="{PNG}" alt="ảnh nhúng"></body></html>"""
     data = render_pdf(html)
     attachments, words = _pdf_facts(data)
     assert attachments == {}
