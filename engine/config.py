@@ -21,6 +21,8 @@ class Settings:
     mail_from: str = "motcua@localhost"
     public_base_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
+    proxy_fix: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+    token_days: int = 90  # lifetime of a new API token
     extra: dict = field(default_factory=dict)
 
     @property
@@ -44,6 +46,8 @@ def load_settings(**overrides: object) -> Settings:
         "mail_from": env.get("MOTCUA_MAIL_FROM", "motcua@localhost"),
         "public_base_url": env.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:5000"),
         "max_upload_mb": int(env.get("MOTCUA_MAX_UPLOAD_MB", "20")),
+        "proxy_fix": int(env.get("MOTCUA_PROXY_FIX", "0")),
+        "token_days": int(env.get("MOTCUA_TOKEN_DAYS", "90")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

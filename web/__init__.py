@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
 
+    from web import security
+
+    security.init_app(app)
     _register_api(app)
     _register_pages(app)
     return app

@@ -88,13 +88,22 @@ def page(browser: object) -> Iterator[object]:
         context.close()
 
 
+def do_logout(page: object, url: str) -> None:
+    """Sign out as an official does: logout is a POST form (with CSRF) in the header of every page."""
+    page.goto(f"{url}/login")  # type: ignore[attr-defined]  — redirects home when someone is signed in
+    button = page.locator("form[action$='/logout'] button")  # type: ignore[attr-defined]
+    if button.count():
+        button.click()
+        page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
 def do_login(page: object, server: LiveServer, username: str, password: str = PASSWORD) -> None:
-    """Log in through the form (logging out whoever was logged in first)."""
-    page.goto(f"{server.url}/logout")  # type: ignore[attr-defined]
+    """Log in through the form (logging out whoever was logged in first, with the header's logout button)."""
+    do_logout(page, server.url)
     page.goto(f"{server.url}/login")  # type: ignore[attr-defined]
     page.fill("input[name=username]", username)  # type: ignore[attr-defined]
     page.fill("input[name=password]", password)  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.click("main form button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_load_state()  # type: ignore[attr-defined]
 
 

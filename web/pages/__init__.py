@@ -174,14 +174,17 @@ def _close_session(_exc: BaseException | None = None) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> LoginUser | None:
-    from engine.models import User
+def _load_user(session_id: str) -> LoginUser | None:
+    """The cookie names `<user id>:<session key>`; the session must still exist on the server (logout and
+    `motcua user revoke-token` delete it), so a copied cookie stops working when its owner signs out."""
+    from engine import sessions
 
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.active:
+    user_id, _sep, key = session_id.partition(":")
+    user = sessions.user_for(db_session(), int(user_id), key) if user_id.isdigit() and key else None
+    if user is None:
         return None
     g.user = user
-    return LoginUser(user)
+    return LoginUser(user, key)
 
 
 class LoginUser:
@@ -191,11 +194,12 @@ class LoginUser:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: object) -> None:
+    def __init__(self, user: object, session_key: str) -> None:
         self.user = user
+        self.session_key = session_key
 
     def get_id(self) -> str:
-        return str(self.user.id)  # type: ignore[attr-defined]
+        return f"{self.user.id}:{self.session_key}"  # type: ignore[attr-defined]
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.user, name)

@@ -20,6 +20,7 @@ from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
 from web import labels
 from web.pages import db_session
+from web.security import safe_next
 
 bp = Blueprint("inbox", __name__)
 
@@ -60,8 +61,7 @@ def inbox() -> str:
 
 
 def _back(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next")) or default
 
 
 @bp.post("/tasks/<int:item_id>/claim")

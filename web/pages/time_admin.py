@@ -16,6 +16,7 @@ from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Notification, utcnow
 from web.pages import db_session
+from web.security import safe_next
 
 bp = Blueprint("time_admin", __name__)
 
@@ -42,8 +43,7 @@ def _require_admin() -> None:
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next") or request.args.get("next")) or default
 
 
 # --- calendar overrides ------------------------------------------------------------------------------
