@@ -82,10 +82,16 @@ def page(browser: object) -> Iterator[object]:
                                   timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True)
     context.set_default_timeout(15_000)
     pg = context.new_page()
+    # The Content-Security-Policy refuses inline script: a page that still needs some would break silently,
+    # so every browser test also fails on a CSP violation reported by chromium.
+    violations: list[str] = []
+    pg.on("console", lambda msg: violations.append(msg.text)  # type: ignore[attr-defined]
+          if "Content Security Policy" in msg.text else None)
     try:
         yield pg
     finally:
         context.close()
+    assert not violations, violations
 
 
 def do_logout(page: object, url: str) -> None:
