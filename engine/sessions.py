@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.models import LoginSession, User
+from engine.models import LoginSession, User, utcnow
+
+# A browser left signed in is signed out after this long, and its row is removed at the user's next login.
+MAX_AGE = timedelta(days=30)
 
 
 def _hash(key: str) -> str:
@@ -20,6 +24,8 @@ def _hash(key: str) -> str:
 def start(session: Session, user: User) -> str:
     """A new session for `user`; returns the key the cookie carries."""
     key = secrets.token_urlsafe(32)
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                               LoginSession.created_at < utcnow() - MAX_AGE))
     session.add(LoginSession(user_id=user.id, key_hash=_hash(key)))
     session.flush()
     return key
@@ -28,7 +34,7 @@ def start(session: Session, user: User) -> str:
 def user_for(session: Session, user_id: int, key: str) -> User | None:
     """The active user of a live session, or None (logged out, revoked, deactivated, or a forged cookie)."""
     row = session.scalar(select(LoginSession).where(LoginSession.key_hash == _hash(key)))
-    if row is None or row.user_id != user_id:
+    if row is None or row.user_id != user_id or row.created_at < utcnow() - MAX_AGE:
         return None
     user = session.get(User, user_id)
     return user if user is not None and user.active else None

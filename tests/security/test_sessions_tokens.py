@@ -47,6 +47,14 @@ def test_logging_out_one_browser_keeps_the_other(browser: Browser, db: Database,
     assert laptop.client.get("/inbox").status_code == 200
 
 
+def test_a_forgotten_session_ends_after_thirty_days(browser: Browser) -> None:
+    browser.login("xa_a1_clerk")
+    with time_machine.travel(utcnow() + timedelta(days=29), tick=False):
+        assert browser.client.get("/inbox").status_code == 200
+    with time_machine.travel(utcnow() + timedelta(days=31), tick=False):
+        assert browser.client.get("/inbox").status_code == 302
+
+
 def test_logout_and_language_refuse_get_and_forged_posts(browser: Browser) -> None:
     browser.login("xa_a1_clerk")
     assert browser.client.get("/logout").status_code == 405
