@@ -23,6 +23,8 @@ class Settings:
     max_upload_mb: int = 20
     script_cpu_ms: int = 200  # CPU budget of each diagram script, condition and timer expression
     script_memory_mb: int = 64  # memory budget of each (estimated on the operations that make big objects)
+    proxy_fix: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+    token_days: int = 90  # lifetime of a new API token
     extra: dict = field(default_factory=dict)
 
     @property
@@ -48,6 +50,8 @@ def load_settings(**overrides: object) -> Settings:
         "max_upload_mb": int(env.get("MOTCUA_MAX_UPLOAD_MB", "20")),
         "script_cpu_ms": int(env.get("MOTCUA_SCRIPT_CPU_MS", "200")),
         "script_memory_mb": int(env.get("MOTCUA_SCRIPT_MEMORY_MB", "64")),
+        "proxy_fix": int(env.get("MOTCUA_PROXY_FIX", "0")),
+        "token_days": int(env.get("MOTCUA_TOKEN_DAYS", "90")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

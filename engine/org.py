@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Invalid, NotFound
@@ -155,16 +155,32 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
+TOKEN_DAYS = 90  # MOTCUA_TOKEN_DAYS
+
+
+def issue_token(session: Session, user: User, days: int = TOKEN_DAYS) -> str:
+    """A new bearer token for `user`, valid for `days` days; only its SHA-256 is stored."""
+    if days < 1:
+        raise Invalid("a token must be valid for at least one day", details={"days": days})
     token = "mc_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(days=days)))
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def user_for_token(session: Session, token: str, days: int = TOKEN_DAYS) -> User | None:
+    """The active user of a live token; an expired or revoked token opens nothing. Tokens from before expiry
+    existed (no expires_at) count `days` from their creation."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None:
         return None
+    expires = row.expires_at or row.created_at + timedelta(days=days)
+    if expires <= utcnow():
+        return None
     user = session.get(User, row.user_id)
     return user if user is not None and user.active else None
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    """Every API token of `user` stops working at once; returns how many were revoked."""
+    return session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount or 0

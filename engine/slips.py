@@ -377,10 +377,7 @@ def render_html(path: Path, template: str, ctx: dict[str, Any]) -> str:
 
 
 def _pdf(path: Path, template: str, ctx: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from engine.pdf import render_pdf
 
-    html = render_html(path, template, ctx)
-    # Templates may only reach local files (fonts, stylesheet, a seal image) and data: URIs, never the network.
-    fetcher = URLFetcher(allowed_protocols={"file", "data"})
-    return HTML(string=html, base_url=path.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+    # A province's own slips folder may hold its fonts, stylesheet and seal; nothing else is reachable.
+    return render_pdf(render_html(path, template, ctx), base_url=path, extra_dirs=(path,))

@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     configure_hours(settings.working_hours)
     budget.configure(settings.script_cpu_ms, settings.script_memory_mb)
 
+    from web import security
+
+    security.init_app(app)
     _register_api(app)
     _register_pages(app)
     return app

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -63,9 +63,10 @@ def authenticated(view: Callable) -> Callable:
         if not header.startswith("Bearer "):
             return _error(401, "unauthorized", "send Authorization: Bearer <token> (motcua user token USERNAME)")
         with transaction() as session:
-            user = org.user_for_token(session, header[7:].strip())
+            days = current_app.config["MOTCUA"].token_days
+            user = org.user_for_token(session, header[7:].strip(), days=days)
             if user is None:
-                return _error(401, "unauthorized", "unknown or revoked token")
+                return _error(401, "unauthorized", "unknown, expired or revoked token (motcua user token USERNAME)")
             g.user = user
             result = view(session, user, *args, **kwargs)
         mail_now(g.pop("mail_cases", ()))

@@ -194,14 +194,31 @@ def user_add(ctx: Context, username: str, unit: str, roles: tuple[str, ...], pas
 
 @user_group.command(name="token")
 @click.argument("username")
+@click.option("--days", type=int, default=None, help="Valid for this many days (default MOTCUA_TOKEN_DAYS, 90).")
 @pass_ctx
-def user_token(ctx: Context, username: str) -> None:
+def user_token(ctx: Context, username: str, days: int | None) -> None:
     """Print a new API bearer token for USERNAME."""
     try:
         with ctx.db.transaction() as s:
-            click.echo(org.issue_token(s, org.user_by_username(s, username)))
+            click.echo(org.issue_token(s, org.user_by_username(s, username), days or ctx.settings.token_days))
     except MotcuaError as e:
         fail(e.message)
+
+
+@user_group.command(name="revoke-token")
+@click.argument("username")
+@pass_ctx
+def user_revoke_token(ctx: Context, username: str) -> None:
+    """Revoke every API token of USERNAME and sign USERNAME out of every browser."""
+    from engine import sessions
+
+    try:
+        with ctx.db.transaction() as s:
+            user = org.user_by_username(s, username)
+            tokens, browsers = org.revoke_tokens(s, user), sessions.end_all(s, user)
+    except MotcuaError as e:
+        fail(e.message)
+    click.echo(f"{username}: {tokens} token(s) revoked, {browsers} browser session(s) ended")
 
 
 @main.group(name="calendar")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine import cases
 from engine.models import Case, User
-from tests.browser.conftest import LiveServer, do_login
+from tests.browser.conftest import LiveServer, do_login, do_logout
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -66,7 +66,7 @@ def test_online_submission_accepted_and_tracked(page: Any, live_server: LiveServ
     shot(page, "desk-online-inbox")
     card.get_by_role("button", name="Tiếp nhận").click()
     page.wait_for_load_state()
-    page.goto(f"{url}/logout")
+    do_logout(page, url)
 
     # The receipt's QR code opens the lookup with both values: received, with an appointment.
     qr = f"{url}/tra-cuu?" + urlencode({"code": code, "secret": secret})

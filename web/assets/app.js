@@ -14,4 +14,12 @@ function focusFirstError() {
   if (bad) bad.focus();
 }
 
-document.addEventListener('DOMContentLoaded', () => { liveFilter(); focusFirstError(); });
+// "Back" on error pages: a button wired here, because the Content-Security-Policy refuses javascript: links.
+function backButtons() {
+  document.querySelectorAll('[data-back]').forEach((button) => {
+    button.hidden = window.history.length < 2;
+    button.addEventListener('click', () => window.history.back());
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => { liveFilter(); focusFirstError(); backButtons(); });

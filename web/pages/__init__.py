@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, g, session
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -71,6 +72,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(vn_date, "vn_date")
     app.add_template_filter(num, "num")
     app.context_processor(_template_globals)
+    from web import labels
+
+    app.context_processor(labels.template_globals)
 
 
 def vn_datetime(value: object) -> str:
@@ -107,14 +111,14 @@ def num(value: object) -> str:
 
 NAV = [
     # (endpoint, label, capability of a role (engine.org.CAPABILITIES) or "admin"; None = every official)
-    ("desk.reception", "Tiếp nhận", "receives_dossiers"),
-    ("public.online_inbox", "Hồ sơ trực tuyến", "receives_dossiers"),
-    ("inbox.inbox", "Hộp công việc", None),
-    ("case_view.search", "Tra cứu hồ sơ", None),
-    ("designer.index", "Thiết kế quy trình", "designs"),
-    ("reports.index", "Báo cáo", "reads_reports"),
-    ("time_admin.calendar", "Lịch làm việc", "admin"),
-    ("incidents.index", "Sự cố", "admin"),
+    ("desk.reception", _l("Tiếp nhận"), "receives_dossiers"),
+    ("public.online_inbox", _l("Hồ sơ trực tuyến"), "receives_dossiers"),
+    ("inbox.inbox", _l("Hộp công việc"), None),
+    ("case_view.search", _l("Tra cứu hồ sơ"), None),
+    ("designer.index", _l("Thiết kế quy trình"), "designs"),
+    ("reports.index", _l("Báo cáo"), "reads_reports"),
+    ("time_admin.calendar", _l("Lịch làm việc"), "admin"),
+    ("incidents.index", _l("Sự cố"), "admin"),
 ]
 NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
                      "time_admin.calendar": "/admin/calendar"}
@@ -172,14 +176,17 @@ def _close_session(_exc: BaseException | None = None) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> LoginUser | None:
-    from engine.models import User
+def _load_user(session_id: str) -> LoginUser | None:
+    """The cookie names `<user id>:<session key>`; the session must still exist on the server (logout and
+    `motcua user revoke-token` delete it), so a copied cookie stops working when its owner signs out."""
+    from engine import sessions
 
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.active:
+    user_id, _sep, key = session_id.partition(":")
+    user = sessions.user_for(db_session(), int(user_id), key) if user_id.isdigit() and key else None
+    if user is None:
         return None
     g.user = user
-    return LoginUser(user)
+    return LoginUser(user, key)
 
 
 class LoginUser:
@@ -189,11 +196,12 @@ class LoginUser:
     is_active = True
     is_anonymous = False
 
-    def __init__(self, user: object) -> None:
+    def __init__(self, user: object, session_key: str) -> None:
         self.user = user
+        self.session_key = session_key
 
     def get_id(self) -> str:
-        return str(self.user.id)  # type: ignore[attr-defined]
+        return f"{self.user.id}:{self.session_key}"  # type: ignore[attr-defined]
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.user, name)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from engine import org
+from engine import org, sessions
 from engine.models import User
 from web.pages import LANGUAGES, LoginUser, db_session
+from web.security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -21,15 +20,6 @@ def home_url() -> str:
     if current_user.is_authenticated and current_user.user.can("receives_dossiers"):
         return url_for("desk.reception")
     return url_for("inbox.inbox")
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None  # only paths on this site: no open redirect
-    return target
 
 
 @bp.get("/")
@@ -50,11 +40,12 @@ def login() -> Response | tuple[str, int] | str:
         password = request.form.get("password", "")
         s = db_session()
         user = org.authenticate(s, username, password) if username and password else None
+        key = sessions.start(s, user) if user is not None else ""
         s.commit()  # failure counters and lock-out must persist whether or not the password was right
         if user is not None:
-            login_user(LoginUser(user))
+            login_user(LoginUser(user, key))
             session["lang"] = user.locale if user.locale in LANGUAGES else session.get("lang", "vi")
-            return redirect(_safe_next(request.args.get("next")) or home_url())
+            return redirect(safe_next(request.args.get("next")) or home_url())
         known = s.scalar(select(User).where(User.username == username)) if username else None
         if known is not None and org.is_locked(known):
             minutes = int(org.LOCKOUT.total_seconds() // 60)
@@ -67,9 +58,13 @@ def login() -> Response | tuple[str, int] | str:
     return render_template("auth/login.html", error=error, username=username), status
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.post("/logout")
 def logout() -> Response:
+    """POST with the CSRF token only: a link or an image on another site cannot sign an official out."""
     if current_user.is_authenticated:
+        s = db_session()
+        sessions.end(s, current_user.session_key)
+        s.commit()
         logout_user()
         flash(_("Bạn đã đăng xuất."), "info")
     lang = session.get("lang")
@@ -79,12 +74,13 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/lang/<code>", methods=["GET", "POST"])
+@bp.post("/lang/<code>")
 def language(code: str) -> Response:
     if code in LANGUAGES:
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.user.locale = code
             db_session().commit()
-    return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
+    target = request.form.get("next") or request.args.get("next")
+    return redirect(safe_next(target) or url_for("auth.index"))
 

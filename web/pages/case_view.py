@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
@@ -14,20 +15,20 @@ from engine.control_slip import control_rows
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
-from engine.status import STATUS
+from web import labels
 from web.pages import db_session
 
 bp = Blueprint("case_view", __name__)
 
 SLIP_TITLES = {
-    "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-    "05": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+    "01": _l("Giấy tiếp nhận hồ sơ và hẹn trả kết quả"),
+    "02": _l("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"),
+    "03": _l("Phiếu từ chối tiếp nhận giải quyết hồ sơ"),
+    "04": _l("Phiếu xin lỗi và hẹn lại ngày trả kết quả"),
+    "05": _l("Phiếu kiểm soát quá trình giải quyết hồ sơ"),
 }
-TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Trễ hạn"}
-CHANNEL_LABELS = {"desk": "Trực tiếp", "post": "Bưu chính công ích", "online": "Trực tuyến"}
+TIMING_LABELS = {"early": _l("Trước hạn"), "on_time": _l("Đúng hạn"), "late": _l("Trễ hạn")}
+CHANNEL_LABELS = {"desk": _l("Trực tiếp"), "post": _l("Bưu chính công ích"), "online": _l("Trực tuyến")}
 
 
 def slips_for(s: Any, case: Case) -> list[str]:
@@ -66,7 +67,7 @@ def case(code: str) -> str:
     version = c.process_version
     slip = request.args.get("slip")
     return render_template(
-        "case_view/case.html", case=c, status=STATUS[c.status_code], events=events,
+        "case_view/case.html", case=c, status=labels.STATUS[c.status_code], events=events,
         rows=control_rows(s, c), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
         doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=SLIP_TITLES,
         just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
@@ -18,10 +19,10 @@ from web.pages import db_session
 
 bp = Blueprint("desk", __name__)
 
-CHANNEL_LABELS = {"desk": "Trực tiếp tại Bộ phận Một cửa", "post": "Qua dịch vụ bưu chính công ích",
-                  "online": "Trực tuyến (dịch vụ công)"}
-APPLICANT_LABELS = {"name": "Họ và tên người nộp", "id_number": "Số định danh cá nhân / CCCD",
-                    "address": "Địa chỉ", "phone": "Số điện thoại", "email": "Thư điện tử"}
+CHANNEL_LABELS = {"desk": _l("Trực tiếp tại Bộ phận Một cửa"), "post": _l("Qua dịch vụ bưu chính công ích"),
+                  "online": _l("Trực tuyến (dịch vụ công)")}
+APPLICANT_LABELS = {"name": _l("Họ và tên người nộp"), "id_number": _l("Số định danh cá nhân / CCCD"),
+                    "address": _l("Địa chỉ"), "phone": _l("Số điện thoại"), "email": _l("Thư điện tử")}
 
 
 def clerk_required(view: Any) -> Any:

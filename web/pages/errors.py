@@ -4,34 +4,35 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import MotcuaError
 
 TITLES = {
-    400: "Yêu cầu không hợp lệ",
-    403: "Bạn không có quyền truy cập trang này",
-    404: "Không tìm thấy trang hoặc hồ sơ",
-    405: "Thao tác không được phép",
-    409: "Dữ liệu đã thay đổi",
-    413: "Tệp tải lên quá lớn",
-    422: "Dữ liệu chưa hợp lệ",
-    500: "Đã có lỗi xảy ra",
+    400: _l("Yêu cầu không hợp lệ"),
+    403: _l("Bạn không có quyền truy cập trang này"),
+    404: _l("Không tìm thấy trang hoặc hồ sơ"),
+    405: _l("Thao tác không được phép"),
+    409: _l("Dữ liệu đã thay đổi"),
+    413: _l("Tệp tải lên quá lớn"),
+    422: _l("Dữ liệu chưa hợp lệ"),
+    500: _l("Đã có lỗi xảy ra"),
 }
 HINTS = {
-    403: "Trang này chỉ dành cho cán bộ có vai trò phù hợp. Nếu cần, hãy liên hệ quản trị hệ thống.",
-    404: "Địa chỉ không tồn tại hoặc hồ sơ không thuộc đơn vị của bạn.",
-    409: "Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại.",
-    413: "Mỗi lần gửi, tổng dung lượng tệp không được vượt quá giới hạn cho phép.",
-    500: "Lỗi đã được ghi lại. Vui lòng thử lại sau ít phút.",
+    403: _l("Trang này chỉ dành cho cán bộ có vai trò phù hợp. Nếu cần, hãy liên hệ quản trị hệ thống."),
+    404: _l("Địa chỉ không tồn tại hoặc hồ sơ không thuộc đơn vị của bạn."),
+    409: _l("Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang rồi thử lại."),
+    413: _l("Mỗi lần gửi, tổng dung lượng tệp không được vượt quá giới hạn cho phép."),
+    500: _l("Lỗi đã được ghi lại. Vui lòng thử lại sau ít phút."),
 }
 
 
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
     hint = HINTS.get(status, "")
-    return render_template("errors/error.html", status=status, title=_(title), hint=_(hint) if hint else "",
+    return render_template("errors/error.html", status=status, title=title, hint=hint,
                            detail=detail), status
 
 

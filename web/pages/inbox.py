@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,12 +18,15 @@ from engine import cases, documents, org
 from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
+from web import labels
 from web.pages import db_session
+from web.security import safe_next
 
 bp = Blueprint("inbox", __name__)
 
-TIME_STATE_LABELS = {"overdue": "Quá hạn", "due_soon": "Đến hạn trong 1 ngày làm việc", "in_time": "Trong hạn"}
-CLAIM_FILTERS = {"": "Tất cả", "me": "Tôi đã nhận", "none": "Chưa ai nhận"}
+TIME_STATE_LABELS = {"overdue": _l("Quá hạn"),
+                     "due_soon": _l("Đến hạn trong 1 ngày làm việc"), "in_time": _l("Trong hạn")}
+CLAIM_FILTERS = {"": _l("Tất cả"), "me": _l("Tôi đã nhận"), "none": _l("Chưa ai nhận")}
 
 
 def _clock(s: Any) -> tuple[datetime, datetime]:
@@ -57,8 +61,7 @@ def inbox() -> str:
 
 
 def _back(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next")) or default
 
 
 @bp.post("/tasks/<int:item_id>/claim")
@@ -101,7 +104,7 @@ def _task_context(item: WorkItem) -> dict:
     return {"item": item, "case": case, "schema": schema, "docs": documents.for_case(s, case),
             "state": cases.time_state(item.due_at, now, soon) if item.state == "open" else None,
             "state_labels": TIME_STATE_LABELS, "comments": comments, "may_act": may_act,
-            "status": cases.STATUS[case.status_code], "levels": org.level_labels(s), "roles": org.role_labels(s),
+            "status": labels.STATUS[case.status_code], "levels": org.level_labels(s), "roles": org.role_labels(s),
             "doc_names": documents.document_names(case.procedure)}
 
 
@@ -115,7 +118,7 @@ def task(item_id: int) -> str:
     if done_ids is not None:
         moved = [w for w in (s.get(WorkItem, i) for i in done_ids) if w is not None]
     return render_template("inbox/task.html", **_task_context(item), data=None, errors={}, message=None,
-                           moved=moved, finished_status=cases.STATUS[item.case.status_code])
+                           moved=moved, finished_status=labels.STATUS[item.case.status_code])
 
 
 @bp.post("/tasks/<int:item_id>")

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -24,8 +25,8 @@ limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[]
 LOOKUP_LIMIT = "10/minute"
 SUBMIT_LIMIT = "5/minute"
 
-APPLICANT_LABELS = {"name": "Họ và tên", "id_number": "Số định danh cá nhân / CCCD", "address": "Địa chỉ",
-                    "phone": "Số điện thoại", "email": "Thư điện tử"}
+APPLICANT_LABELS = {"name": _l("Họ và tên"), "id_number": _l("Số định danh cá nhân / CCCD"), "address": _l("Địa chỉ"),
+                    "phone": _l("Số điện thoại"), "email": _l("Thư điện tử")}
 
 
 def _lookup_limit() -> str:

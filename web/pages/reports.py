@@ -8,19 +8,20 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import ledger, reports
 from engine.errors import Forbidden
 from engine.models import utcnow
+from web import labels
 from web.pages import db_session
 
 bp = Blueprint("reports", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GROUP_LABELS = {"unit": "Đơn vị tiếp nhận", "field": "Lĩnh vực", "level": "Cấp", "procedure": "Thủ tục"}
+GROUP_LABELS = labels.GROUPS
 FILTER_KEYS = ("from", "to", "unit", "field", "level")
 
 
@@ -79,7 +80,7 @@ def index() -> str:
     drill_key = {"unit": "unit", "field": "field", "level": "level"}.get(group)
     return render_template(
         "reports/index.html", f=f, args=_args(), group=group, groups=GROUP_LABELS, rows=rows, total=total,
-        columns=reports.TABLE_COLUMNS, labels=reports.LABELS, steps=step_rows, charts=charts,
+        columns=reports.TABLE_COLUMNS, labels=labels.FIGURES, steps=step_rows, charts=charts,
         ratings=reports.ratings_summary(s, f), units=reports.units_in_scope(s, current_user.user),
         fields=reports.fields(s), levels=reports.levels(s), query=lambda **kw: _query(f, **kw), drill_key=drill_key)
 
@@ -95,7 +96,7 @@ def cases() -> str:
     except ValueError:
         page_no = 1
     page = reports.drill_down(s, f, figure, page=page_no)
-    return render_template("reports/cases.html", f=f, figure=figure, label=reports.LABELS.get(figure, figure),
+    return render_template("reports/cases.html", f=f, figure=figure, label=labels.FIGURES.get(figure, figure),
                            page=page, query=lambda **kw: _query(f, **kw), now=utcnow())
 
 
@@ -104,7 +105,8 @@ def cases() -> str:
 def export_excel() -> Response:
     f = _filters()
     group = request.args.get("group", "unit")
-    data = reports.excel_table(db_session(), f, group if group in reports.GROUPS else "unit", translate=_)
+    data = reports.excel_table(db_session(), f, group if group in reports.GROUPS else "unit",
+                               translate=labels.fixed_word)
     return _download(data, XLSX, f"bao-cao-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.xlsx")
 
 
@@ -112,7 +114,7 @@ def export_excel() -> Response:
 @reporter_required
 def ledger_excel() -> Response:
     f = _filters()
-    data = ledger.excel(db_session(), f, reports.scope_label(f), translate=_)
+    data = ledger.excel(db_session(), f, reports.scope_label(f), translate=labels.fixed_word)
     return _download(data, XLSX, f"so-theo-doi-ho-so-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.xlsx")
 
 
@@ -130,14 +132,14 @@ def ledger_pdf() -> Response:
 @bp.get("/reports/export.pdf")
 @reporter_required
 def export_pdf() -> Response:
-    from weasyprint import HTML
+    from engine.pdf import render_pdf
 
     s = db_session()
     f = _filters()
     group = request.args.get("group", "unit")
     group = group if group in reports.GROUPS else "unit"
     html = render_template("reports/pdf.html", f=f, group=group, groups=GROUP_LABELS, rows=reports.table(s, f, group),
-                           total=reports.summary(s, f), columns=reports.TABLE_COLUMNS, labels=reports.LABELS,
+                           total=reports.summary(s, f), columns=reports.TABLE_COLUMNS, labels=labels.FIGURES,
                            steps=reports.steps(s, f)[:30], scope=reports.scope_label(f), now=utcnow())
-    data = HTML(string=html, base_url=url_for("reports.index", _external=True)).write_pdf()
+    data = render_pdf(html)
     return _download(data, "application/pdf", f"bao-cao-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.pdf")

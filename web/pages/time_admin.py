@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from engine import apology, cases, deadlines, notifications
@@ -15,11 +16,13 @@ from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Notification, utcnow
 from web.pages import db_session
+from web.security import safe_next
 
 bp = Blueprint("time_admin", __name__)
 
-KIND_LABELS = {"reminder": "Nhắc việc", "overdue": "Quá hạn", "escalated": "Đôn đốc", "timer": "Việc mới",
-               "apology": "Xin lỗi, hẹn lại"}
+KIND_LABELS = {"reminder": _l("Nhắc việc"), "overdue": _l("Quá hạn"), "escalated": _l("Đôn đốc"),
+               "timer": _l("Việc mới"),
+               "apology": _l("Xin lỗi, hẹn lại")}
 
 
 @bp.app_context_processor
@@ -40,8 +43,7 @@ def _require_admin() -> None:
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next") or request.args.get("next")) or default
 
 
 # --- calendar overrides ------------------------------------------------------------------------------
