@@ -97,19 +97,19 @@ def test_the_scanner_catches_each_form() -> None:
 def test_fixed_word_tables_match_the_engine() -> None:
     """web/labels.py repeats the engine's fixed words as literals; a word changed on one side only would show
     officials two names for one status."""
-    from engine import cases, public, reports
+    from engine import ledger, public, reports, status
     from web import labels
 
     def vi(table: dict) -> dict:
         return {k: labels.msgid(v) for k, v in table.items()}
 
-    assert vi(labels.STATUS) == cases.STATUS
+    assert vi(labels.STATUS) == status.STATUS
     assert vi(labels.FIGURES) == reports.LABELS
     assert vi(labels.CRITERIA) == dict(reports.CRITERIA)
     assert vi(labels.ONLINE) == public.ONLINE_LABELS
     assert vi(labels.REPORT_TIMING) == reports.TIMING_LABELS
     export = {labels.msgid(w) for w in labels.EXPORT_WORDS}
-    assert set(reports.LEDGER_HEADERS) <= export
+    assert set(ledger.HEADERS) <= export
 
 
 def test_excel_translation_leaves_data_alone(tmp_path: Path) -> None:

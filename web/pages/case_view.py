@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -55,7 +55,7 @@ def search() -> str:
         stmt = stmt.where(or_(Case.code.ilike(like), Case.applicant_name.ilike(like),
                               Case.applicant_id_number == q))
     rows = list(s.scalars(stmt))
-    return render_template("case_view/search.html", rows=rows, q=q, status=STATUS)
+    return render_template("case_view/search.html", rows=rows, q=q, status=labels.STATUS)
 
 
 @bp.get("/cases/<code>")
