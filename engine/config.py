@@ -21,6 +21,9 @@ class Settings:
     mail_from: str = "motcua@localhost"
     public_base_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
+    # How far back (working days) a desk may date a reception: paper dossiers entered late. Operators
+    # entering a backlog raise it for a while; every back-dated reception is audited with who entered it.
+    backdate_max_days: int = 10
     extra: dict = field(default_factory=dict)
 
     @property
@@ -44,6 +47,12 @@ def load_settings(**overrides: object) -> Settings:
         "mail_from": env.get("MOTCUA_MAIL_FROM", "motcua@localhost"),
         "public_base_url": env.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:5000"),
         "max_upload_mb": int(env.get("MOTCUA_MAX_UPLOAD_MB", "20")),
+        "backdate_max_days": backdate_max_days(),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)
+
+
+def backdate_max_days() -> int:
+    """MOTCUA_BACKDATE_MAX_DAYS (working days, default 10); the engine reads it when no caller passes one."""
+    return max(0, int(os.environ.get("MOTCUA_BACKDATE_MAX_DAYS", "10")))
