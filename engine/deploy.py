@@ -317,6 +317,7 @@ def _check_names(v: Validation, code: str | None, name: str | None) -> None:
         check.text(f"{eid}.name", node.get("name") or "", WorkItem.name)
         if node.get("form"):
             check.text(f"{eid}.form", node["form"], WorkItem.form)
+    check.json("forms", v.forms)
     check.done("tên trong sơ đồ không hợp lệ")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Request, g, request
+from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
@@ -24,16 +25,12 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-class _StrictJSON:
-    """`request.get_json()` through engine.inputs.parse_json: NaN/Infinity and runaway nesting are a 422."""
+class StrictJSON(DefaultJSONProvider):
+    """`request.get_json()` through engine.inputs.parse_json: NaN/Infinity and runaway nesting are a 422
+    (Python's json accepts NaN; PostgreSQL and every browser refuse it)."""
 
-    @staticmethod
-    def loads(data: str | bytes, **_kw: object) -> object:
-        return inputs.parse_json(data)
-
-
-class StrictRequest(Request):
-    json_module = _StrictJSON
+    def loads(self, s: str | bytes, **_kw: object) -> object:
+        return inputs.parse_json(s)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -54,7 +51,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.config["MOTCUA"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 * 4
     app.url_map.converters["int"] = DatabaseId
-    app.request_class = StrictRequest
+    app.json = StrictJSON(app)
     app.before_request(_check_params)
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
