@@ -225,3 +225,25 @@ def test_hostile_strings_are_refused_or_stored_exactly_as_normalised(world: Worl
         assert stored.applicant_name == unicodedata.normalize("NFC", name).strip()
         assert stored.data["ghi_chu"] == unicodedata.normalize("NFC", note)
         assert s.scalar(select(Event).where(Event.case_id == stored.id, Event.kind == "received")) is not None
+
+
+def test_error_page_after_a_failed_statement_renders_without_reusing_the_aborted_transaction(api: Any) -> None:
+    """On PostgreSQL a failed statement aborts the transaction; the error page (its header reads the bell's
+    notifications) must roll back first, or the 422 becomes a 500."""
+    from sqlalchemy import text
+
+    from web.pages import db_session
+
+    def broken() -> str:
+        try:
+            db_session().execute(text("SELECT * FROM no_such_table"))
+        except Exception:  # noqa: BLE001 — what a view that caught a database error would do
+            pass
+        raise Invalid("Dữ liệu chưa hợp lệ: x", details={"x": "bad"})
+
+    api.app.add_url_rule("/_test/broken", "broken", broken)
+    token = _csrf(api.client, "/login")
+    api.client.post("/login", data={"csrf_token": token, "username": "xa_a1_clerk", "password": "motcua2026"})
+    r = api.client.get("/_test/broken")
+    assert r.status_code == 422, r.get_data(as_text=True)[:300]
+    assert 'id="bell"' in r.get_data(as_text=True)
