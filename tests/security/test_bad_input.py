@@ -74,6 +74,10 @@ API_PROBES = [
      {}, ["page"]),
     ("designer diff version beyond 64 bits", "GET", f"/api/v1/processes/ncc_mai_tang/diff?from={BIG}&to=1",
      "designer", {}, ["version"]),
+    ("calendar note 301 characters and year 0001", "PUT", "/api/v1/calendar/overrides/0001-01-01", "admin",
+     {"json": {"working": False, "note": "n" * 301}}, ["day", "note"]),
+    ("calendar note with NUL", "PUT", "/api/v1/calendar/overrides/2026-03-09", "admin",
+     {"json": {"working": False, "note": "bão\x00"}}, ["note"]),
     ("deploy with NUL in a form", "POST", "/api/v1/processes?procedure=ho_tro_mai_tang", "designer",
      lambda: {"data": {"file": (io.BytesIO(HO_TRO.read_bytes()), "ho_tro_mai_tang.bpmn"),
                        "forms": '{"bo_sung": {"components": [], "title": "\\u0000"}}'},
@@ -118,6 +122,17 @@ def test_complete_task_with_hostile_data_is_422_and_the_step_stays_open(api: Any
         assert r.status_code == 422, r.get_json()
         assert field in r.get_json()["details"]
     assert world.open_item(code)[0] == item_id
+
+
+def test_apology_with_nul_in_the_reason_is_422_and_nothing_recorded(api: Any, world: World) -> None:
+    code = world.receive(procedure="ho_tro_mai_tang")
+    for body, fields in (({"reason": "Chậm\x00", "new_due_at": "2026-12-30T17:00:00"}, ["reason"]),
+                         ({"reason": "Chậm", "new_due_at": "0001-01-01T00:00:00"}, ["new_due_at"])):
+        r = api.post(f"/api/v1/cases/{code}/apology", "xa_a1_head", json=body)
+        assert r.status_code == 422, r.get_json()
+        assert all(f in r.get_json()["details"] for f in fields), r.get_json()
+    with world.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.kind == "apology")) == 0
 
 
 def test_api_405_and_413_are_json(api: Any) -> None:
