@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import notifications
+from engine import inputs, notifications
 from engine.calendar import VN_TZ
 from engine.cases import lock_case
 from engine.deadlines import calendar_for, one_working_day_before
@@ -65,7 +65,10 @@ def issue_apology(session: Session, user: User, case: Case, reason: str, new_due
     now = now or utcnow()
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    reason = (reason or "").strip()
+    check = inputs.Checker()
+    reason = check.text("reason", reason, max_length=REASON_MAX, multiline=True)
+    check.moment("new_due_at", new_due_at)
+    check.done()
     if not reason:
         raise Invalid("a reason is required", details={"reason": "required"})
     if len(reason) > REASON_MAX:

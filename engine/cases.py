@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
-from engine import ledger, workflow
+from engine import inputs, ledger, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
+from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, RoutingError
 from engine.models import (
@@ -33,7 +34,7 @@ from engine.models import (
     WorkItem,
     utcnow,
 )
-from engine.routing import can_view_case, resolve_unit
+from engine.routing import can_view_case, may_receive, resolve_unit
 from engine.status import STATUS, Status, set_status
 
 CHANNELS = ("desk", "post", "online")
@@ -70,10 +71,39 @@ def next_case_code(session: Session, agency_code: str, received_at: datetime) ->
 # --- helpers ----------------------------------------------------------------------------------
 
 
+APPLICANT_COLUMNS = {"name": Case.applicant_name, "id_number": Case.applicant_id_number,
+                     "address": Case.applicant_address, "phone": Case.applicant_phone,
+                     "email": Case.applicant_email}
+NAME_REQUIRED = "Chưa nhập họ và tên người nộp hồ sơ"
+
+
+def applicant_fields(check: inputs.Checker, applicant: Any, prefix: str = "applicant.") -> dict[str, str]:
+    """The applicant's fields checked against their columns; problems go to `check` as `<prefix><field>`."""
+    if not isinstance(applicant, dict):
+        applicant = {}
+    who = {k: check.text(f"{prefix}{k}", applicant.get(k), APPLICANT_COLUMNS[k]) for k in APPLICANT_FIELDS}
+    if not who["name"] and f"{prefix}name" not in check.details:
+        check.add(f"{prefix}name", "required")
+    return who
+
+
+def _done(check: inputs.Checker) -> None:
+    if check.details == {"applicant.name": "required"}:  # the desk's most common slip, said plainly
+        raise Invalid(NAME_REQUIRED, details=dict(check.details))
+    check.done()
+
+
 def _applicant(applicant: Any) -> dict[str, str]:
-    if not isinstance(applicant, dict) or not str(applicant.get("name", "")).strip():
-        raise Invalid("Chưa nhập họ và tên người nộp hồ sơ", details={"applicant.name": "required"})
-    return {k: str(applicant.get(k) or "").strip() for k in APPLICANT_FIELDS}
+    check = inputs.Checker()
+    who = applicant_fields(check, applicant)
+    _done(check)
+    return who
+
+
+def _ensure_receiver(user: User) -> None:
+    if not may_receive(user):
+        raise Forbidden("Chỉ cán bộ Bộ phận Một cửa được tiếp nhận hồ sơ",
+                        details={"user": user.username, "roles": sorted(user.roles)})
 
 
 def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
@@ -134,6 +164,7 @@ class _Runner:
         self.engine = script_engine(self.calendar)
         workflow.use_clock(lambda: self.now)  # timers fire on this transaction's clock, as scripts see it
         self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
+        self.unrouted: list[tuple[str, str, str]] = []  # (step, level, why) of steps that found no unit
 
     def start(self, data: dict) -> Any:
         return workflow.start(self.key, self._spec_json, data, self.engine)
@@ -179,6 +210,7 @@ def _project_unflushed(runner: _Runner, wf: Any, actor: User | None, from_unit_i
             unit = resolve_unit(session, receiving, node.get("level") or "", case.data)
         except RoutingError as e:
             case.error = f"{name}: {e.message}"
+            runner.unrouted.append((name, node.get("level") or "", e.message))
             _event(session, case, "routing_error", now, step=name, step_bpmn_id=task.task_spec.bpmn_id,
                    data={"message": e.message})
             continue
@@ -303,19 +335,34 @@ def _now(now: datetime | None) -> datetime:
 
 
 def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
-            channel: str = "desk", received_at: datetime | None = None, now: datetime | None = None) -> Case:
-    """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed."""
+            channel: str = "desk", received_at: datetime | str | None = None, now: datetime | None = None,
+            max_backdate_days: int | None = None) -> Case:
+    """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed.
+    Only a receiving role (may_receive), only where the first step routes; a `received_at` in the past
+    (a paper dossier entered late) at most `max_backdate_days` working days back, and audited as such."""
     now = _now(now)
+    check = inputs.Checker()
+    procedure = check.text("procedure", procedure, Procedure.code, required=True)
     if channel not in CHANNELS:
-        raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", details={"channel": channel})
-    received_at = received_at or now
-    if received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=VN_TZ)
-    if received_at > now:
-        raise Invalid("Thời điểm tiếp nhận không thể ở tương lai")
-    who = _applicant(applicant)
-    clean = form_rules.validate(None, data or {})
+        check.add("channel", f"phải là một trong {', '.join(CHANNELS)}")
+    who = applicant_fields(check, applicant)
+    data = check.json("data", data or {})
+    if received_at is not None:
+        received_at = check.moment("received_at", received_at)
+        if isinstance(received_at, datetime) and received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=VN_TZ)
+        if received_at is not None and not isinstance(received_at, datetime):
+            check.add("received_at", "phải có cả giờ tiếp nhận")
+        elif received_at is not None and received_at > now:
+            check.add("received_at", "Thời điểm tiếp nhận không thể ở tương lai")
+    _done(check)
+    _ensure_receiver(user)
+    clean = form_rules.validate(None, data)
     proc, version = _procedure(session, procedure)
+    if received_at is not None and received_at < now:
+        _check_backdate(session, received_at, now,
+                        backdate_max_days() if max_backdate_days is None else max_backdate_days)
+    received_at = received_at or now
     unit = user.unit
     case = Case(code=next_case_code(session, unit.agency_code, received_at),
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
@@ -328,6 +375,15 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
     return start_processing(session, user, case, now=now, _latest=(proc, version))
 
 
+def _check_backdate(session: Session, received_at: datetime, now: datetime, max_days: int) -> None:
+    # Calendar days first: a date years back needs no working-day calendar loaded for every year between.
+    too_far = (now - received_at) > timedelta(days=max_days * 2 + 30)
+    if too_far or calendar_for(session).working_days_between(received_at, now) > max_days:
+        raise Invalid(f"Chỉ được ghi thời điểm tiếp nhận lùi tối đa {max_days} ngày làm việc "
+                      "(MOTCUA_BACKDATE_MAX_DAYS)",
+                      details={"received_at": f"lùi quá {max_days} ngày làm việc", "max_days": max_days})
+
+
 def start_processing(session: Session, user: User, case: Case, now: datetime | None = None,
                      _latest: tuple[Procedure, ProcessVersion] | None = None) -> Case:
     """Accept a case at the desk: appointment from the legal limit, workflow started, first steps routed.
@@ -335,6 +391,7 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     now = _now(now)
     if case.state is not None:
         raise Conflict(f"case {case.code} is already being processed")
+    _ensure_receiver(user)
     proc, version = _latest or _procedure(session, case.procedure.code)
     unit = user.unit
     if case.status_code == Status.NEW:
@@ -346,8 +403,11 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     ledger.assign_number(session, case)
     case.clock_started_at = received_at
     case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
+    audit: dict[str, Any] = {"channel": case.channel}
+    if received_at < now:  # entered after the fact: the record says when, and by whom
+        audit["backdated"] = {"entered_at": now.isoformat(), "by": user.username}
     _event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
-           step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data={"channel": case.channel})
+           step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data=audit)
     # Steps of a paper dossier entered later are timed from its receipt, as the law counts them.
     runner = _Runner(session, case, version_info(session, version.id), received_at)
     seed = {**(case.data or {}), "case_code": case.code,
@@ -357,6 +417,12 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     except Exception as e:  # noqa: BLE001 — a diagram whose start fails is the designer's to fix, not a 500
         raise diagram_error(e, f"Quy trình «{proc.name}» không khởi động được") from e
     _project(runner, wf, user, unit.id)
+    if runner.unrouted:
+        # A case whose first step has nowhere to go would sit with no work item: refuse it, store nothing.
+        step, level, message = runner.unrouted[0]
+        raise Invalid(f"Không tiếp nhận được thủ tục này tại {unit.name}: bước «{step}» (cấp '{level}') "
+                      f"không chuyển được — {message}",
+                      details={"level": level, "unit": unit.code, "step": step})
     _save(runner, wf)
     session.flush()
     return case
@@ -370,9 +436,17 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     now = _now(now)
     if outcome not in {"incomplete", "refused"}:
         raise Invalid("outcome must be 'incomplete' or 'refused'")
+    check = inputs.Checker()
+    procedure = check.text("procedure", procedure, Procedure.code, required=True)
+    who = applicant_fields(check, applicant)
+    note = check.text("note", note, Case.intake_note, multiline=True)
+    missing = [check.text(f"missing[{i}]", m, multiline=True) for i, m in enumerate(missing or [])]
+    if channel not in CHANNELS:
+        check.add("channel", f"phải là một trong {', '.join(CHANNELS)}")
+    _done(check)
     if not note.strip() and not missing:
         raise Invalid("Cần ghi rõ lý do", details={"note": "required"})
-    who = _applicant(applicant)
+    _ensure_receiver(user)
     proc, _version = _procedure(session, procedure)
     unit = user.unit
     case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
@@ -427,6 +501,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
                   now: datetime | None = None) -> Completion:
     """Complete a work item: lock the case, run the workflow, re-project work items, append audit."""
     now = _now(now)
+    data = inputs.json_data("data", data)  # refused before the case is locked
     # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
     item = session.get(WorkItem, item_id, options=[lazyload("*")])
     if item is None:
@@ -568,6 +643,7 @@ def unclaim(session: Session, user: User, item_id: int, now: datetime | None = N
 
 def get_case(session: Session, user: User, code: str) -> Case:
     """A case the user may see; any other gives NotFound, so guessing codes reveals nothing."""
+    code = inputs.text("code", code, Case.code)
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not can_view_case(session, user, case):
         raise NotFound(f"Không tìm thấy hồ sơ {code}")
@@ -600,12 +676,26 @@ def _cursor(item: WorkItem) -> str:
 TIME_STATES = ("overdue", "due_soon", "in_time")
 
 
+def _parse_cursor(after: str) -> tuple[datetime, int]:
+    """`<due_at ISO>|<id>` as handed out by the previous page; anything else is a 422 naming `after`."""
+    check = inputs.Checker()
+    due_text, sep, id_text = str(after).rpartition("|")
+    moment = check.moment("after", due_text) if sep else None
+    id_after = check.integer("after", id_text, WorkItem.id) if sep else None
+    if not isinstance(moment, datetime) or moment.tzinfo is None or id_after is None:
+        check.add("after", "con trỏ trang không hợp lệ")
+    check.done("bad page cursor")
+    return moment, id_after  # type: ignore[return-value]
+
+
 def inbox(session: Session, user: User, after: str | None = None, limit: int = 50,
           procedure: str | None = None, claimed: str | None = None, time_state: str | None = None,
           now: datetime | None = None) -> InboxPage:
     """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id); optionally only
     those overdue / due within one working day / in time (the same thresholds as inbox_counts)."""
     limit = max(1, min(limit, 200))
+    if procedure:
+        procedure = inputs.text("procedure", procedure, Procedure.code)
     q = select(WorkItem).where(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)),
                                WorkItem.state == "open")
     if procedure:
@@ -624,11 +714,7 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
                      "due_soon": and_(WorkItem.due_at >= now, WorkItem.due_at <= soon),
                      "in_time": or_(WorkItem.due_at > soon, WorkItem.due_at.is_(None))}[time_state])
     if after:
-        try:
-            due_text, id_text = after.rsplit("|", 1)
-            due_after, id_after = datetime.fromisoformat(due_text), int(id_text)
-        except ValueError as e:
-            raise Invalid("bad page cursor") from e
+        due_after, id_after = _parse_cursor(after)
         # The redundant `due_at >= …` lets PostgreSQL walk ix_work_items_inbox in order and stop at the limit.
         q = q.where(WorkItem.due_at >= due_after,
                     or_(WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
@@ -664,6 +750,7 @@ def time_state(item_due: datetime | None, now: datetime, soon: datetime) -> str:
 
 def public_status(session: Session, code: str) -> dict:
     """What anyone may know from a case code alone: the status and the appointment date."""
+    code = inputs.text("code", code, Case.code)
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None:
         raise NotFound(f"Không tìm thấy hồ sơ {code}")

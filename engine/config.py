@@ -25,6 +25,9 @@ class Settings:
     script_memory_mb: int = 64  # memory budget of each (estimated on the operations that make big objects)
     proxy_fix: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     token_days: int = 90  # lifetime of a new API token
+    # How far back (working days) a desk may date a reception: paper dossiers entered late. Operators
+    # entering a backlog raise it for a while; every back-dated reception is audited with who entered it.
+    backdate_max_days: int = 10
     extra: dict = field(default_factory=dict)
 
     @property
@@ -52,6 +55,12 @@ def load_settings(**overrides: object) -> Settings:
         "script_memory_mb": int(env.get("MOTCUA_SCRIPT_MEMORY_MB", "64")),
         "proxy_fix": int(env.get("MOTCUA_PROXY_FIX", "0")),
         "token_days": int(env.get("MOTCUA_TOKEN_DAYS", "90")),
+        "backdate_max_days": backdate_max_days(),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)
+
+
+def backdate_max_days() -> int:
+    """MOTCUA_BACKDATE_MAX_DAYS (working days, default 10); the engine reads it when no caller passes one."""
+    return max(0, int(os.environ.get("MOTCUA_BACKDATE_MAX_DAYS", "10")))

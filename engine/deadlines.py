@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import inputs
 from engine.calendar import VN_TZ, WorkCalendar, WorkingHours
 from engine.errors import Invalid, NotFound
 from engine.models import CalendarOverride
@@ -73,9 +74,10 @@ def set_override(session: Session, day: date, working: bool, note: str | None = 
     issued keep their dates; new due dates use the override."""
     if not isinstance(day, date) or isinstance(day, datetime):
         raise Invalid("the day must be a date", details={"day": str(day)})
-    note = (note or "").strip() or None
-    if note and len(note) > 300:
-        raise Invalid("the note is longer than 300 characters", details={"note": "too long"})
+    check = inputs.Checker()
+    check.moment("day", day)
+    note = check.text("note", note, CalendarOverride.note) or None  # the length is the column's
+    check.done()
     row = session.get(CalendarOverride, day)
     if row is None:
         row = CalendarOverride(day=day, working=bool(working), note=note)

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import connectivity, workflow
+from engine import connectivity, inputs, workflow
 from engine.errors import Conflict, Invalid
-from engine.models import Level, Procedure, ProcessVersion, Role, User
+from engine.models import Level, Procedure, ProcessVersion, Role, User, WorkItem
 from engine.sandbox import compile_check
 from engine.status import STATUS
 
@@ -340,6 +340,7 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
     v = validate(xml, filename, levels=levels, roles=roles, forms=forms)
     if not v.valid:
         raise Invalid(f"{filename}: {len(v.problems)} lỗi", details=v.as_json())
+    _check_names(v, procedure_code or (catalog or {}).get("code"), (catalog or {}).get("name"))
     code = procedure_code or (catalog or {}).get("code") or v.process_id
     proc = session.scalar(select(Procedure).where(Procedure.code == code))
     if proc is None:
@@ -385,6 +386,19 @@ def newest_deploy(session: Session, code: str) -> tuple[int, str | None, str | N
                           .outerjoin(User, User.id == ProcessVersion.deployed_by_id)
                           .where(Procedure.code == code).order_by(ProcessVersion.version.desc()).limit(1)).first()
     return (row[0], row[1], row[2]) if row is not None else None
+def _check_names(v: Validation, code: str | None, name: str | None) -> None:
+    """What the diagram names must fit the columns it is copied into (a step's name into every work item)."""
+    check = inputs.Checker()
+    check.text("procedure", code or v.process_id, Procedure.code)
+    check.text("process_id", v.process_id, ProcessVersion.process_id)
+    check.text("name", name or v.process_name or "", Procedure.name)
+    for eid, node in v.nodes.items():
+        check.text(f"{eid}.id", eid, WorkItem.task_bpmn_id)
+        check.text(f"{eid}.name", node.get("name") or "", WorkItem.name)
+        if node.get("form"):
+            check.text(f"{eid}.form", node["form"], WorkItem.form)
+    check.json("forms", v.forms)
+    check.done("tên trong sơ đồ không hợp lệ")
 
 
 def latest_version(session: Session, procedure_id: int) -> ProcessVersion | None:

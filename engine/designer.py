@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import deploy as deploy_service
+from engine import inputs
 from engine.catalog import load_forms
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Level, Procedure, ProcessDraft, ProcessVersion, Role, User, utcnow
@@ -44,7 +45,7 @@ def require_designer(user: User | None) -> None:
 
 
 def check_code(code: str) -> str:
-    if not isinstance(code, str) or not CODE_RE.match(code):
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code):
         raise Invalid(f"mã thủ tục '{code}' không hợp lệ: chữ thường không dấu, chữ số và '_', bắt đầu bằng chữ",
                       details={"procedure": code})
     return code
@@ -137,6 +138,7 @@ def procedure_versions(session: Session, code: str) -> ProcedureInfo:
 
 
 def get_version(session: Session, code: str, version: int) -> ProcessVersion:
+    version = inputs.integer("version", version, ProcessVersion.version, low=1)  # type: ignore[assignment]
     pv = session.scalar(select(ProcessVersion).join(Procedure, Procedure.id == ProcessVersion.procedure_id)
                         .where(Procedure.code == code, ProcessVersion.version == version))
     if pv is None:
@@ -161,8 +163,9 @@ def _check_forms(forms: Any) -> dict[str, dict]:
         return {}
     if not isinstance(forms, Mapping):
         raise Invalid("forms phải là một đối tượng JSON: tên biểu mẫu -> lược đồ form-js")
+    forms = inputs.json_data("forms", dict(forms))
     for name, schema in forms.items():
-        if not isinstance(name, str) or not FORM_NAME_RE.match(name):
+        if not isinstance(name, str) or not FORM_NAME_RE.fullmatch(name):
             raise Invalid(f"tên biểu mẫu '{name}' không hợp lệ (chữ thường không dấu, chữ số, '_')",
                           details={"form": name})
         if not isinstance(schema, Mapping) or not isinstance(schema.get("components", []), list):
@@ -317,7 +320,7 @@ def deploy_xml(session: Session, user: User, xml: bytes | str, filename: str = "
         raise Invalid(f"{filename}: {len(v.problems)} lỗi", details=v.as_json())
     if code is None:
         code = v.process_id or ""
-        if not CODE_RE.match(code):
+        if not CODE_RE.fullmatch(code):
             raise Invalid(f"mã quy trình '{code}' không dùng được làm mã thủ tục; hãy chỉ định ?procedure=MÃ",
                           details=v.as_json())
     all_forms = available_forms(session, code, forms)
@@ -408,6 +411,13 @@ def template(session: Session, code: str, name: str, levels: Sequence[str], *, d
     """A liên thông procedure's common shape: the desk of the lowest level (the commune) has received the
     case; one processing step at each chosen level, lowest first; the result goes back to that desk."""
     check_code(code)
+    check = inputs.Checker()
+    name = check.text("name", name, Procedure.name, required=True)
+    for key, value in (("deadline_days", deadline_days), ("step_days", step_days)):
+        days = check.number(key, value)
+        if days is not None and not 0 <= days <= 999:  # Numeric(8, 2) and a sane legal time limit
+            check.add(key, "phải trong khoảng 0…999 ngày làm việc")
+    check.done()
     by_code = {lv.code: lv for lv in session.scalars(select(Level))}
     if not levels:
         raise Invalid("chọn ít nhất một cấp xử lý", details={"levels": "required"})

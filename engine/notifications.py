@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine import inputs
 from engine.calendar import VN_TZ
 from engine.config import Settings
 from engine.db import Database
@@ -109,6 +110,7 @@ def latest(session: Session, user: User, limit: int = 10, unread_only: bool = Fa
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
     if before_id is not None:
+        before_id = inputs.integer("before", before_id, Notification.id)
         q = q.where(Notification.id < before_id)
     return list(session.scalars(q.order_by(Notification.id.desc()).limit(max(1, min(limit, 200)))))
 

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from engine import inputs
 from engine.errors import Invalid, NotFound
 from engine.models import ApiToken, Level, Role, Unit, User, UserRole, utcnow
 
@@ -25,7 +26,7 @@ DEFAULT_ROLES: list[tuple[str, str, tuple[str, ...]]] = [
     ("head", "Lãnh đạo phòng", ("escalation_target", "reads_reports", "releases_claims")),
     ("leader", "Lãnh đạo cơ quan / UBND", ("reads_reports",)),
     ("designer", "Thiết kế quy trình", ("designs",)),
-    ("admin", "Quản trị hệ thống", ("receives_dossiers", "reads_reports", "designs", "releases_claims")),
+    ("admin", "Quản trị hệ thống", ("reads_reports", "designs", "releases_claims")),
 ]
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -127,6 +128,10 @@ def user_by_username(session: Session, username: str) -> User:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """Check a password; repeated failures lock the account for a while (counted per account)."""
+    check = inputs.Checker()
+    username = check.text("username", username, User.username)
+    check.text("password", password, max_length=1024, strip=False)  # argon2 of megabytes is a DoS
+    check.done()
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         _hasher.hash(password)  # same cost either way: do not reveal which usernames exist

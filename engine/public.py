@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import cases, documents, notifications
+from engine import cases, documents, inputs, notifications
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
@@ -45,8 +45,11 @@ def _local(moment: datetime | None) -> str:
 
 def find_case(session: Session, code: str, secret: str) -> Case:
     """The case whose code and lookup secret both match; NotFound with one message otherwise."""
-    code, secret = (code or "").strip(), (secret or "").strip().upper()
-    if not code or not secret or len(code) > 64 or len(secret) > 16:
+    check = inputs.Checker()
+    code = check.text("code", code, Case.code)
+    secret = check.text("secret", secret, Case.lookup_secret).upper()
+    check.done()
+    if not code or not secret:
         raise NotFound(NOT_FOUND)
     case = session.scalar(select(Case).where(Case.code == code))
     expected = case.lookup_secret.upper() if case is not None else secrets.token_hex(3).upper()
@@ -129,6 +132,11 @@ class CatalogEntry:
 def catalog(session: Session, field: str | None = None, level: str | None = None,
             q: str | None = None) -> list[CatalogEntry]:
     """The published procedures (công khai TTHC), by field then name."""
+    check = inputs.Checker()
+    field = check.text("field", field, Procedure.field) or None
+    level = check.text("level", level, Procedure.level_code) or None
+    q = check.text("q", q, Procedure.name) or None
+    check.done()
     stmt = select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.field, Procedure.name)
     if field:
         stmt = stmt.where(Procedure.field == field)
@@ -177,26 +185,28 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
     clerk to accept it. The time limit starts only at acceptance (engine.cases.start_processing)."""
     now = _now(now)
+    check = inputs.Checker()
+    procedure = check.text("procedure", procedure, Procedure.code)
+    unit_code = check.text("unit", unit_code, Unit.code)
+    who = cases.applicant_fields(check, applicant, prefix="")
+    if not who["phone"] and not who["email"] and "phone" not in check.details and "email" not in check.details:
+        check.add("phone", "phone or email required")
+    if who["email"] and "@" not in who["email"]:
+        check.add("email", "invalid")
+    raw = data if isinstance(data, dict) else {}
+    data = {k: check.text(f"data.{k}", v, multiline=True, max_length=2000)
+            for k, v in raw.items() if isinstance(k, str) and k.isidentifier() and len(k) <= inputs.MAX_KEY}
+    check.done("thông tin người nộp chưa hợp lệ")
     entry = catalog_entry(session, procedure)
     if not entry.online:
         raise Invalid("thủ tục này chưa hỗ trợ nộp trực tuyến", details={"procedure": procedure})
     unit = next((u for u in desk_units(session) if u.code == unit_code), None)
     if unit is None:
         raise Invalid("hãy chọn xã, phường nơi nộp hồ sơ", details={"unit": "required"})
-    who = {k: str((applicant or {}).get(k) or "").strip() for k in cases.APPLICANT_FIELDS}
-    errors = {}
-    if not who["name"]:
-        errors["name"] = "required"
-    if not who["phone"] and not who["email"]:
-        errors["phone"] = "phone or email required"
-    if who["email"] and ("@" not in who["email"] or len(who["email"]) > 200):
-        errors["email"] = "invalid"
-    if errors:
-        raise Invalid("thông tin người nộp chưa đầy đủ", details=errors)
     if not uploads:
         raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
-    clean = {k: str(v)[:2000] for k, v in (data or {}).items() if isinstance(k, str) and k.isidentifier()}
+    clean = data
     case = Case(code=cases.next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
@@ -256,7 +266,11 @@ def request_supplement_online(session: Session, user: User, code: str, missing: 
     """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02) for an online dossier: everything missing, once.
     The dossier waits (status 5) without a running clock; it was not received yet."""
     now = _now(now)
-    missing = [m.strip() for m in missing if m and m.strip()]
+    check = inputs.Checker()
+    missing = [check.text(f"missing[{i}]", m, max_length=2000) for i, m in enumerate(missing or [])]
+    note = check.text("note", note, multiline=True)
+    check.done()
+    missing = [m for m in missing if m]
     if not missing and not note.strip():
         raise Invalid("hãy ghi giấy tờ cần bổ sung", details={"missing": "required"})
     case = _desk_case(session, user, code, (Status.NEW,))
@@ -275,6 +289,7 @@ def request_supplement_online(session: Session, user: User, code: str, missing: 
 def refuse_online(session: Session, user: User, code: str, reason: str, now: datetime | None = None) -> Case:
     """Phiếu từ chối tiếp nhận (Mẫu 03): status 3, result refused, the reason kept and told to the applicant."""
     now = _now(now)
+    reason = inputs.text("reason", reason, multiline=True)
     if not reason.strip():
         raise Invalid("hãy ghi lý do từ chối", details={"reason": "required"})
     case = _desk_case(session, user, code, (Status.NEW, Status.SUPPLEMENT))
@@ -292,6 +307,7 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
                       documents_root: Any, max_bytes: int, now: datetime | None = None) -> Case:
     """The applicant sends what the desk asked for; the dossier goes back to the desk (status 1)."""
     now = _now(now)
+    note = inputs.text("note", note, max_length=2000, multiline=True)
     case = find_case(session, code, secret)
     if case.status_code != Status.SUPPLEMENT or case.state is not None:
         raise Conflict("hồ sơ này không chờ bổ sung trực tuyến")
@@ -303,7 +319,7 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
     set_status(session, case, Status.NEW, at=now, reason="bổ sung trực tuyến")
     case.paused_at = None
     session.add(Event(case_id=case.id, kind="supplemented_online", at=now, to_unit_id=case.receiving_unit_id,
-                      data={"documents": names, "note": note.strip()[:2000]}))
+                      data={"documents": names, "note": note}))
     return case
 
 
@@ -311,6 +327,7 @@ def withdraw(session: Session, user: User, code: str, reason: str, now: datetime
     """Công dân yêu cầu rút hồ sơ (status 7), recorded by the desk that received the dossier: open steps are
     cancelled; the status event dates the withdrawal for the reports."""
     now = _now(now)
+    reason = inputs.text("reason", reason, multiline=True)
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
         raise NotFound(f"case {code} not found")
@@ -351,7 +368,8 @@ def rate(session: Session, code: str, secret: str, scores: dict[str, Any], comme
         raise Invalid("hãy chấm điểm đủ 9 chỉ số (0, 1 hoặc 2)", details=errors)
     if session.scalar(select(Rating.id).where(Rating.case_id == case.id)) is not None:
         raise Conflict("hồ sơ này đã được đánh giá")
-    rating = Rating(case_id=case.id, scores=clean, comment=(comment or "").strip()[:2000] or None,
+    comment = inputs.text("comment", comment, max_length=2000, multiline=True)
+    rating = Rating(case_id=case.id, scores=clean, comment=comment or None,
                     created_at=_now(now))
     session.add(rating)
     try:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from engine import inputs
 from engine.calendar import VN_TZ
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
@@ -107,6 +108,10 @@ def parse_period(first: str | None, last: str | None, today: date | None = None)
     except ValueError:
         raise Invalid("from and to must be dates written YYYY-MM-DD",
                       details={"from": first, "to": last}) from None
+    check = inputs.Checker()  # year 0001 or 9999 overflows when the period becomes moments
+    check.moment("from", a)
+    check.moment("to", b)
+    check.done()
     if a > b:
         raise Invalid("the period's start is after its end", details={"from": first, "to": last})
     if (b - a).days > 3660:
@@ -152,6 +157,11 @@ class Filters:
 def filters_for(session: Session, user: User, first: str | None, last: str | None, unit: str | None = None,
                 field: str | None = None, level: str | None = None, now: datetime | None = None) -> Filters:
     """Parse and authorise a report request in one call (pages and API share it)."""
+    check = inputs.Checker()
+    unit = check.text("unit", unit, Unit.code) or None
+    field = check.text("field", field, Procedure.field) or None
+    level = check.text("level", level, Level.code) or None
+    check.done()
     root = scope_root(session, user, unit or None)
     if level and session.get(Level, level) is None:
         raise Invalid(f"level '{level}' does not exist", details={"level": level})
@@ -304,7 +314,7 @@ def drill_down(session: Session, f: Filters, figure: str, page: int = 1, per_pag
     preds = predicates(f)
     if figure not in preds:
         raise Invalid(f"unknown figure '{figure}'", details={"figure": figure})
-    page, per_page = max(1, page), max(1, min(per_page, 500))
+    page, per_page = max(1, min(page, inputs.INT32_MAX)), max(1, min(per_page, 500))
     # Each predicate implies _relevant(); leaving it out lets the planner use the figure's own index.
     base = _scoped(select(Case).select_from(Case), f).where(preds[figure])
     total = session.scalar(_scoped(select(func.count()).select_from(Case), f).where(preds[figure]))

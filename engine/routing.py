@@ -42,6 +42,14 @@ def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict 
                        f"phải chỉ rõ một đơn vị trong 'unit_{level}'")
 
 
+# Roles whose holders receive dossiers at a desk (Bộ phận Một cửa). One place: when roles gain capability
+# columns, only may_receive changes.
+def may_receive(user: User) -> bool:
+    """Whether the user may receive a dossier (tiếp nhận) for their unit: a role that receives dossiers (the
+    one-stop clerk in the demo), nobody else — not a specialist, a head, a designer or the system administrator."""
+    return user.can("receives_dossiers")
+
+
 def can_view_case(session: Session, user: User, case: Case) -> bool:
     """Staff see a case only when their unit received it or it was routed to their unit."""
     if user.has_role("admin"):

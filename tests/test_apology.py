@@ -25,7 +25,7 @@ def _at_district(world: World) -> str:
     """A case received Friday 06/03 (due Friday 13/03 17:00), now with the district (HUYEN_A)."""
     with world.db.transaction() as s:
         deploy(s, TWO_LANES, "two_lanes.bpmn", forms={}, procedure_code="two_lanes")
-    code = world.receive("xa_a1_specialist", procedure="two_lanes", applicant=APPLICANT,
+    code = world.receive("xa_a1_clerk", procedure="two_lanes", applicant=APPLICANT,
                          received_at=at("2026-03-06 09:00"), now=at("2026-03-06 09:00"))
     world.complete_next(code, now=at("2026-03-09 10:00"))
     return code

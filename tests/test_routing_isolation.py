@@ -64,10 +64,11 @@ def test_two_level_province_routes_commune_straight_to_province(world: World) ->
         org.add_unit(s, "T2", "UBND tỉnh Hai Cấp", "province", agency_code="000.00.00.H98")
         org.add_unit(s, "T2_X1", "UBND xã Mới", "commune", parent="T2", agency_code="000.01.00.H98")
         org.add_user(s, "t2_x1_specialist", "T2_X1", ["specialist"], "pw-12345678")
+        org.add_user(s, "t2_x1_clerk", "T2_X1", ["clerk"], "pw-12345678")
         org.add_user(s, "t2_specialist", "T2", ["specialist"], "pw-12345678")
         xml = TWO_LANES.replace(b'value="district"', b'value="province"')
         deploy(s, xml, "two_lanes.bpmn", forms=load_forms(), procedure_code="two_level_demo")
-    code = world.receive("t2_x1_specialist", procedure="two_level_demo")
+    code = world.receive("t2_x1_clerk", procedure="two_level_demo")
     assert world.complete_next(code) == ("T2_X1", "specialist")
     assert world.open_item(code)[1:] == ("T2", "specialist")
 
@@ -76,8 +77,9 @@ def test_unroutable_step_is_a_visible_error_not_a_lost_case(world: World) -> Non
     with world.db.transaction() as s:
         org.add_unit(s, "LONELY", "UBND xã Không Huyện", "commune", agency_code="000.99.00.H97")
         org.add_user(s, "lonely_specialist", "LONELY", ["specialist"], "pw-12345678")
+        org.add_user(s, "lonely_clerk", "LONELY", ["clerk"], "pw-12345678")
         deploy(s, TWO_LANES, "two_lanes.bpmn", forms=load_forms(), procedure_code="two_lanes")
-    code = world.receive("lonely_specialist", procedure="two_lanes")
+    code = world.receive("lonely_clerk", procedure="two_lanes")
     item_id, _unit, _role = world.open_item(code)
     world.complete("lonely_specialist", item_id, {"outcome": "approve"})
     with world.db.transaction() as s:

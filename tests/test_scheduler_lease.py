@@ -56,7 +56,7 @@ def procs() -> Iterator[dict[str, subprocess.Popen]]:
 def _receive_late(world: World, proc: str, n: int) -> list[str]:
     """Cases received three weeks ago: their timer and their first step are both due now."""
     past = utcnow() - timedelta(days=21)
-    return [world.receive("xa_a1_specialist", procedure=proc, received_at=past) for _ in range(n)]
+    return [world.receive("xa_a1_clerk", procedure=proc, received_at=past) for _ in range(n)]
 
 
 def _counts(db: Database, codes: list[str]) -> dict[str, dict[str, int]]:

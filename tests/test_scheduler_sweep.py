@@ -21,7 +21,7 @@ def _setup(world: World, n: int = 1) -> list[str]:
     with world.db.transaction() as s:
         deploy(s, TWO_LANES, "two_lanes.bpmn", forms={}, procedure_code="two_lanes")
     # Friday 06/03 09:00: the commune's review is due Tuesday 10/03 17:00, reminder Monday 09/03 17:00.
-    return [world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    return [world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                           now=at("2026-03-06 09:00")) for _ in range(n)]
 
 

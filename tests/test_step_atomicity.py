@@ -35,7 +35,7 @@ def snapshot(world: World, code: str) -> tuple:
 def test_script_error_after_a_task_leaves_the_case_untouched(world: World) -> None:
     with world.db.transaction() as s:
         deploy(s, FAILING.encode(), "failing.bpmn", forms=load_forms(), procedure_code="failing")
-    code = world.receive("xa_a1_specialist", procedure="failing")
+    code = world.receive("xa_a1_clerk", procedure="failing")
     before = snapshot(world, code)
     item_id, _u, _r = world.open_item(code)
     with pytest.raises(Invalid) as err:
@@ -59,7 +59,7 @@ def test_diagram_scripts_cannot_reach_the_system(world: World) -> None:
         '</bpmn:scriptTask><bpmn:sequenceFlow id="f2b" sourceRef="s1" targetRef="appraise" />')
     with world.db.transaction() as s:
         deploy(s, sneaky.encode(), "sneaky.bpmn", forms=load_forms(), procedure_code="sneaky")
-    code = world.receive("xa_a1_specialist", procedure="sneaky")
+    code = world.receive("xa_a1_clerk", procedure="sneaky")
     item_id, _u, _r = world.open_item(code)
     with pytest.raises(Invalid):
         world.complete("xa_a1_specialist", item_id, {"outcome": "approve"})
@@ -76,7 +76,7 @@ def test_add_working_days_is_available_to_scripts(world: World) -> None:
         deploy(s, scripted.encode(), "scripted.bpmn", forms=load_forms(), procedure_code="scripted")
     from tests.conftest import at
 
-    code = world.receive("xa_a1_specialist", procedure="scripted", received_at=at("2026-03-06 09:00"))  # Friday
+    code = world.receive("xa_a1_clerk", procedure="scripted", received_at=at("2026-03-06 09:00"))  # Friday
     world.complete_next(code)
     with world.db.transaction() as s:
         case = s.scalar(select(Case).where(Case.code == code))

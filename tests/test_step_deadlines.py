@@ -36,7 +36,7 @@ def _case(world: World, code: str) -> Case:
 def test_case_and_step_due_dates_count_working_days(world: World) -> None:
     _deploy(world)
     # Friday 09:00. The case has 5 working days: Friday 13/03 17:00; the commune's review 2: Tuesday 10/03.
-    code = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:05"))
     case = _case(world, code)
     assert case.due_at == case.original_due_at == utc(at("2026-03-13 17:00"))
@@ -65,7 +65,7 @@ def test_case_and_step_due_dates_count_working_days(world: World) -> None:
 
 def test_a_case_finished_before_its_due_day_is_early(world: World) -> None:
     _deploy(world)
-    code = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     world.complete_next(code, now=at("2026-03-09 08:00"))
     world.complete_next(code, now=at("2026-03-11 16:59"))  # district due Thursday 12/03 11:30
@@ -79,7 +79,7 @@ def test_a_day_off_override_moves_new_due_dates(world: World) -> None:
     out = CliRunner().invoke(main, ["calendar", "override", "2026-03-09", "--off", "--note", "Nghỉ bão"], env=env)
     assert out.exit_code == 0, out.output
     assert "09/03/2026" in out.output
-    code = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     [review] = _items(world, code)
     assert review.due_at == utc(at("2026-03-11 17:00"))  # Monday is off: Tuesday, Wednesday
@@ -89,7 +89,7 @@ def test_a_day_off_override_moves_new_due_dates(world: World) -> None:
     # A working Saturday (a yearly swap) counts like any working day.
     out = CliRunner().invoke(main, ["calendar", "override", "07/03/2026", "--work"], env=env)
     assert out.exit_code == 0
-    code2 = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    code2 = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                           now=at("2026-03-06 09:00"))
     assert _items(world, code2)[0].due_at == utc(at("2026-03-10 17:00"))  # Saturday, Tuesday
     bad = CliRunner().invoke(main, ["calendar", "override", "2026-02-30", "--off"], env=env)
@@ -111,9 +111,9 @@ def test_deploy_warns_when_the_longest_path_exceeds_the_legal_limit(world: World
 
 def test_open_items_listing_orders_by_due_date(world: World) -> None:
     _deploy(world)
-    late = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    late = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
-    early = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-02 09:00"),
+    early = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-02 09:00"),
                           now=at("2026-03-06 09:00"))
     with world.db.transaction() as s:
         page = cases.inbox(s, world.user(s, "xa_a1_specialist"))
@@ -133,7 +133,7 @@ def test_calendar_admin_page(world: World, tmp_path: Path) -> None:
     added = web.post("/admin/calendar", {"day": "2026-03-09", "kind": "off", "note": "Nghỉ bão số 3"},
                      follow_redirects=True)
     assert added.status_code == 200 and "09/03/2026" in added.get_data(as_text=True)
-    code = world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     assert _items(world, code)[0].due_at == utc(at("2026-03-11 17:00"))
     bad = web.post("/admin/calendar", {"day": "09/03/2026", "kind": "off"})

@@ -27,7 +27,7 @@ def _count(world: World, code: str, kind: str) -> int:
 def test_timer_fires_once_after_one_working_day(world: World) -> None:
     proc = deploy_test_diagram(world.db, "timer_escalation")
     # Friday 09:00: one working day later is Monday 17:00 (the weekend does not count).
-    code = world.receive("xa_a1_specialist", procedure=proc, received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure=proc, received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     case, items = _case(world, code)
     assert case.next_timer_at == utc(at("2026-03-09 17:00"))
@@ -58,7 +58,7 @@ def test_timer_fires_once_after_one_working_day(world: World) -> None:
 
 def test_timer_does_not_fire_when_the_step_is_done_in_time(world: World) -> None:
     proc = deploy_test_diagram(world.db, "timer_escalation")
-    code = world.receive("xa_a1_specialist", procedure=proc, received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure=proc, received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     world.complete_next(code, now=at("2026-03-09 10:00"))
     case, items = _case(world, code)
@@ -74,7 +74,7 @@ def test_tick_command_fires_the_timer(world: World) -> None:
     from web.cli import main
 
     proc = deploy_test_diagram(world.db, "timer_escalation")
-    code = world.receive("xa_a1_specialist", procedure=proc, received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure=proc, received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     env = {"MOTCUA_DATABASE_URL": world.db.url}
     out = CliRunner().invoke(main, ["tick", "--now", "2026-03-09T17:05:00+07:00"], env=env)

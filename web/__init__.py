@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, g
+from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
-from engine import budget
+from engine import budget, inputs
 from engine.config import Settings, load_settings
 from engine.db import Database
 from engine.deadlines import configure_hours
@@ -24,12 +25,34 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class StrictJSON(DefaultJSONProvider):
+    """`request.get_json()` through engine.inputs.parse_json: NaN/Infinity and runaway nesting are a 422
+    (Python's json accepts NaN; PostgreSQL and every browser refuse it)."""
+
+    def loads(self, s: str | bytes, **_kw: object) -> object:
+        return inputs.parse_json(s)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _check_params() -> None:
+    """Every query parameter and form field, before any view or query sees it: no NUL, control
+    characters or lone surrogates (PostgreSQL refuses them; SQLite would store them). Each engine
+    function still checks its own fields against its columns."""
+    inputs.params(request.args)
+    if request.mimetype in FORM_TYPES:
+        inputs.params(request.form)
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
     app.config["MOTCUA"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_mb * 1024 * 1024 * 4
     app.url_map.converters["int"] = DatabaseId
+    app.json = StrictJSON(app)
+    app.before_request(_check_params)
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
     budget.configure(settings.script_cpu_ms, settings.script_memory_mb)

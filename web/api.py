@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine import cases, deploy, org
+from engine import cases, deploy, inputs, org
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
@@ -157,12 +157,14 @@ def _parse_time(value: Any, name: str) -> datetime | None:
 @bp.post("/cases")
 @authenticated
 def create_case(session: Any, user: Any) -> tuple[Response, int]:
+    from flask import current_app
+
     body = _body()
-    if not body.get("procedure"):
-        raise Invalid("procedure is required", details={"procedure": "required"})
-    case = cases.receive(session, user, str(body["procedure"]), body.get("applicant") or {},
+    # Every field is checked by the engine at once, so one answer names all that is wrong.
+    case = cases.receive(session, user, body.get("procedure"), body.get("applicant") or {},
                          body.get("data") or {}, channel=body.get("channel") or "desk",
-                         received_at=_parse_time(body.get("received_at"), "received_at"))
+                         received_at=body.get("received_at") or None,
+                         max_backdate_days=current_app.config["MOTCUA"].backdate_max_days)
     return jsonify(case_json(session, case, full=False)), 201
 
 
@@ -175,10 +177,7 @@ def get_case(session: Any, user: Any, code: str) -> Response:
 @bp.get("/tasks")
 @authenticated
 def inbox(session: Any, user: Any) -> Response:
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        raise Invalid("limit must be a number") from None
+    limit = inputs.integer("limit", request.args.get("limit", 50), low=1, high=inputs.INT32_MAX)
     page = cases.inbox(session, user, after=request.args.get("after"), limit=limit,
                        procedure=request.args.get("procedure"), claimed=request.args.get("claimed"),
                        time_state=request.args.get("state"))

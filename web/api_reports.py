@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from engine import reports
+from engine import inputs, reports
 from web.api import api_blueprint, authenticated
 
 bp = api_blueprint("api_reports", __name__)
@@ -39,10 +39,7 @@ def table(session: Any, user: Any) -> Response:
 def drill(session: Any, user: Any) -> Response:
     """The cases behind one figure (?figure=resolved_late&page=2)."""
     f = _filters(session, user)
-    try:
-        page_no = int(request.args.get("page", 1))
-    except ValueError:
-        page_no = 1
+    page_no = inputs.integer("page", request.args.get("page", 1), low=1, high=inputs.INT32_MAX) or 1
     page = reports.drill_down(session, f, request.args.get("figure", ""), page=page_no)
     return jsonify({"total": page.total, "page": page.page, "pages": page.pages,
                     "cases": [{"code": c.code, "procedure": c.procedure.code, "status_code": c.status_code,

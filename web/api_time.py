@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from engine import apology, cases, deadlines, notifications
+from engine import apology, cases, deadlines, inputs, notifications
 from engine.errors import Forbidden, Invalid
+from engine.models import Notification
 from web.api import _body, _iso, _parse_time, api_blueprint, authenticated, case_json, mail_after_commit
 
 bp = api_blueprint("api_time", __name__)
@@ -32,11 +33,10 @@ def issue_apology(session: Any, user: Any, code: str) -> tuple[Response, int]:
 @bp.get("/notifications")
 @authenticated
 def list_notifications(session: Any, user: Any) -> Response:
-    try:
-        limit = int(request.args.get("limit", 20))
-        before = int(request.args["before"]) if request.args.get("before") else None
-    except ValueError:
-        raise Invalid("limit and before must be numbers") from None
+    check = inputs.Checker()
+    limit = check.integer("limit", request.args.get("limit", 20), low=1, high=inputs.INT32_MAX)
+    before = check.integer("before", request.args.get("before"), Notification.id)
+    check.done()
     rows = notifications.latest(session, user, limit=limit, unread_only=request.args.get("unread") == "1",
                                 before_id=before)
     return jsonify({"unread": notifications.unread_count(session, user),

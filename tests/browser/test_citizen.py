@@ -103,7 +103,7 @@ def test_leader_sees_reports_with_charts(page: Any, live_server: LiveServer) -> 
         with live_server.db.transaction() as s:
             clerk = s.scalar(select(User).where(User.username == "xa_a1_clerk"))
             cases.receive(s, clerk, "ho_tro_mai_tang", {"name": f"Người nộp {n}"},
-                          received_at=start + timedelta(days=n))
+                          received_at=start + timedelta(days=n), now=start + timedelta(days=n))
     do_login(page, live_server, "tinh_leader")
     page.goto(f"{live_server.url}/reports?from={start:%Y-%m-%d}")
     total = page.locator("#report-total [data-figure=received_new]").inner_text()

@@ -36,7 +36,7 @@ def test_overdue_step_rings_the_bell_and_opens_the_case(page, live_server, login
     with live_server.db.transaction() as s:
         clerk = s.scalar(select(User).where(User.username == "xa_a1_clerk"))
         case = cases.receive(s, clerk, "ncc_mai_tang", {"name": "Lê Văn Cường"}, {},
-                             received_at=now - timedelta(days=30), now=now)
+                             received_at=now - timedelta(days=30), now=now - timedelta(days=30))
         code = case.code
     report = sweep(live_server.db, now=now)
     assert code in {c for c, _step in report.overdue}

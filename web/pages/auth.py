@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from engine import org, sessions
+from engine.errors import Invalid
 from engine.models import User
 from web.pages import LANGUAGES, LoginUser, db_session
 from web.security import safe_next
@@ -39,7 +40,12 @@ def login() -> Response | tuple[str, int] | str:
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         s = db_session()
-        user = org.authenticate(s, username, password) if username and password else None
+        try:
+            user = org.authenticate(s, username, password) if username and password else None
+        except Invalid as e:  # a NUL or a megabyte in the form: said, not queried
+            error = _("Tên đăng nhập hoặc mật khẩu chứa ký tự không hợp lệ hoặc quá dài: %(fields)s",
+                      fields=", ".join(e.details or {}))
+            return render_template("auth/login.html", error=error, username=""), 422
         key = sessions.start(s, user) if user is not None else ""
         s.commit()  # failure counters and lock-out must persist whether or not the password was right
         if user is not None:

@@ -117,7 +117,10 @@ def submit() -> Response | tuple[str, int]:
     except Invalid as e:
         s.rollback()
         errors = {}
-        if isinstance(e.details, dict) and "applicant.name" in e.details:
+        for key, problem in (e.details.items() if isinstance(e.details, dict) else []):
+            if str(key).startswith("applicant."):  # shown next to the field it is about
+                errors[str(key)[len("applicant."):]] = str(problem)
+        if isinstance(e.details, dict) and e.details.get("applicant.name") == "required":
             errors["name"] = _("Nhập họ và tên người nộp hồ sơ.")
         return _render(proc, form, errors=errors, message=_("Chưa lưu: %(msg)s", msg=_translate(e.message)),
                        status=422)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -29,20 +29,38 @@ HINTS = {
 }
 
 
+def _forget_transaction() -> None:
+    """The request's session may hold a transaction PostgreSQL has aborted: roll it back before the page
+    (its menu reads the user's roles) touches the database again."""
+    s = g.get("db_session")
+    if s is not None:
+        try:
+            s.rollback()
+        except Exception:  # noqa: BLE001 — a dead connection: the page renders without it
+            g.pop("db_session", None)
+
+
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
+    _forget_transaction()
     title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
     hint = HINTS.get(status, "")
     return render_template("errors/error.html", status=status, title=title, hint=hint,
                            detail=detail), status
 
 
-def _http(e: HTTPException) -> tuple[str, int] | HTTPException:
+def _http(e: HTTPException) -> tuple[str, int] | Response:
     if request.path.startswith("/api/"):
-        return e
+        from web.api import _http_error
+
+        return _http_error(e)  # 405, 413 … are JSON like every other API answer
     return error_page(e.code or 500)
 
 
-def _domain(e: MotcuaError) -> tuple[str, int]:
+def _domain(e: MotcuaError) -> tuple[str, int] | Response:
+    if request.path.startswith("/api/"):  # raised before a blueprint took the request (e.g. bad parameters)
+        from web.api import _domain_error
+
+        return _domain_error(e)
     # NotFound/Forbidden say nothing more than the page title: guessing URLs must reveal nothing.
     detail = e.message if e.status not in (403, 404) else None
     return error_page(e.status, detail)

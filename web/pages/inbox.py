@@ -3,7 +3,6 @@ done with its form. Validation, routing and timing are the engine's; this module
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import cases, documents, org
+from engine import cases, documents, inputs, org
 from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
@@ -127,8 +126,8 @@ def complete(item_id: int) -> Response | tuple[str, int]:
     s, user = db_session(), current_user.user
     item = cases.get_item(s, user, item_id)
     try:
-        data = json.loads(request.form.get("data_json") or "{}")
-    except ValueError:
+        data = inputs.parse_json(request.form.get("data_json") or "{}")  # no NaN, no runaway nesting
+    except Invalid:
         data = None
     if not isinstance(data, dict):
         return render_template("inbox/task.html", **_task_context(item), data={}, errors={}, moved=None,

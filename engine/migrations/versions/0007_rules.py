@@ -18,7 +18,7 @@ depends_on = None
 CAPABILITIES = ('receives_dossiers', 'escalation_target', 'reads_reports', 'designs', 'releases_claims')
 # What the shipped role codes did in code before they became data (engine.org.DEFAULT_ROLES).
 BY_CODE = {
-    'receives_dossiers': ('clerk', 'admin'),
+    'receives_dossiers': ('clerk',),
     'escalation_target': ('head',),
     'reads_reports': ('head', 'leader', 'admin'),
     'designs': ('designer', 'admin'),
