@@ -29,7 +29,7 @@ def stuck(world: World) -> str:
         s.add(Level(code="village", name="Cấp thôn", rank=4))
         s.flush()
         deploy(s, VILLAGE_STEP, "xac_minh_thon.bpmn", forms={}, procedure_code="xac_minh_thon")
-    code = world.receive("xa_a1_specialist", procedure="xac_minh_thon", received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure="xac_minh_thon", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     world.complete_next(code, {"outcome": "approve"}, now=at("2026-03-06 10:00"))
     with world.db.transaction() as s:
@@ -112,7 +112,7 @@ def test_a_failed_timer_is_fired_again_on_retry(world: World, api: Any) -> None:
     from tests.bpmn import deploy_test_diagram
 
     proc = deploy_test_diagram(world.db, "timer_escalation")
-    code = world.receive("xa_a1_specialist", procedure=proc, received_at=at("2026-03-06 09:00"),
+    code = world.receive("xa_a1_clerk", procedure=proc, received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"))
     with world.db.transaction() as s:  # what scheduler._fire_timers writes when a timer raises
         case = s.scalar(select(Case).where(Case.code == code))
