@@ -21,6 +21,15 @@ class Settings:
     mail_from: str = "motcua@localhost"
     public_base_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
+    # Rate limits (docs/security.md): one store shared by every worker; redis://… in production.
+    ratelimit_storage: str = "memory://"
+    ratelimit_prefix: str = "motcua"
+    secret_check_limit: str = "10/minute"
+    online_submit_limit: str = "5/minute"
+    online_bytes_per_day: int = 50 * 1024 * 1024
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 100
+    login_max_delay_seconds: int = 900
     extra: dict = field(default_factory=dict)
 
     @property
@@ -44,6 +53,14 @@ def load_settings(**overrides: object) -> Settings:
         "mail_from": env.get("MOTCUA_MAIL_FROM", "motcua@localhost"),
         "public_base_url": env.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:5000"),
         "max_upload_mb": int(env.get("MOTCUA_MAX_UPLOAD_MB", "20")),
+        "ratelimit_storage": env.get("MOTCUA_RATELIMIT_STORAGE", "memory://"),
+        "ratelimit_prefix": env.get("MOTCUA_RATELIMIT_PREFIX", "motcua"),
+        "secret_check_limit": env.get("MOTCUA_SECRET_CHECK_LIMIT", "10/minute"),
+        "online_submit_limit": env.get("MOTCUA_ONLINE_SUBMIT_LIMIT", "5/minute"),
+        "online_bytes_per_day": int(env.get("MOTCUA_ONLINE_BYTES_PER_DAY", str(50 * 1024 * 1024))),
+        "login_failures_per_account": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
+        "login_failures_per_address": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ADDRESS", "100")),
+        "login_max_delay_seconds": int(env.get("MOTCUA_LOGIN_MAX_DELAY_SECONDS", "900")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

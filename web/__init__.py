@@ -31,7 +31,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.url_map.converters["int"] = DatabaseId
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
+    from web import ratelimit
 
+    ratelimit.init_app(app)  # before the blueprints: pages and API share one rate-limit store
     _register_api(app)
     _register_pages(app)
     return app

@@ -1,4 +1,4 @@
-"""Login, logout and the language switch. Passwords are checked by engine.org (argon2, lock-out)."""
+"""Login, logout and the language switch. Passwords are checked by engine.org (argon2, throttled by address)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from engine import org
-from engine.models import User
+from web import ratelimit
 from web.pages import LANGUAGES, LoginUser, db_session
 
 bp = Blueprint("auth", __name__)
@@ -49,20 +48,15 @@ def login() -> Response | tuple[str, int] | str:
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         s = db_session()
-        user = org.authenticate(s, username, password) if username and password else None
-        s.commit()  # failure counters and lock-out must persist whether or not the password was right
+        user = org.authenticate(s, username, password, throttle=ratelimit.limits().login,
+                                client=ratelimit.client()) if username and password else None
+        s.commit()  # a rehashed password is kept
         if user is not None:
             login_user(LoginUser(user))
             session["lang"] = user.locale if user.locale in LANGUAGES else session.get("lang", "vi")
             return redirect(_safe_next(request.args.get("next")) or home_url())
-        known = s.scalar(select(User).where(User.username == username)) if username else None
-        if known is not None and org.is_locked(known):
-            minutes = int(org.LOCKOUT.total_seconds() // 60)
-            error = _("Tài khoản tạm thời bị khoá vì nhập sai mật khẩu %(n)d lần liên tiếp. "
-                      "Vui lòng thử lại sau %(m)d phút hoặc liên hệ quản trị hệ thống.",
-                      n=org.MAX_FAILED_LOGINS, m=minutes)
-        else:
-            error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+        # One answer for unknown, wrong and throttled: it must not tell which usernames exist.
+        error = _("Tên đăng nhập hoặc mật khẩu không đúng. Sau nhiều lần nhập sai, hãy đợi một lát rồi thử lại.")
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username), status
 
