@@ -99,7 +99,7 @@ class LoginPolicy:
 
     free_per_account: int = 5
     free_per_address: int = 100
-    base_delay: int = 2
+    base_delay: int = 15  # a few typos cost a short pause; guessing costs 15 s, 30 s, 1 min, … 15 min a try
     max_delay: int = 900
     window: int = 3600
     account_window: int = 86400

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -73,6 +74,7 @@ class Deployment:
     url: str
     db: Database
     access_log: Path
+    redis_prefix: str
 
     def client(self) -> Client:
         return Client(self.url)
@@ -88,7 +90,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def redis_prefix() -> Iterator[str]:
     """A key prefix of this run's own in the shared Redis, and every key under it removed afterwards."""
     from limits.storage import storage_from_string
@@ -101,7 +103,7 @@ def redis_prefix() -> Iterator[str]:
     store.reset()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def gunicorn(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
              redis_prefix: str) -> Iterator[Deployment]:
     """`gunicorn -w 3` from the venv on a fresh SQLite copy; the default limits, Redis storage."""
@@ -133,9 +135,9 @@ def gunicorn(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
                     pytest.fail("gunicorn did not answer within 90 s")
                 time.sleep(0.3)
         log.write_text("")  # count only the test's own requests
-        yield Deployment(url, database, log)
+        yield Deployment(url, database, log, redis_prefix)
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)  # quick shutdown: the workers are idle
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
