@@ -42,7 +42,7 @@ class Quota:
 
     @classmethod
     def parse(cls, text: str) -> Quota:
-        """'10/minute', '5 per hour', '100/day' — the notation of Flask-Limiter's settings."""
+        """'10/minute', '5 per hour', '100/day' — the usual rate-limit notation."""
         found = re.fullmatch(r"\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)s?\s*", text or "")
         if not found:
             raise ValueError(f"a limit is written like '10/minute', not {text!r}")

@@ -8,6 +8,8 @@ that is the proxy unless ProxyFix is configured (docs/security.md).
 
 from __future__ import annotations
 
+import logging
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -18,13 +20,56 @@ from engine.config import Settings
 from engine.throttle import CounterStore, Exhausted, LoginPolicy, LoginThrottle, Quota, Reservation, reserve
 
 SECRET_ACTIONS = ("lookup", "rate", "supplement", "api_lookup")
+log = logging.getLogger(__name__)
+
+
+class FailOpen:
+    """The store, except that an unreachable store counts nothing instead of failing the request: while Redis
+    is down the desk, the lookup and the login keep working (unthrottled), and the log says so once a minute."""
+
+    def __init__(self, store: CounterStore) -> None:
+        self.store, self._logged = store, 0.0
+
+    def _down(self, e: Exception) -> None:
+        if time.monotonic() - self._logged > 60:
+            self._logged = time.monotonic()
+            log.error("rate-limit store unreachable, limits are not enforced: %s", e)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        try:
+            return self.store.incr(key, expiry, amount)
+        except Exception as e:  # noqa: BLE001 — any storage error (redis, memcached…) means "cannot count"
+            self._down(e)
+            return 0
+
+    def get(self, key: str) -> int:
+        try:
+            return self.store.get(key)
+        except Exception as e:  # noqa: BLE001
+            self._down(e)
+            return 0
+
+    def get_expiry(self, key: str) -> float:
+        try:
+            return self.store.get_expiry(key)
+        except Exception as e:  # noqa: BLE001
+            self._down(e)
+            return time.time()
+
+    def clear(self, key: str) -> None:
+        try:
+            self.store.clear(key)
+        except Exception as e:  # noqa: BLE001
+            self._down(e)
 
 
 class Limits:
     def __init__(self, settings: Settings) -> None:
         uri = settings.ratelimit_storage
-        options = {"key_prefix": settings.ratelimit_prefix} if "redis" in urlsplit(uri).scheme else {}
-        self.store: CounterStore = storage_from_string(uri, **options)
+        # A short timeout: a lost Redis must not hang the workers (FailOpen then lets the request through).
+        options = {"key_prefix": settings.ratelimit_prefix, "socket_timeout": 2, "socket_connect_timeout": 2} \
+            if "redis" in urlsplit(uri).scheme else {}
+        self.store: CounterStore = FailOpen(storage_from_string(uri, **options))
         self.secret = Quota.parse(settings.secret_check_limit)
         self.submit = Quota.parse(settings.online_submit_limit)
         self.bytes = Quota(settings.online_bytes_per_day, 86400)

@@ -144,3 +144,16 @@ def test_ten_per_minute_lets_exactly_ten_of_forty_through_across_gunicorn_worker
     for path in ("/tra-cuu", "/danh-gia", "/tra-cuu/bo-sung"):
         answer = citizen.post_form(path, {"code": code, "secret": secret}, "/tra-cuu")
         assert answer.status == 429 and "tạm dừng" in answer.text, path
+
+
+def test_a_lost_rate_limit_store_does_not_stop_the_public_or_the_officials(world: World, tmp_path: Path) -> None:
+    """Redis down (nothing listens on port 1): requests pass unthrottled, never a server error."""
+    app = _app(world.db, tmp_path, ratelimit_storage="redis://127.0.0.1:1/0")
+    code = world.receive()
+    me = Citizen(app)
+    assert me.post("/tra-cuu", {"code": code, "secret": "000000"}).status_code == 404
+    assert me.post("/tra-cuu", {"code": code, "secret": _secret(world.db, code)}).status_code == 200
+    assert me.client.post(f"/api/v1/public/cases/{code}", json={"secret": "000000"}).status_code == 404
+    assert me.submit().status_code == 201
+    login = me.post("/login", {"username": "xa_a1_clerk", "password": "motcua2026"})
+    assert login.status_code == 302
