@@ -8,6 +8,7 @@ that is the proxy unless ProxyFix is configured (docs/security.md).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from urllib.parse import urlsplit
@@ -87,7 +88,18 @@ def limits() -> Limits:
 
 
 def client() -> str:
-    return request.remote_addr or ""
+    """The address allowances are counted for. An IPv6 client counts as its /64: one subscriber usually holds
+    a whole /64 and could otherwise take a fresh address for every try."""
+    address = request.remote_addr or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def secret_check(action: str) -> Reservation:

@@ -95,6 +95,15 @@ def test_wrong_secrets_on_every_page_and_the_api_share_one_allowance(world: Worl
     assert Citizen(app, "198.51.100.7").post("/tra-cuu", {"code": code, "secret": secret}).status_code == 200
 
 
+def test_an_ipv6_subscriber_cannot_take_a_fresh_address_for_every_guess(world: World, tmp_path: Path) -> None:
+    app = _app(world.db, tmp_path, secret_check_limit="3/minute")
+    code = world.receive()
+    for n in range(3):  # a /64 is one subscriber: three addresses in it, one allowance
+        assert Citizen(app, f"2001:db8:1:2::{n + 1}").post("/tra-cuu", {"code": code, "secret": "0"}).status_code == 404
+    assert Citizen(app, "2001:db8:1:2::99").post("/tra-cuu", {"code": code, "secret": "0"}).status_code == 429
+    assert Citizen(app, "2001:db8:1:3::1").post("/tra-cuu", {"code": code, "secret": "0"}).status_code == 404
+
+
 def test_online_forms_sent_back_for_correction_do_not_use_up_the_allowance(world: World, tmp_path: Path) -> None:
     me = Citizen(_app(world.db, tmp_path, online_submit_limit="2/minute"))
     for _ in range(3):
