@@ -28,6 +28,15 @@ class Settings:
     # How far back (working days) a desk may date a reception: paper dossiers entered late. Operators
     # entering a backlog raise it for a while; every back-dated reception is audited with who entered it.
     backdate_max_days: int = 10
+    # Rate limits (docs/security.md): one store shared by every worker; redis://… in production.
+    ratelimit_storage: str = "memory://"
+    ratelimit_prefix: str = "motcua"
+    secret_check_limit: str = "10/minute"
+    online_submit_limit: str = "5/minute"
+    online_bytes_per_day: int = 50 * 1024 * 1024
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 100
+    login_max_delay_seconds: int = 900
     extra: dict = field(default_factory=dict)
 
     @property
@@ -56,6 +65,14 @@ def load_settings(**overrides: object) -> Settings:
         "proxy_fix": int(env.get("MOTCUA_PROXY_FIX", "0")),
         "token_days": int(env.get("MOTCUA_TOKEN_DAYS", "90")),
         "backdate_max_days": backdate_max_days(),
+        "ratelimit_storage": env.get("MOTCUA_RATELIMIT_STORAGE", "memory://"),
+        "ratelimit_prefix": env.get("MOTCUA_RATELIMIT_PREFIX", "motcua"),
+        "secret_check_limit": env.get("MOTCUA_SECRET_CHECK_LIMIT", "10/minute"),
+        "online_submit_limit": env.get("MOTCUA_ONLINE_SUBMIT_LIMIT", "5/minute"),
+        "online_bytes_per_day": int(env.get("MOTCUA_ONLINE_BYTES_PER_DAY", str(50 * 1024 * 1024))),
+        "login_failures_per_account": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
+        "login_failures_per_address": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ADDRESS", "100")),
+        "login_max_delay_seconds": int(env.get("MOTCUA_LOGIN_MAX_DELAY_SECONDS", "900")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

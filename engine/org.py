@@ -1,4 +1,4 @@
-"""The organisation: levels, roles, units (a tree), users, passwords (argon2) and API tokens."""
+"""The organisation: levels, roles, units (a tree), users, passwords (argon2, throttled logins) and API tokens."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine import inputs
 from engine.errors import Invalid, NotFound
 from engine.models import ApiToken, Level, Role, Unit, User, UserRole, utcnow
+from engine.throttle import LoginThrottle
 
 _hasher = PasswordHasher()
 
@@ -28,8 +29,6 @@ DEFAULT_ROLES: list[tuple[str, str, tuple[str, ...]]] = [
     ("designer", "Thiết kế quy trình", ("designs",)),
     ("admin", "Quản trị hệ thống", ("reads_reports", "designs", "releases_claims")),
 ]
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 def ensure_reference_data(session: Session) -> None:
@@ -126,34 +125,47 @@ def user_by_username(session: Session, username: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """Check a password; repeated failures lock the account for a while (counted per account)."""
+_dummy_hash: list[str] = []
+
+
+def _verify_dummy(password: str) -> None:
+    """The same argon2 work as a real check, for answers that must not reveal why they failed."""
+    if not _dummy_hash:
+        _dummy_hash.append(_hasher.hash(secrets.token_urlsafe(16)))
+    try:
+        _hasher.verify(_dummy_hash[0], password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def authenticate(session: Session, username: str, password: str, *, throttle: LoginThrottle | None = None,
+                 client: str = "") -> User | None:
+    """The user when the password is right and `client` (the address) is not being throttled for this
+    username; None otherwise. Unknown, inactive, wrong and throttled cost one argon2 verification each and
+    look the same to the caller, so neither the answer nor its timing reveals which usernames exist. There is
+    no per-account lock-out: anyone could lock any official out with it (engine.throttle)."""
     check = inputs.Checker()
     username = check.text("username", username, User.username)
     check.text("password", password, max_length=1024, strip=False)  # argon2 of megabytes is a DoS
     check.done()
+    if throttle is not None and throttle.wait(username, client):
+        _verify_dummy(password)
+        return None
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        _hasher.hash(password)  # same cost either way: do not reveal which usernames exist
-        return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        return None
     try:
+        if user is None or not user.active:
+            _verify_dummy(password)
+            raise VerificationError("unknown or inactive user")
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        if throttle is not None:
+            throttle.failed(username, client)
         return None
-    user.failed_logins, user.locked_until = 0, None
+    if throttle is not None:
+        throttle.succeeded(username, client)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
-
-
-def is_locked(user: User) -> bool:
-    return bool(user.locked_until and user.locked_until > utcnow())
 
 
 def _token_hash(token: str) -> str:

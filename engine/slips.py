@@ -156,7 +156,9 @@ def qr_svg(data: str) -> Markup:
 
 def lookup_url(case: Case, base_url: str | None = None) -> str:
     base = (base_url or load_settings().public_base_url).rstrip("/")
-    return f"{base}/tra-cuu?{urlencode({'code': case.code, 'secret': case.lookup_secret})}"
+    # The code only: a secret in a URL lands in access logs and browser histories; it is printed beside the
+    # QR code for the citizen to type (docs/security.md).
+    return f"{base}/tra-cuu?{urlencode({'code': case.code})}"
 
 
 # --- which slips a case has -------------------------------------------------------------------

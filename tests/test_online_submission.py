@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -33,6 +32,12 @@ def _submit(api: Any, files: dict | None = None, **changes: str) -> Any:
     for key, (name, content) in (files if files is not None else {"doc_to_khai": ("to-khai.pdf", PDF)}).items():
         data[key] = (io.BytesIO(content), name)
     return api.client.post("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen", data=data, content_type="multipart/form-data")
+
+
+def _track(api: Any, code: str, secret: str) -> Any:
+    """The lookup as the citizen does it: the secret in the POST body, never in the URL."""
+    token = _csrf(api.client.get(f"/tra-cuu?code={code}").get_data(as_text=True))
+    return api.client.post("/tra-cuu", data={"csrf_token": token, "code": code, "secret": secret})
 
 
 def _case(world: World, code: str) -> Case:
@@ -67,8 +72,11 @@ def test_submission_arrives_at_the_chosen_commune_as_status_1(world: World, api:
         notice = s.scalar(select(Notification).where(Notification.case_id == case.id))
         assert notice.email == "mai@example.vn" and code in notice.message and secret in notice.message
     # The citizen tracks it straight away.
-    track = api.client.get("/tra-cuu?" + urlencode({"code": code, "secret": secret}))
+    track = _track(api, code, secret)
     assert "Mới đăng ký" in track.get_data(as_text=True)
+    # The link on the confirmation page carries the code only.
+    link = re.search(r'id="track-link" href="[^"]*"|href="([^"]+)" id="track-link"', html).group(0)
+    assert code in link and secret not in link
 
 
 @pytest.mark.parametrize("changes,files,field", [
@@ -112,17 +120,17 @@ def test_supplement_round_trip_then_refusal(world: World, api: Any, tmp_path: An
     secret = re.search(r'id="case-secret">([^<]+)<', html).group(1)
     with world.db.transaction() as s:
         public.request_supplement_online(s, world.user(s, "xa_a2_clerk"), code, ["Giấy chứng tử (bản sao)"], "")
-    track = api.client.get("/tra-cuu?" + urlencode({"code": code, "secret": secret})).get_data(as_text=True)
+    track = _track(api, code, secret).get_data(as_text=True)
     assert "Yêu cầu bổ sung giấy tờ" in track and "<li>Giấy chứng tử (bản sao)</li>" in track
     # The citizen uploads the missing paper from the lookup page.
     resp = api.client.post("/tra-cuu/bo-sung", data={"csrf_token": _csrf(track), "code": code, "secret": secret,
                                                      "note": "Đã bổ sung", "files": (io.BytesIO(PDF), "chung-tu.pdf")},
                            content_type="multipart/form-data")
-    assert resp.status_code == 302
+    assert resp.status_code == 200 and "Đã gửi giấy tờ bổ sung" in resp.get_data(as_text=True)
     assert _case(world, code).status_code == 1
     with world.db.transaction() as s:
         public.refuse_online(s, world.user(s, "xa_a2_clerk"), code, "Không thuộc đối tượng bảo trợ xã hội")
     case = _case(world, code)
     assert (case.status_code, case.result) == (3, "refused")
-    track = api.client.get("/tra-cuu?" + urlencode({"code": code, "secret": secret})).get_data(as_text=True)
+    track = _track(api, code, secret).get_data(as_text=True)
     assert "Không được tiếp nhận" in track and "Không thuộc đối tượng bảo trợ xã hội" in track

@@ -1,5 +1,6 @@
-"""The officials' HTML pages through Flask's test client, on SQLite and PostgreSQL: login and lock-out, CSRF,
-the desk's three outcomes with scans, inbox, task completion with server-side validation, case view, isolation."""
+"""The officials' HTML pages through Flask's test client, on SQLite and PostgreSQL: login (its throttling in
+tests/security/test_login_throttle.py), CSRF, the desk's three outcomes with scans, inbox, task completion with
+server-side validation, case view, isolation."""
 
 from __future__ import annotations
 
@@ -77,14 +78,6 @@ def test_login_page_is_vietnamese_and_wrong_password_says_so(web: Browser) -> No
     r = web.post("/login", {"username": "xa_a1_clerk", "password": "sai"})
     assert r.status_code == 401
     assert "Tên đăng nhập hoặc mật khẩu không đúng" in text(r)
-
-
-def test_five_wrong_passwords_lock_the_account_with_a_clear_message(web: Browser) -> None:
-    for _ in range(5):
-        web.login("xa_a2_clerk", "sai-mat-khau")
-    r = web.login("xa_a2_clerk")  # even the right password is refused while locked
-    assert r.status_code == 401
-    assert "tạm thời bị khoá" in text(r)
 
 
 def test_post_without_csrf_token_is_refused_with_a_vietnamese_page(web: Browser) -> None:

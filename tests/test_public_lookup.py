@@ -1,12 +1,12 @@
 """/tra-cuu: code + secret show the status, where the dossier is (unit and level, never a person), the
 appointment and what to add; nothing personal. A wrong secret answers exactly like an unknown code; the code
-alone (the JSON API) gives only the status; repeated attempts are cut off with a Vietnamese 429 page."""
+alone answers nothing (page or JSON API); the secret travels in the POST body, never the URL; repeated wrong
+secrets are cut off with a Vietnamese 429 naming the lookup, the form still filled in."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -23,7 +23,9 @@ def _secret(world: World, code: str) -> str:
 
 
 def _lookup(api: Any, code: str, secret: str) -> Any:
-    return api.client.get("/tra-cuu?" + urlencode({"code": code, "secret": secret}))
+    page = api.client.get("/tra-cuu").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return api.client.post("/tra-cuu", data={"csrf_token": token, "code": code, "secret": secret})
 
 
 def _error_text(html: str) -> str:
@@ -64,12 +66,23 @@ def test_wrong_secret_answers_like_an_unknown_code(world: World, api: Any) -> No
     assert "Được tiếp nhận" not in wrong.get_data(as_text=True)
 
 
-def test_code_alone_through_the_api_reveals_only_the_status(world: World, api: Any) -> None:
+def test_the_code_alone_reveals_nothing(world: World, api: Any) -> None:
     code = world.receive(applicant=APPLICANT)
-    body = api.get(f"/api/v1/public/cases/{code}").get_json()
+    assert api.post(f"/api/v1/public/cases/{code}", json={}).status_code == 422
+    assert api.get(f"/api/v1/public/cases/{code}").status_code == 405
+    body = api.post(f"/api/v1/public/cases/{code}", json={"secret": _secret(world, code)}).get_json()
     assert set(body) == {"code", "status", "status_code", "due_at"}
-    # And the page without the secret shows nothing of it.
-    assert _lookup(api, code, "").status_code == 404
+    # The page without the secret shows nothing of it.
+    no_secret = _lookup(api, code, "")
+    assert no_secret.status_code == 422 and "Được tiếp nhận" not in no_secret.get_data(as_text=True)
+
+
+def test_a_secret_in_the_url_is_ignored_and_the_code_is_filled_in(world: World, api: Any) -> None:
+    """QR codes and links carry the code only; a secret pasted into a URL is never checked."""
+    code = world.receive(applicant=APPLICANT)
+    html = api.client.get(f"/tra-cuu?code={code}&secret={_secret(world, code)}").get_data(as_text=True)
+    assert f'value="{code}"' in html and "Được tiếp nhận" not in html
+    assert f'value="{_secret(world, code)}"' not in html
 
 
 def test_supplement_request_is_shown_with_what_to_add(world: World, api: Any) -> None:
@@ -81,12 +94,16 @@ def test_supplement_request_is_shown_with_what_to_add(world: World, api: Any) ->
     assert "<li>Giấy chứng tử (bản sao)</li>" in html and "<li>Tờ khai Mẫu số 04</li>" in html
 
 
-def test_too_many_lookups_get_a_clear_429(world: World, api: Any) -> None:
+def test_too_many_wrong_secrets_get_a_clear_429(world: World, api: Any) -> None:
     code = world.receive()
+    for _ in range(3):  # right secrets do not use up the allowance
+        assert _lookup(api, code, _secret(world, code)).status_code == 200
     for _ in range(10):
         assert _lookup(api, code, "000000").status_code == 404
     blocked = _lookup(api, code, _secret(world, code))
     assert blocked.status_code == 429
-    assert "quá nhiều lần" in blocked.get_data(as_text=True)
+    html = blocked.get_data(as_text=True)
+    assert "Tra cứu hồ sơ tạm dừng" in html and "quá nhiều lần" in html
+    assert f'value="{code}"' in html and f'value="{_secret(world, code)}"' in html  # what was typed stays
     # The empty form still opens: only attempts count.
     assert api.client.get("/tra-cuu").status_code == 200

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from engine.models import Case
+
 APPLICANT = {"name": "Trần Thị Bình", "id_number": "036185004321", "address": "Thôn Đông, xã An Phú",
              "phone": "0987654321", "email": "binh@example.vn"}
 
@@ -91,12 +95,17 @@ def test_bad_form_data_is_422_and_changes_nothing(api: Any) -> None:
 
 def test_public_lookup_reveals_status_only(api: Any) -> None:
     case = receive(api)
-    resp = api.get(f"/api/v1/public/cases/{case['code']}")
+    with api.db.transaction() as s:
+        secret = s.scalar(select(Case.lookup_secret).where(Case.code == case["code"]))
+    resp = api.post(f"/api/v1/public/cases/{case['code']}", json={"secret": secret})
     assert resp.status_code == 200
     body = resp.get_json()
     assert set(body) == {"code", "status", "status_code", "due_at"}
     assert APPLICANT["name"] not in resp.get_data(as_text=True)
-    assert api.get("/api/v1/public/cases/000.31.31.H99-990101-9999").status_code == 404
+    assert api.post("/api/v1/public/cases/000.31.31.H99-990101-9999", json={"secret": secret}).status_code == 404
+    # The code alone answers nothing.
+    assert api.post(f"/api/v1/public/cases/{case['code']}", json={}).status_code == 422
+    assert api.get(f"/api/v1/public/cases/{case['code']}").status_code == 405
 
 
 def test_api_errors_are_json(api: Any) -> None:

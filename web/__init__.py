@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from web import security
 
     security.init_app(app)
+    from web import ratelimit
+
+    ratelimit.init_app(app)  # before the blueprints: pages and API share one rate-limit store
     _register_api(app)
     _register_pages(app)
     return app

@@ -11,11 +11,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine import cases, deploy, inputs, org
+from engine import cases, deploy, inputs, org, public
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
-from web import transaction
+from engine.throttle import Exhausted
+from web import ratelimit, transaction
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -212,9 +213,22 @@ def unclaim(session: Any, user: Any, item_id: int) -> Response:
     return jsonify(item_json(cases.unclaim(session, user, item_id)))
 
 
-@bp.get("/public/cases/<code>")
+@bp.post("/public/cases/<code>")
 def public_case(code: str) -> Response:
+    """Status and appointment for the code AND its secret (in the body, never the URL), from the allowance of
+    wrong secrets every public page shares (web.ratelimit)."""
+    secret = _body().get("secret")
+    if not isinstance(secret, str) or not secret.strip():
+        raise Invalid("send the case's lookup secret", {"secret": "required"})
+    try:
+        attempt = ratelimit.secret_check("api_lookup")
+    except Exhausted as e:
+        resp = _error(429, "too_many_requests", ratelimit.api_message(e), {"action": "public_lookup"})
+        resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
     with transaction() as session:
+        public.find_case(session, code, secret)  # NotFound (404) for a wrong secret and an unknown code alike
+        attempt.refund()
         status = cases.public_status(session, code)
     return jsonify({"code": status["code"], "status_code": status["status_code"], "status": status["status"],
                     "due_at": status["due_at"]})

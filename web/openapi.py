@@ -84,10 +84,16 @@ def document() -> dict:
             **_designer_paths(secured),
             **_report_paths(secured),
             **_incident_paths(code_param, secured),
-            "/api/v1/public/cases/{code}": {"get": {
-                "summary": "Public status of a case: status and due date only, no personal data",
+                        "/api/v1/public/cases/{code}": {"post": {
+                "summary": "Public status of a case for its code and lookup secret: status and due date only, no "
+                           "personal data. Wrong secrets share one allowance per client with the public pages.",
                 "parameters": code_param,
-                "responses": {"200": _json({"type": "object"}, "status"), "404": ERRORS["404"]}}},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["secret"], "properties": {
+                        "secret": {"type": "string", "maxLength": 16}}}}}},
+                "responses": {"200": _json({"type": "object"}, "status"), "404": ERRORS["404"],
+                              "422": ERRORS["422"],
+                              "429": _json(_ref("Error"), "too many wrong secrets from this client; Retry-After")}}},
         },
     }
 

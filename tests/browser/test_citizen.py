@@ -1,12 +1,12 @@
 """The citizen's side in Chromium: find a procedure in the public catalog, submit it online with a scan, track
-it by code and secret; the commune desk accepts it; the lookup then shows it received, then at the district."""
+it by code and secret; the commune desk accepts it; the lookup then shows it received, then at the district.
+The secret is typed and POSTed: no URL the browser requests ever carries it (QR codes carry the code)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -29,6 +29,8 @@ def _complete_next(server: LiveServer, code: str) -> None:
 def test_online_submission_accepted_and_tracked(page: Any, live_server: LiveServer, tmp_path: Path,
                                                  shot: Any) -> None:
     url = live_server.url
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     scan = tmp_path / "to-khai.pdf"
     scan.write_bytes(PDF)
 
@@ -68,9 +70,17 @@ def test_online_submission_accepted_and_tracked(page: Any, live_server: LiveServ
     page.wait_for_load_state()
     do_logout(page, url)
 
-    # The receipt's QR code opens the lookup with both values: received, with an appointment.
-    qr = f"{url}/tra-cuu?" + urlencode({"code": code, "secret": secret})
-    page.goto(qr)
+    # The receipt's QR code opens the lookup with the code filled in; the citizen types the secret printed
+    # beside it: received, with an appointment.
+    qr = f"{url}/tra-cuu?code={code}"
+
+    def scan_and_type() -> None:
+        page.goto(qr)
+        assert page.locator("#code").input_value() == code
+        page.fill("#secret", secret)
+        page.get_by_role("button", name="Tra cứu").click()
+
+    scan_and_type()
     assert page.locator("#lookup-status").inner_text() == "Được tiếp nhận"
     assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", page.locator("#lookup-due").inner_text())
     assert page.locator("#lookup-unit").inner_text() == "UBND xã An Phú (Cấp xã)"
@@ -78,10 +88,11 @@ def test_online_submission_accepted_and_tracked(page: Any, live_server: LiveServ
     # Two steps later the dossier is at the district: the citizen sees where, not who.
     _complete_next(live_server, code)
     _complete_next(live_server, code)
-    page.goto(qr)
+    scan_and_type()
     assert page.locator("#lookup-status").inner_text() == "Đang xử lý"
     assert page.locator("#lookup-unit").inner_text() == "UBND huyện Hòa An (Cấp huyện)"
     shot(page, "citizen-lookup")
+    assert requested and not [u for u in requested if secret in u]
 
 
 def test_wrong_secret_in_the_browser(page: Any, live_server: LiveServer) -> None:

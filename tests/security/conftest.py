@@ -1,8 +1,28 @@
-"""A browser's view of the pages for the security tests: cookies, the page's CSRF token, login and logout."""
+"""Two views of the app for the security tests.
+
+`browser`: a browser's view of the pages (cookies, the page's CSRF token, login and logout).
+`gunicorn`: a real multi-process deployment for the limits that must hold across workers — `gunicorn -w 3` on a
+copy of the demo SQLite database, counting in the Redis at 127.0.0.1:6379 under a key prefix of its own
+(removed afterwards); clients talk to it over HTTP with urllib, as any client would."""
 
 from __future__ import annotations
 
+import http.cookiejar
+import json
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +31,136 @@ import pytest
 from engine.config import load_settings
 from engine.db import Database
 from web import create_app
+
+REPO = Path(__file__).resolve().parent.parent.parent
+REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@dataclass
+class Answer:
+    status: int
+    text: str
+    headers: dict = field(default_factory=dict)
+
+
+class Client:
+    """One HTTP client (own cookies, so own session and CSRF token) of the deployment."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  _NoRedirect())
+
+    def open(self, path: str, data: bytes | None = None, headers: dict | None = None) -> Answer:
+        request = urllib.request.Request(self.url + path, data=data, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=60) as resp:
+                return Answer(resp.status, resp.read().decode(), dict(resp.headers))
+        except urllib.error.HTTPError as e:
+            return Answer(e.code, e.read().decode(), dict(e.headers))
+
+    def post_json(self, path: str, body: dict) -> Answer:
+        return self.open(path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    def post_form(self, path: str, form: dict, token_from: str) -> Answer:
+        """POST a page's form with the CSRF token of `token_from`, as a browser would."""
+        page = self.open(token_from).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"csrf_token": token, **form}).encode()
+        return self.open(path, data, {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@dataclass
+class Deployment:
+    url: str
+    db: Database
+    access_log: Path
+    redis_prefix: str
+
+    def client(self) -> Client:
+        return Client(self.url)
+
+    def worker_pids(self) -> set[str]:
+        """The workers that answered, from gunicorn's access log (`%(p)s` is the worker's pid)."""
+        return {line.split()[0] for line in self.access_log.read_text().splitlines() if line.strip()}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="package")
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this run's own in the shared Redis, and every key under it removed afterwards."""
+    from limits.storage import storage_from_string
+
+    prefix = f"motcua-test-{uuid.uuid4().hex[:12]}"
+    store = storage_from_string(REDIS_URL, key_prefix=prefix)
+    if not store.check():
+        pytest.fail(f"Redis is required for the cross-worker limits ({REDIS_URL}); set MOTCUA_TEST_REDIS")
+    yield prefix
+    store.reset()
+
+
+@pytest.fixture(scope="package")
+def gunicorn(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
+             redis_prefix: str) -> Iterator[Deployment]:
+    """`gunicorn -w 3` from the venv on a fresh SQLite copy; the default limits, Redis storage."""
+    instance = tmp_path_factory.mktemp("gunicorn")
+    path = instance / "motcua.db"
+    shutil.copy(sqlite_template, path)
+    port = _free_port()
+    log = instance / "access.log"
+    env = {**os.environ, "MOTCUA_DATABASE_URL": f"sqlite:///{path}", "MOTCUA_INSTANCE_PATH": str(instance),
+           "MOTCUA_SECRET_KEY": uuid.uuid4().hex, "MOTCUA_RATELIMIT_STORAGE": REDIS_URL,
+           "MOTCUA_RATELIMIT_PREFIX": redis_prefix, "MOTCUA_SECRET_CHECK_LIMIT": "10/minute",
+           "MOTCUA_LOGIN_FAILURES_PER_ACCOUNT": "5"}
+    errors = (instance / "gunicorn.err").open("w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{port}",
+                               "--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s %(r)s",
+                               "web:create_app()"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+    url = f"http://127.0.0.1:{port}"
+    database = Database(f"sqlite:///{path}")
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if server.poll() is not None:
+                pytest.fail("gunicorn stopped: " + (instance / "gunicorn.err").read_text()[-3000:])
+            try:
+                urllib.request.urlopen(url + "/api/v1/openapi.json", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not answer within 90 s")
+                time.sleep(0.3)
+        log.write_text("")  # count only the test's own requests
+        yield Deployment(url, database, log, redis_prefix)
+    finally:
+        server.send_signal(signal.SIGINT)  # quick shutdown: the workers are idle
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        errors.close()
+        database.dispose()
+
+
+@pytest.fixture
+def fresh_limits(gunicorn: Deployment, redis_prefix: str) -> Deployment:
+    """Each test starts with untouched allowances (the module's deployment is shared)."""
+    from limits.storage import storage_from_string
+
+    storage_from_string(REDIS_URL, key_prefix=redis_prefix).reset()
+    return gunicorn
+
 
 
 class Browser:

@@ -1,15 +1,14 @@
-"""Login, logout and the language switch. Passwords are checked by engine.org (argon2, lock-out)."""
+"""Login, logout and the language switch. Passwords are checked by engine.org (argon2, throttled by address)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from engine import org, sessions
 from engine.errors import Invalid
-from engine.models import User
+from web import ratelimit
 from web.pages import LANGUAGES, LoginUser, db_session
 from web.security import safe_next
 
@@ -41,25 +40,20 @@ def login() -> Response | tuple[str, int] | str:
         password = request.form.get("password", "")
         s = db_session()
         try:
-            user = org.authenticate(s, username, password) if username and password else None
+            user = org.authenticate(s, username, password, throttle=ratelimit.limits().login,
+                                    client=ratelimit.client()) if username and password else None
         except Invalid as e:  # a NUL or a megabyte in the form: said, not queried
             error = _("Tên đăng nhập hoặc mật khẩu chứa ký tự không hợp lệ hoặc quá dài: %(fields)s",
                       fields=", ".join(e.details or {}))
             return render_template("auth/login.html", error=error, username=""), 422
         key = sessions.start(s, user) if user is not None else ""
-        s.commit()  # failure counters and lock-out must persist whether or not the password was right
+        s.commit()  # a rehashed password and the session row are kept
         if user is not None:
             login_user(LoginUser(user, key))
             session["lang"] = user.locale if user.locale in LANGUAGES else session.get("lang", "vi")
             return redirect(safe_next(request.args.get("next")) or home_url())
-        known = s.scalar(select(User).where(User.username == username)) if username else None
-        if known is not None and org.is_locked(known):
-            minutes = int(org.LOCKOUT.total_seconds() // 60)
-            error = _("Tài khoản tạm thời bị khoá vì nhập sai mật khẩu %(n)d lần liên tiếp. "
-                      "Vui lòng thử lại sau %(m)d phút hoặc liên hệ quản trị hệ thống.",
-                      n=org.MAX_FAILED_LOGINS, m=minutes)
-        else:
-            error = _("Tên đăng nhập hoặc mật khẩu không đúng.")
+        # One answer for unknown, wrong and throttled: it must not tell which usernames exist.
+        error = _("Tên đăng nhập hoặc mật khẩu không đúng. Sau nhiều lần nhập sai, hãy đợi một lát rồi thử lại.")
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username), status
 

@@ -1,6 +1,7 @@
-"""The citizen's pages, no login: /tra-cuu (lookup by code + secret, rate-limited), /thu-tuc (public catalog),
-online submission, the rating (/danh-gia); and the desk's page for online dossiers (/reception/online).
-Every rule lives in engine.public."""
+"""The citizen's pages, no login: /tra-cuu (lookup by code + secret), /thu-tuc (public catalog), online
+submission, the rating (/danh-gia); and the desk's page for online dossiers (/reception/online).
+Every rule lives in engine.public; the allowances in engine.throttle (web.ratelimit wires the shared store).
+Secrets travel in POST bodies only: GET shows the empty form (a QR code or link may fill in the code)."""
 
 from __future__ import annotations
 
@@ -10,43 +11,18 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from engine import cases, documents, notifications, public, reports
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.throttle import Exhausted
+from web import ratelimit
 from web.pages import db_session, vn_datetime
 
 bp = Blueprint("public", __name__)
 
-# Memory storage: per process, enough to slow down guessing codes; a proxy in front may add its own limits.
-limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[])
-LOOKUP_LIMIT = "10/minute"
-SUBMIT_LIMIT = "5/minute"
-
 APPLICANT_LABELS = {"name": _l("Họ và tên"), "id_number": _l("Số định danh cá nhân / CCCD"), "address": _l("Địa chỉ"),
                     "phone": _l("Số điện thoại"), "email": _l("Thư điện tử")}
-
-
-def _lookup_limit() -> str:
-    return str(current_app.config.get("MOTCUA_LOOKUP_LIMIT", LOOKUP_LIMIT))
-
-
-def _submit_limit() -> str:
-    return str(current_app.config.get("MOTCUA_SUBMIT_LIMIT", SUBMIT_LIMIT))
-
-
-def _no_lookup_params() -> bool:
-    """Opening the empty form costs nothing; every attempt with a code counts."""
-    return not (request.values.get("code") or request.values.get("secret"))
-
-
-def _too_many(_e: Exception) -> tuple[str, int]:
-    return render_template("public/rate_limited.html"), 429
-
-
-bp.register_error_handler(429, _too_many)
 
 
 def _settings() -> Any:
@@ -83,45 +59,74 @@ def _uploads() -> list[public.Upload]:
     return out
 
 
+def _typed() -> tuple[str, str]:
+    """Code and secret from the POST body only: a secret in a URL ends up in access logs and histories."""
+    return (request.form.get("code") or "").strip(), (request.form.get("secret") or "").strip()
+
+
+def _checked(action: str, code: str, secret: str) -> dict:
+    """The case's public view after one secret check against the shared allowance (Exhausted when it is
+    used up); a right secret gives its try back, so only wrong guesses count."""
+    attempt = ratelimit.secret_check(action)
+    info = public.lookup(db_session(), code, secret)
+    attempt.refund()
+    return info
+
+
+def _lookup_page(code: str = "", secret: str = "", result: dict | None = None, error: str | None = None,
+                 status: int = 200, action: str = "public.lookup") -> tuple[str, int]:
+    return render_template("public/lookup.html", code=code, secret=secret, result=result, error=error,
+                           statuses=cases.STATUS, action=action), status
+
+
+def _too_many(e: Exhausted, code: str, secret: str, action: str = "public.lookup") -> tuple[str, int]:
+    """429 naming what was stopped, with what the citizen typed still in the form."""
+    return _lookup_page(code, secret, error=ratelimit.message(e), status=429, action=action)
+
+
 # --- lookup ---------------------------------------------------------------------------------------
 
 
-@bp.route("/tra-cuu", methods=["GET", "POST"])
-@limiter.limit(_lookup_limit, exempt_when=_no_lookup_params)
+@bp.get("/tra-cuu")
+def lookup_form() -> tuple[str, int]:
+    """The empty form; a QR code or link carries the code only (never the secret), which is filled in."""
+    return _lookup_page(code=(request.args.get("code") or "").strip()[:64])
+
+
+@bp.post("/tra-cuu")
 def lookup() -> tuple[str, int]:
-    code = (request.values.get("code") or "").strip()
-    secret = (request.values.get("secret") or "").strip()
-    if not code and not secret:
-        return render_template("public/lookup.html", code="", secret="", result=None, error=None), 200
+    code, secret = _typed()
+    if not code or not secret:
+        return _lookup_page(code, secret, error=_("Hãy nhập cả mã hồ sơ và mã tra cứu."), status=422)
     try:
-        result = public.lookup(db_session(), code, secret)
+        result = _checked("lookup", code, secret)
+    except Exhausted as e:
+        return _too_many(e, code, secret)
     except NotFound:
-        return render_template("public/lookup.html", code=code, secret="", result=None,
-                               error=_("Không tìm thấy hồ sơ. Hãy kiểm tra lại mã hồ sơ và mã tra cứu "
-                                       "in trên giấy tiếp nhận.")), 404
-    return render_template("public/lookup.html", code=code, secret=secret, result=result, error=None,
-                           statuses=cases.STATUS), 200
+        return _lookup_page(code, error=_("Không tìm thấy hồ sơ. Hãy kiểm tra lại mã hồ sơ và mã tra cứu "
+                                          "in trên giấy tiếp nhận."), status=404)
+    return _lookup_page(code, secret, result)
 
 
 @bp.post("/tra-cuu/bo-sung")
-@limiter.limit(_lookup_limit)
-def supplement() -> Response | tuple[str, int]:
-    code, secret = request.form.get("code", ""), request.form.get("secret", "")
+def supplement() -> tuple[str, int]:
+    code, secret = _typed()
     s = db_session()
     try:
+        _checked("supplement", code, secret)
         public.supplement_online(s, code, secret, request.form.get("note", ""), _uploads(),
                                  _settings().documents_path, _settings().max_upload_mb * 1024 * 1024)
+    except Exhausted as e:
+        return _too_many(e, code, secret)
     except NotFound:
-        return render_template("public/lookup.html", code=code, secret="", result=None,
-                               error=_("Không tìm thấy hồ sơ.")), 404
+        return _lookup_page(code, error=_("Không tìm thấy hồ sơ."), status=404)
     except (Invalid, Conflict) as e:
         s.rollback()
-        result = public.lookup(s, code, secret)
-        return render_template("public/lookup.html", code=code, secret=secret, result=result,
-                               error=e.message, statuses=cases.STATUS), e.status
+        return _lookup_page(code, secret, public.lookup(s, code, secret), e.message, e.status)
     s.commit()
+    # Rendered here rather than redirected: the way back to the status would need the secret in the URL.
     flash(_("Đã gửi giấy tờ bổ sung. Bộ phận Một cửa sẽ kiểm tra lại hồ sơ."), "success")
-    return redirect(url_for("public.lookup", code=code, secret=secret))
+    return _lookup_page(code, secret, public.lookup(s, code, secret))
 
 
 # --- catalog --------------------------------------------------------------------------------------
@@ -163,53 +168,78 @@ def submit_form(code: str) -> tuple[str, int]:
 
 
 @bp.post("/thu-tuc/<code>/nop-truc-tuyen")
-@limiter.limit(_submit_limit)
 def submit(code: str) -> tuple[str, int]:
     s = db_session()
     entry = public.catalog_entry(s, code)
     form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "unit", "request")}
+    if request.content_length is None:
+        return _submit_page(entry, form, None, _("Trình duyệt cần gửi kèm độ dài hồ sơ (Content-Length)."), 411)
+    try:
+        taken = ratelimit.online_submission(request.content_length)
+    except Exhausted as e:
+        return _submit_page(entry, form, None, ratelimit.message(e), 429)
     try:
         case = public.submit_online(s, code, form["unit"], form, {"noi_dung_yeu_cau": form["request"]}
                                     if form["request"] else {}, _uploads(), _settings().documents_path,
                                     _settings().max_upload_mb * 1024 * 1024)
-    except Invalid as e:
+        s.commit()
+    except BaseException as e:
+        # Only accepted dossiers use up the allowance: a form sent back for correction gives it back.
+        for reservation in taken:
+            reservation.refund()
+        if not isinstance(e, Invalid):
+            raise
         s.rollback()
         errors = e.details if isinstance(e.details, dict) else {}
         return _submit_page(entry, form, errors, e.message, 422)
-    s.commit()
     _deliver(_pending_notices(case.id))
-    link = url_for("public.lookup", code=case.code, secret=case.lookup_secret, _external=True)
+    link = url_for("public.lookup_form", code=case.code, _external=True)
     return render_template("public/submitted.html", case=case, p=entry, unit=case.receiving_unit, link=link), 201
 
 
 # --- rating ---------------------------------------------------------------------------------------
 
 
-@bp.route("/danh-gia", methods=["GET", "POST"])
-@limiter.limit(_lookup_limit, exempt_when=_no_lookup_params)
-def rate() -> tuple[str, int] | Response:
+@bp.get("/danh-gia")
+def rate_form() -> tuple[str, int]:
+    return _lookup_page(code=(request.args.get("code") or "").strip()[:64], action="public.rate")
+
+
+@bp.post("/danh-gia")
+def rate() -> tuple[str, int]:
+    """Code and secret open the rating form; the form (marked `rating`) sends the scores with them."""
     s = db_session()
-    code = (request.values.get("code") or "").strip()
-    secret = (request.values.get("secret") or "").strip()
+    code, secret = _typed()
+    sending = request.form.get("rating") == "1"
+    scores = {k: request.form.get(k) for k, _label in reports.CRITERIA} if sending else {}
+    comment = request.form.get("comment", "")
     try:
-        info = public.lookup(s, code, secret)
+        info = _checked("rate", code, secret)
+    except Exhausted as e:
+        if not sending:
+            return _too_many(e, code, secret, action="public.rate")
+        placeholder = {"code": code, "procedure": "", "can_rate": True}  # keep the scores typed
+        return _rate_page(placeholder, code, secret, scores, comment, {}, ratelimit.message(e), 429)
     except NotFound:
-        return render_template("public/lookup.html", code=code, secret="", result=None,
-                               error=_("Không tìm thấy hồ sơ. Hãy kiểm tra lại mã hồ sơ và mã tra cứu.")), 404
-    if request.method == "GET":
-        return render_template("public/rate.html", info=info, code=code, secret=secret, criteria=reports.CRITERIA,
-                               scores={}, errors={}, message=None), 200
-    scores = {k: request.form.get(k) for k, _label in reports.CRITERIA}
+        return _lookup_page(code, error=_("Không tìm thấy hồ sơ. Hãy kiểm tra lại mã hồ sơ và mã tra cứu."),
+                            status=404, action="public.rate")
+    if not sending:
+        return _rate_page(info, code, secret, {}, "", {}, None, 200)
     try:
-        public.rate(s, code, secret, scores, request.form.get("comment", ""))
+        public.rate(s, code, secret, scores, comment)
     except (Invalid, Conflict) as e:
         s.rollback()
-        return render_template("public/rate.html", info=info, code=code, secret=secret, criteria=reports.CRITERIA,
-                               scores=scores, errors=e.details if isinstance(e.details, dict) else {},
-                               message=e.message), e.status
+        return _rate_page(info, code, secret, scores, comment, e.details if isinstance(e.details, dict) else {},
+                          e.message, e.status)
     s.commit()
     flash(_("Cảm ơn ông/bà đã đánh giá việc giải quyết hồ sơ."), "success")
-    return redirect(url_for("public.lookup", code=code, secret=secret))
+    return _lookup_page(code, secret, public.lookup(s, code, secret))
+
+
+def _rate_page(info: dict, code: str, secret: str, scores: dict, comment: str, errors: dict, message: str | None,
+               status: int) -> tuple[str, int]:
+    return render_template("public/rate.html", info=info, code=code, secret=secret, criteria=reports.CRITERIA,
+                           scores=scores, comment=comment, errors=errors, message=message), status
 
 
 # --- the desk's side of online dossiers -----------------------------------------------------------
@@ -268,4 +298,3 @@ def online_answer(code: str) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    limiter.init_app(app)
