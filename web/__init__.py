@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     _register_api(app)
     _register_pages(app)
+    from web import ops
+
+    ops.init_app(app)  # /healthz, /readyz, /metrics, request ids and JSON request logs
     return app
 
 
