@@ -258,7 +258,7 @@ def _load_plugins() -> None:
     """Commands owned by other modules (scheduler, calendar overrides, reports) register themselves."""
     import importlib
 
-    for name in ("web.cli_time", "web.cli_reports", "web.cli_slips"):
+    for name in ("web.cli_time", "web.cli_reports", "web.cli_slips", "web.cli_ops"):
         try:
             module = importlib.import_module(name)
         except ImportError:
