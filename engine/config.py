@@ -19,6 +19,7 @@ class Settings:
     mail_from: str = "motcua@localhost"
     public_base_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
+    trusted_proxies: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* headers are believed
     extra: dict = field(default_factory=dict)
 
     @property
@@ -42,6 +43,7 @@ def load_settings(**overrides: object) -> Settings:
         "mail_from": env.get("MOTCUA_MAIL_FROM", "motcua@localhost"),
         "public_base_url": env.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:5000"),
         "max_upload_mb": int(env.get("MOTCUA_MAX_UPLOAD_MB", "20")),
+        "trusted_proxies": int(env.get("MOTCUA_TRUSTED_PROXIES", "0")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

@@ -116,3 +116,15 @@ def test_each_request_logs_one_json_line_with_its_id_and_user(api: Any, caplog: 
         ("lb-7f3a.42", "huyen_a_specialist", "GET", "/api/v1/tasks", 200),
         (generated, None, "GET", "/healthz", 200)]
     assert all(x["duration_ms"] >= 0 and x["level"] == "info" for x in lines)
+
+
+def test_client_address_comes_from_the_proxy_only_when_one_is_trusted(
+        db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    seen = []
+    for proxies in (0, 1):
+        app = create_app(load_settings(database_url=db.url, instance_path=tmp_path, trusted_proxies=proxies),
+                         database=db)
+        caplog.clear()
+        app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+        seen += [r.fields["remote"] for r in caplog.records if r.name == "motcua.request"]
+    assert seen == ["127.0.0.1", "203.0.113.7"]  # a client cannot claim another address without nginx

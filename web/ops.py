@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import inspect, select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import health, metrics
 from engine.models import User
@@ -76,7 +77,8 @@ def _finish(response: Response) -> Response:
     metrics.REQUESTS.labels(endpoint=endpoint, method=request.method, status=str(response.status_code)).inc()
     response.headers["X-Request-Id"] = g.request_id
     access_log.info("request", extra={"fields": {
-        "request_id": g.request_id, "user": _username(g.get("user")), "method": request.method,
+        "request_id": g.request_id, "user": _username(g.get("user")), "remote": request.remote_addr,
+        "method": request.method,
         "path": request.path, "status": response.status_code, "duration_ms": round(seconds * 1000, 1)}})
     return response
 
@@ -96,6 +98,9 @@ def _username(user: object) -> str | None:
 
 def init_app(app: Flask) -> None:
     configure_logging()
+    proxies = app.config["MOTCUA"].trusted_proxies
+    if proxies:  # behind nginx: the client's address and https come from the proxy's headers, only from it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     metrics.install()
     app.register_blueprint(bp)
     app.before_request(_start)
