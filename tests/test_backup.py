@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -29,6 +30,12 @@ SCAN = b"%PDF-1.4\n% giay bao tu\n" + os.urandom(4096)
 def motcua(*args: str, url: str, instance: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "MOTCUA_DATABASE_URL": url, "MOTCUA_INSTANCE_PATH": str(instance)}
     return subprocess.run([MOTCUA, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def _pg_tools(db: Database) -> None:
+    if not db.is_sqlite and not shutil.which("pg_dump"):
+        pytest.fail("motcua backup needs pg_dump and pg_restore: apt-get install postgresql-client")
 
 
 @pytest.fixture
