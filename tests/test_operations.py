@@ -128,3 +128,4 @@ def test_client_address_comes_from_the_proxy_only_when_one_is_trusted(
         app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
         seen += [r.fields["remote"] for r in caplog.records if r.name == "motcua.request"]
     assert seen == ["127.0.0.1", "203.0.113.7"]  # a client cannot claim another address without nginx
+

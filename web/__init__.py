@@ -32,11 +32,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
 
-    _register_api(app)
-    _register_pages(app)
     from web import ops
 
-    ops.init_app(app)  # /healthz, /readyz, /metrics, request ids and JSON request logs
+    ops.init_app(app)  # first, so every request gets its id, log line and timing: /healthz, /readyz, /metrics
+    _register_api(app)
+    _register_pages(app)
     return app
 
 
