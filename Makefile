@@ -18,7 +18,7 @@ test: install assets chromium
 	$(PY) -m pytest
 
 test-fast: install
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser and not wheel"
 
 bench: install
 	$(PY) -m bench.engine

@@ -1,5 +1,6 @@
 """The procedure catalog shipped in processes/ (one TOML file per procedure, forms in processes/forms/)
-and its BPMN in bpmn/. Loading it deploys a new process version only when a diagram changed."""
+and its BPMN in bpmn/, read as package data (engine/shipped, see engine/resources.py). Loading it deploys a
+new process version only when a diagram changed."""
 
 from __future__ import annotations
 
@@ -12,24 +13,26 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.config import REPO_ROOT
 from engine.deploy import deploy, latest_version
 from engine.errors import Invalid
 from engine.models import Procedure
+from engine.resources import shipped
 
 CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
                 "documents", "bpmn")
 
 
-def load_forms(root: Path = REPO_ROOT) -> dict[str, dict]:
+def load_forms(root: Path | None = None) -> dict[str, dict]:
     """Form name (file stem without .form) -> form-js schema."""
+    root = root or shipped()
     forms = {}
     for path in sorted((root / "processes" / "forms").glob("*.form.json")):
         forms[path.name.removesuffix(".form.json")] = json.loads(path.read_text(encoding="utf-8"))
     return forms
 
 
-def read_entries(root: Path = REPO_ROOT) -> list[dict]:
+def read_entries(root: Path | None = None) -> list[dict]:
+    root = root or shipped()
     entries = []
     for path in sorted((root / "processes").glob("*.toml")):
         with path.open("rb") as fh:
@@ -39,8 +42,9 @@ def read_entries(root: Path = REPO_ROOT) -> list[dict]:
     return entries
 
 
-def load_catalog(session: Session, root: Path = REPO_ROOT) -> list[str]:
+def load_catalog(session: Session, root: Path | None = None) -> list[str]:
     """Upsert every catalog entry and deploy its diagram when new or changed; returns what it did."""
+    root = root or shipped()
     forms = load_forms(root)
     done = []
     for entry in read_entries(root):

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from engine.config import REPO_ROOT
+from engine.resources import package_path, shipped
 
 # Folders whose files a PDF may load; a province's own slips folder (MOTCUA_SLIPS_PATH) is added by the caller.
-ASSET_DIRS = (REPO_ROOT / "slips", REPO_ROOT / "web" / "static")
+ASSET_DIRS = (shipped("slips"), package_path("web", "static"))
 
 
 class RefusedURL(ValueError):
@@ -53,7 +53,7 @@ def render_pdf(html: str, base_url: Path | None = None, extra_dirs: Iterable[Pat
     from weasyprint import HTML
 
     roots = (*ASSET_DIRS, *(Path(d) for d in extra_dirs))
-    base = (base_url or REPO_ROOT / "web" / "static").resolve().as_uri().rstrip("/") + "/"
+    base = (base_url or package_path("web", "static")).resolve().as_uri().rstrip("/") + "/"
     document = HTML(string=html, base_url=base, url_fetcher=_fetcher(roots)).render()
     # No embedded files, whatever the markup asks for: <link rel=attachment> and <a rel=attachment>.
     document.metadata.attachments = []

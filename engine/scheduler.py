@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from engine import notifications
 from engine.config import Settings
 from engine.db import Database
+from engine.metrics import SWEEP_SECONDS
 from engine.models import Case, Event, SchedulerLease, Unit, WorkItem, utcnow
 from engine.notifications import local_text
 from engine.org import roles_with
@@ -255,9 +256,12 @@ def acquire_lease(session: Session, holder: str, now: datetime, seconds: float) 
         return True
     dialect = session.get_bind().dialect.name
     ins = (postgresql if dialect == "postgresql" else sqlite).insert(SchedulerLease)
+    # RETURNING, not rowcount: an ORM-enabled INSERT on psycopg reports rowcount -1, so the first scheduler
+    # on a fresh database believed it had lost and swept one tick late.
     res = session.execute(ins.values(name=LEASE_NAME, holder=holder, expires_at=until)
-                          .on_conflict_do_nothing(index_elements=[SchedulerLease.name]))
-    return res.rowcount == 1
+                          .on_conflict_do_nothing(index_elements=[SchedulerLease.name])
+                          .returning(SchedulerLease.name))
+    return res.scalar() is not None
 
 
 def release_lease(session: Session, holder: str, now: datetime | None = None) -> None:
@@ -298,7 +302,8 @@ class Sweeper:
                 self.active = held
             if not held:
                 return None
-            report = sweep(self.database, now, self.settings)
+            with SWEEP_SECONDS.time():
+                report = sweep(self.database, now, self.settings)
             if not report.idle:
                 for line in report.lines()[1:]:
                     log.info("%s", line)

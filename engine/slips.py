@@ -26,18 +26,19 @@ from sqlalchemy.orm import Session
 
 from engine import ledger
 from engine.calendar import VN_TZ
-from engine.config import REPO_ROOT, load_settings
+from engine.config import load_settings
 from engine.control_slip import CHANNELS, TIMING, control_rows
 from engine.errors import Invalid, NotFound
 from engine.ledger import LedgerRow
 from engine.models import Case, Event, ProcessVersion, Unit, User, utcnow
+from engine.resources import shipped
 from engine.status import Status
 
 SLIPS = {"01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
          "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ", "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
          "05": "Phiếu kiểm soát quá trình giải quyết hồ sơ", "06": "Sổ theo dõi hồ sơ"}
 
-SHIPPED_PATH = REPO_ROOT / "slips"
+SHIPPED_PATH = shipped("slips")  # package data: the wheel carries the templates and fonts
 PATH_ENV = "MOTCUA_SLIPS_PATH"
 
 # Where a supplement request keeps what is missing and why: the paused event (if the engine recorded

@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     configure_hours(settings.working_hours)
     budget.configure(settings.script_cpu_ms, settings.script_memory_mb)
 
+    from web import ops
+
+    ops.init_app(app)  # first, so every request gets its id, log line and timing: /healthz, /readyz, /metrics
     from web import security
 
     security.init_app(app)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from datetime import date, datetime
 
 import click
@@ -97,9 +95,8 @@ def register(main: click.Group) -> None:
         keeps exactly one of them sweeping; another takes over within MOTCUA_LEASE_SECONDS if it dies."""
         from engine import scheduler
         from engine.deadlines import configure_hours
+        from web.jsonlog import configure as json_logs
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                            stream=sys.stderr)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        json_logs()  # the same JSON lines as the web workers
         configure_hours(ctx.settings.working_hours)
         scheduler.run_forever(ctx.db, ctx.settings, holder)

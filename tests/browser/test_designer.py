@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from engine import cases
-from engine.config import REPO_ROOT
 from engine.models import Case, Event, User
 
-MIWG = sorted((REPO_ROOT.parent / "shared" / "conformance" / "bpmn-miwg").glob("*.bpmn"))
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MIWG = sorted((REPO_ROOT / "tests" / "bpmn" / "miwg").glob("*.bpmn"))  # vendored, see NOTICE.md there
 OURS = sorted((REPO_ROOT / "tests" / "bpmn" / "conformance").glob("*.bpmn"))
 DOCS_IMG = REPO_ROOT / "docs" / "img"
 

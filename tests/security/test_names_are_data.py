@@ -18,12 +18,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from engine.config import REPO_ROOT
 from engine.models import Unit
 from engine.pdf import render_pdf
 from tests.security.conftest import Browser, text
 
-SHIPPED = (REPO_ROOT / "bpmn" / "ho_tro_mai_tang.bpmn").read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = (REPO / "bpmn" / "ho_tro_mai_tang.bpmn").read_text(encoding="utf-8")
 SECRET = "khoa-bi-mat-0123456789abcdef"
 PNG = ("data:image/png;base64,"
        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
@@ -117,8 +117,8 @@ def test_hostile_process_and_unit_names_are_escaped_and_reach_no_file(
 def test_render_pdf_loads_only_data_and_app_assets(tmp_path: Path, listener: tuple[int, list[str]]) -> None:
     port, hits = listener
     secret = _secret_file(tmp_path / "instance")
-    static_file = REPO_ROOT / "web" / "static" / "css" / "app.css"
-    fonts = (REPO_ROOT / "slips" / "fonts" / "fonts.css").as_uri()
+    static_file = REPO / "web" / "static" / "css" / "app.css"
+    fonts = (REPO / "slips" / "fonts" / "fonts.css").as_uri()
     html = f"""<html><head><link rel="stylesheet" href="{fonts}">
       <link rel="attachment" href="{secret.as_uri()}"><link rel="attachment" href="{static_file.as_uri()}">
       <link rel="stylesheet" href="http://127.0.0.1:{port}/css"></head>
@@ -142,8 +142,8 @@ def test_render_pdf_loads_only_data_and_app_assets(tmp_path: Path, listener: tup
 
 def test_weasyprint_is_used_in_one_place_only() -> None:
     """Every PDF goes through engine.pdf.render_pdf: no other module may build one with its own fetcher."""
-    users = sorted(str(p.relative_to(REPO_ROOT)) for d in ("engine", "web", "tools", "bench")
-                   for p in (REPO_ROOT / d).rglob("*.py") if "weasyprint" in p.read_text(encoding="utf-8"))
+    users = sorted(str(p.relative_to(REPO)) for d in ("engine", "web", "tools", "bench")
+                   for p in (REPO / d).rglob("*.py") if "weasyprint" in p.read_text(encoding="utf-8"))
     assert users == ["engine/pdf.py"]
 
 

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from engine.calendar import VN_TZ
+from engine.resources import package_path
 
 AREAS = [
     "auth",           # /login, /logout, language switch
@@ -49,7 +50,7 @@ def init_app(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):  # Flask predefines the key as None, so setdefault would keep None
         app.config["SECRET_KEY"] = _secret_key(settings.instance_path)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", WTF_CSRF_TIME_LIMIT=None)
-    translations = Path(__file__).resolve().parent.parent / "translations"
+    translations = package_path("web", "translations")  # compiled .mo files ship in the wheel
     dirs = [str(p) for p in sorted(translations.iterdir()) if p.is_dir()] if translations.exists() else []
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs) or str(translations)
     app.config["BABEL_DEFAULT_LOCALE"] = "vi"
@@ -218,6 +219,15 @@ def _secret_key(instance: Path) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # gunicorn starts its workers together: write aside, then link into place, which fails when another
+        # worker won — so all of them sign sessions with the same key (else a user is logged out at random).
+        draft = instance / f".secret_key.{os.getpid()}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
