@@ -32,7 +32,7 @@ def _settings(url: str, tmp_path: Path, port: int) -> object:
 def _case(world: World) -> str:
     with world.db.transaction() as s:
         deploy(s, TWO_LANES, "two_lanes.bpmn", forms={}, procedure_code="two_lanes")
-    return world.receive("xa_a1_specialist", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
+    return world.receive("xa_a1_clerk", procedure="two_lanes", received_at=at("2026-03-06 09:00"),
                          now=at("2026-03-06 09:00"), applicant={"name": "Lê Văn Cường", "email": APPLICANT})
 
 

@@ -151,7 +151,8 @@ def test_installed_wheel_serves_the_desk_the_api_the_slips_and_the_probes(deploy
     bundle = requests.get(f"{base}/static/dist/modeler.js", timeout=10)  # bpmn-js, built by `make assets`
     assert bundle.status_code == 200 and bundle.content == (REPO / "web/static/dist/modeler.js").read_bytes()
     english = requests.Session()
-    english.get(f"{base}/lang/en", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', english.get(f"{base}/login", timeout=10).text).group(1)
+    english.post(f"{base}/lang/en", data={"csrf_token": token}, timeout=10)  # a POST form, as in the header
     assert "Log in" in english.get(f"{base}/login", timeout=10).text  # the compiled catalogs shipped
 
     token = run([str(deployment["bin"] / "motcua"), "user", "token", "xa_a1_clerk"], env=deployment["env"],
