@@ -15,7 +15,9 @@ from engine import cases, deploy, org
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
+from web import schemas as S
 from web import transaction
+from web.contract import operation
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -119,7 +121,9 @@ def case_json(session: Any, case: Case, full: bool = True) -> dict:
 
 @bp.get("/procedures")
 @authenticated
+@operation(tag="catalog", ok=(200, S.Procedures))
 def procedures(session: Any, user: Any) -> Response:
+    """The procedure catalog with each procedure's newest deployed version."""
     rows = session.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code))
     out = []
     for p in rows:
@@ -142,65 +146,71 @@ def _parse_time(value: Any, name: str) -> datetime | None:
 
 @bp.post("/cases")
 @authenticated
-def create_case(session: Any, user: Any) -> tuple[Response, int]:
-    body = _body()
-    if not body.get("procedure"):
-        raise Invalid("procedure is required", details={"procedure": "required"})
-    case = cases.receive(session, user, str(body["procedure"]), body.get("applicant") or {},
-                         body.get("data") or {}, channel=body.get("channel") or "desk",
-                         received_at=_parse_time(body.get("received_at"), "received_at"))
+@operation(tag="cases", ok=(201, S.CaseBrief), errors=(403, 404, 409), body=S.NewCase)
+def create_case(session: Any, user: Any, json: S.NewCase) -> tuple[Response, int]:
+    """Receive a dossier (tiếp nhận): the caller's unit is the receiving unit."""
+    case = cases.receive(session, user, json.procedure, json.applicant.model_dump(), json.data or {},
+                         channel=json.channel or "desk", received_at=_parse_time(json.received_at, "received_at"))
     return jsonify(case_json(session, case, full=False)), 201
 
 
 @bp.get("/cases/<code>")
 @authenticated
+@operation(tag="cases", ok=(200, S.CaseFull), errors=(404,))
 def get_case(session: Any, user: Any, code: str) -> Response:
+    """A case with its applicant, open tasks and events (Phiếu kiểm soát)."""
     return jsonify(case_json(session, cases.get_case(session, user, code)))
 
 
 @bp.get("/tasks")
 @authenticated
-def inbox(session: Any, user: Any) -> Response:
-    try:
-        limit = int(request.args.get("limit", 50))
-    except ValueError:
-        raise Invalid("limit must be a number") from None
-    page = cases.inbox(session, user, after=request.args.get("after"), limit=limit,
-                       procedure=request.args.get("procedure"), claimed=request.args.get("claimed"),
-                       time_state=request.args.get("state"))
+@operation(tag="tasks", ok=(200, S.TaskPage), query=S.InboxQuery)
+def inbox(session: Any, user: Any, query: S.InboxQuery) -> Response:
+    """My inbox (my unit and roles), by due date, keyset-paginated."""
+    page = cases.inbox(session, user, after=query.after, limit=query.limit, procedure=query.procedure,
+                       claimed=query.claimed, time_state=query.state)
     return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
 
 
-@bp.get("/tasks/<int:item_id>")
+# URL variables are named as the document names them ({id}); the view argument follows.
+@bp.get("/tasks/<int:id>")
 @authenticated
-def get_task(session: Any, user: Any, item_id: int) -> Response:
-    return jsonify(item_json(cases.get_item(session, user, item_id)))
+@operation(tag="tasks", ok=(200, S.Task), errors=(403, 404))
+def get_task(session: Any, user: Any, id: int) -> Response:
+    """One task of my unit and roles."""
+    return jsonify(item_json(cases.get_item(session, user, id)))
 
 
-@bp.post("/tasks/<int:item_id>/complete")
+@bp.post("/tasks/<int:id>/complete")
 @authenticated
-def complete(session: Any, user: Any, item_id: int) -> Response:
-    body = _body()
-    data = body.get("data", {})
-    result = cases.complete_task(session, user, item_id, data)
+@operation(tag="tasks", ok=(200, S.Completed), errors=(403, 404, 409), body=S.CompleteIn)
+def complete(session: Any, user: Any, id: int, json: S.CompleteIn) -> Response:
+    """Complete a task with its form data; answers where the case went next."""
+    result = cases.complete_task(session, user, id, json.data or {})
     return jsonify({"task": item_json(result.item), "case": case_json(session, result.case, full=False),
                     "next": [item_json(i) for i in result.next_items]})
 
 
-@bp.post("/tasks/<int:item_id>/claim")
+@bp.post("/tasks/<int:id>/claim")
 @authenticated
-def claim(session: Any, user: Any, item_id: int) -> Response:
-    return jsonify(item_json(cases.claim(session, user, item_id)))
+@operation(tag="tasks", ok=(200, S.Task), errors=(403, 404, 409))
+def claim(session: Any, user: Any, id: int) -> Response:
+    """Claim a task (nobody else of the unit works on it until released)."""
+    return jsonify(item_json(cases.claim(session, user, id)))
 
 
-@bp.post("/tasks/<int:item_id>/unclaim")
+@bp.post("/tasks/<int:id>/unclaim")
 @authenticated
-def unclaim(session: Any, user: Any, item_id: int) -> Response:
-    return jsonify(item_json(cases.unclaim(session, user, item_id)))
+@operation(tag="tasks", ok=(200, S.Task), errors=(403, 404, 409))
+def unclaim(session: Any, user: Any, id: int) -> Response:
+    """Release a claimed task."""
+    return jsonify(item_json(cases.unclaim(session, user, id)))
 
 
 @bp.get("/public/cases/<code>")
+@operation(tag="public", ok=(200, S.PublicCase), errors=(404,), public=True)
 def public_case(code: str) -> Response:
+    """Public status of a case: status and due date only, no personal data."""
     with transaction() as session:
         status = cases.public_status(session, code)
     return jsonify({"code": status["code"], "status_code": status["status_code"], "status": status["status"],
@@ -208,7 +218,9 @@ def public_case(code: str) -> Response:
 
 
 @bp.get("/openapi.json")
+@operation(tag="meta", ok=(200, S.OpenApiDocument), public=True)
 def openapi() -> Response:
-    from web.openapi import document
+    """This document, generated from the request and response models (web/schemas.py)."""
+    from web.contract import document
 
     return jsonify(document())
