@@ -41,6 +41,9 @@ STATUS = {
     8: "Dừng xử lý", 9: "Đã xử lý xong", 10: "Đã trả kết quả",
 }
 CHANNELS = ("desk", "post", "online")
+# A backdated reception older than this is a typing error; before 1906 Vietnam time even has a non-whole-minute
+# offset (+07:06:30) that no ISO 8601 client can read back.
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=VN_TZ)
 APPLICANT_FIELDS = ("name", "id_number", "address", "phone", "email")
 
 
@@ -317,6 +320,8 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
         received_at = received_at.replace(tzinfo=VN_TZ)
     if received_at > now:
         raise Invalid("Thời điểm tiếp nhận không thể ở tương lai")
+    if received_at < EARLIEST_RECEIPT:
+        raise Invalid("Thời điểm tiếp nhận phải từ năm 2000 trở đi", details={"received_at": "before 2000"})
     who = _applicant(applicant)
     clean = form_rules.validate(None, data or {})
     proc, version = _procedure(session, procedure)

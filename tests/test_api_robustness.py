@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+from werkzeug.serving import make_server
 
 ROLES = {"clerk": "xa_a1_clerk", "specialist": "xa_a1_specialist", "head": "xa_a1_head", "leader": "tinh_leader",
          "designer": "designer", "admin": "admin"}
@@ -71,6 +74,41 @@ BODIES = {
 }
 
 
+def _config(token: str, **extra: Any) -> SchemathesisConfig:
+    # The token as the document's bearer scheme, so schemathesis also probes requests without it (ignored_auth).
+    return SchemathesisConfig.from_dict({"checks": CHECKS, "auth": {"openapi": {"bearer": {"bearer": token}}},
+                                         **extra})
+
+
+def test_request_shapes_get_documented_answers(api: Any, world: Any) -> None:
+    """schemathesis' coverage phase, as `schemathesis run --checks all` does it: boundary values, missing and
+    malformed parameters, undeclared content types and methods — over real HTTP (the engine's in-process
+    WSGI transport cannot send its auth probes), as the administrator, who passes every role check."""
+    world.receive()
+    config = _config(api.token("admin"), seed=1, phases={
+        "examples": {"enabled": False}, "fuzzing": {"enabled": False}, "stateful": {"enabled": False}})
+    server = make_server("127.0.0.1", 0, api.app, threaded=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    failures: dict[tuple, str] = {}
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/api/v1/openapi.json"
+        for event in from_schema(schemathesis.openapi.from_url(url, config=config)).execute():
+            if isinstance(event, events.NonFatalError):
+                failures[(event.label, "error")] = str(event.value)[:800]
+            if isinstance(event, events.ScenarioFinished):
+                for case_id, checks in event.recorder.checks.items():
+                    for check in checks:
+                        if check.failure_info is not None:
+                            case = event.recorder.cases[case_id].value
+                            failures.setdefault((event.recorder.label, check.name), (
+                                f"{check.failure_info.failure}\n{case.method} {case.formatted_path} "
+                                f"query={case.query} body={str(case.body)[:300]}")[:1500])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not failures, "\n\n".join(f"{label} [{check}]: {text}" for (label, check), text in failures.items())
+
+
 def _fuzz(operation: Any, known: dict) -> list[str]:
     failures: list[str] = []
     path_known = {k: v for k, v in known.items() if "{" + k + "}" in operation.path}
@@ -104,10 +142,7 @@ def test_generated_requests_get_documented_answers(api: Any, world: Any, role: s
     code = world.receive()
     item_id, _unit, _role = world.open_item(code)
     known = {"code": code, "id": item_id, "procedure": "ncc_mai_tang", "version": 1, "day": "2027-01-02"}
-    token = api.token(ROLES[role])
-    # The token as the document's bearer scheme, so schemathesis also probes requests without it (ignored_auth).
-    config = SchemathesisConfig.from_dict({"checks": CHECKS, "auth": {"openapi": {"bearer": {"bearer": token}}}})
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api.app, config=config)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api.app, config=_config(api.token(ROLES[role])))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 23
     started = time.monotonic()

@@ -53,7 +53,7 @@ def _problems(v: dict) -> dict:
 @bp.post("/processes/validate")
 @authenticated
 @operation(tag="designer", ok=(200, S.Validation), errors=(403, 413), query=S.UploadQuery,
-           body_content=S.BPMN_UPLOAD)
+           body_content=S.BPMN_UPLOAD, body_required=False)  # an empty body is answered with its problems
 def validate(session: Any, user: Any) -> Response:
     """Validate BPMN (raw XML or a multipart `file`): problems with line and element id."""
     designer.require_designer(user)

@@ -20,26 +20,33 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
 from spectree.plugins.werkzeug_utils import werkzeug_parse_rule
 
-from engine.errors import Invalid
+from engine.errors import Invalid, MotcuaError
 from web.schemas import Error
 
 ERROR_TEXT = {400: "malformed request", 401: "missing or unknown token", 403: "not allowed for your roles",
               404: "not found or outside your unit", 409: "conflicts with the current state (who won, when known)",
-              413: "request body too large", 422: "invalid data, naming the fields"}
+              413: "request body too large", 415: "the body is not application/json",
+              422: "invalid data, naming the fields"}
 
 
 class InvalidRequest(Invalid):
     """The request does not have the documented shape (as opposed to `invalid`: it breaks a business rule)."""
 
     code = "invalid_request"
+
+
+class UnsupportedMediaType(MotcuaError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class ContractBroken(AssertionError):
@@ -90,13 +97,14 @@ BEARER = {"bearer": []}
 
 def operation(*, tag: str, ok: tuple[int, Any], errors: Iterable[int] = (), body: Any = None,
               query: Any = None, public: bool = False, body_content: dict | None = None,
-              ok_content: dict | None = None, error_models: dict[int, Any] | None = None) -> Callable:
+              ok_content: dict | None = None, body_required: bool = True,
+              error_models: dict[int, Any] | None = None) -> Callable:
     """Declare a view's contract. `ok` is (status, model or None); `errors` the statuses it may answer besides
     401 (bearer views) and 422, all with the Error model unless `error_models` names another. Non-JSON bodies
     and answers (BPMN XML, uploads) are described in OpenAPI terms with `body_content` / `ok_content`."""
     status, model = ok
     codes = {code: (Error, ERROR_TEXT.get(code, "error")) for code in
-             {*errors, 422, *(() if public else (401,))}}
+             {*errors, 422, *(() if public else (401,)), *((415,) if body is not None else ())}}
     for code, err_model in (error_models or {}).items():
         codes[code] = (err_model, ERROR_TEXT.get(code, "error"))
     answers = Response(**{f"HTTP_{status}": (model, "success")},
@@ -105,10 +113,18 @@ def operation(*, tag: str, ok: tuple[int, Any], errors: Iterable[int] = (), body
                              security=None if public else BEARER)
 
     def decorate(view: Callable) -> Callable:
-        wrapped = validate(view)
+        validated = validate(view)
+
+        @wraps(validated)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            # spectree skips JSON validation for form content types, so the view would get no body at all
+            if body is not None and not request.is_json:
+                raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+            return validated(*args, **kwargs)
+
         extra: dict[str, Any] = {}
         if body_content:
-            extra["requestBody"] = {"required": True, "content": body_content}
+            extra["requestBody"] = {"required": body_required, "content": body_content}
         if ok_content:
             extra["responses"] = {str(status): {"content": ok_content}}
         wrapped.openapi_extra = extra  # copied onto outer wrappers by functools.wraps

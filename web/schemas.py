@@ -320,8 +320,9 @@ BPMN_XML = {"application/xml": {"schema": {"type": "string"}}}
 
 class ReportQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
-    from_: DateText | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
-    to: DateText | None = Field(None, description="last day, YYYY-MM-DD")
+    # empty means the default period, as the reports page sends it
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
     unit: text(64) | None = None
     field: text(200) | None = None
     level: text(32) | None = None
