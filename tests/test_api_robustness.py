@@ -41,6 +41,14 @@ def shape_accepts_what_the_document_allows(ctx: Any, response: Any, case: Any) -
     assert body.get("error") != "invalid_request", f"valid per the document, refused as malformed: {body}"
 
 
+@schemathesis.check
+def errors_are_json(ctx: Any, response: Any, case: Any) -> None:
+    """Undocumented answers too (a 405 for a method the route lacks): {error, message} JSON, never a page."""
+    if response.status_code >= 400:
+        assert response.headers.get("content-type", [""])[0].startswith("application/json"), response.text[:200]
+        assert response.json()["message"]
+
+
 def test_every_api_route_is_in_the_document(api: Any) -> None:
     doc = api.get("/api/v1/openapi.json").get_json()
     documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
@@ -125,7 +133,7 @@ def _fuzz(operation: Any, known: dict) -> list[str]:
               suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
         try:
-            case.call_and_validate(additional_checks=[shape_accepts_what_the_document_allows])
+            case.call_and_validate(additional_checks=[shape_accepts_what_the_document_allows, errors_are_json])
         except Exception as e:  # noqa: BLE001 — collect every operation's failure, then report them all
             failures.append(f"{operation.label}: {str(e)[:1500]}")
             raise

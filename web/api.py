@@ -43,7 +43,11 @@ def _domain_error(e: MotcuaError) -> Response:
 
 
 def _http_error(e: HTTPException) -> Response:
-    return _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+    resp = _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+    for name, value in e.get_headers():  # keep what the error tells the client, e.g. a 405's Allow
+        if name.lower() != "content-type":
+            resp.headers[name] = value
+    return resp
 
 
 def _unexpected(e: Exception) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -35,9 +37,11 @@ def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
                            detail=detail), status
 
 
-def _http(e: HTTPException) -> tuple[str, int] | HTTPException:
-    if request.path.startswith("/api/"):
-        return e
+def _http(e: HTTPException) -> Any:
+    if request.path.startswith("/api/"):  # e.g. a 405 raised while routing, before any API blueprint runs
+        from web.api import _http_error
+
+        return _http_error(e)
     return error_page(e.code or 500)
 
 
