@@ -38,6 +38,9 @@ from engine.routing import can_view_case, may_receive, resolve_unit
 from engine.status import STATUS, Status, set_status
 
 CHANNELS = ("desk", "post", "online")
+# A backdated reception older than this is a typing error; before 1906 Vietnam time even has a non-whole-minute
+# offset (+07:06:30) that no ISO 8601 client can read back.
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=VN_TZ)
 APPLICANT_FIELDS = ("name", "id_number", "address", "phone", "email")
 
 
@@ -355,6 +358,8 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
             check.add("received_at", "phải có cả giờ tiếp nhận")
         elif received_at is not None and received_at > now:
             check.add("received_at", "Thời điểm tiếp nhận không thể ở tương lai")
+        elif received_at is not None and received_at < EARLIEST_RECEIPT:
+            check.add("received_at", "Thời điểm tiếp nhận phải từ năm 2000 trở đi")
     _done(check)
     _ensure_receiver(user)
     clean = form_rules.validate(None, data)

@@ -14,6 +14,7 @@ class Api:
     def __init__(self, database: Database, tmp_path: Any) -> None:
         settings = load_settings(database_url=database.url, instance_path=tmp_path / "instance")
         self.app = create_app(settings, database=database)
+        self.app.config["MOTCUA_CHECK_RESPONSES"] = True  # every API test also checks the OpenAPI contract
         self.client = self.app.test_client()
         self.db = database
         self._tokens: dict[str, str] = {}

@@ -11,12 +11,14 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine import cases, deploy, inputs, org, public
+from engine import cases, deploy, org, public
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
 from engine.throttle import Exhausted
 from web import ratelimit, transaction
+from web import schemas as S
+from web.contract import operation
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -42,7 +44,11 @@ def _domain_error(e: MotcuaError) -> Response:
 
 
 def _http_error(e: HTTPException) -> Response:
-    return _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+    resp = _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
+    for name, value in e.get_headers():  # keep what the error tells the client, e.g. a 405's Allow
+        if name.lower() != "content-type":
+            resp.headers[name] = value
+    return resp
 
 
 def _unexpected(e: Exception) -> Response:
@@ -137,7 +143,9 @@ def case_json(session: Any, case: Case, full: bool = True) -> dict:
 
 @bp.get("/procedures")
 @authenticated
+@operation(tag="catalog", ok=(200, S.Procedures))
 def procedures(session: Any, user: Any) -> Response:
+    """The procedure catalog with each procedure's newest deployed version."""
     rows = session.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code))
     versions = deploy.latest_version_numbers(session)
     return jsonify([{"code": p.code, "name": p.name, "field": p.field, "level": p.level_code,
@@ -157,63 +165,73 @@ def _parse_time(value: Any, name: str) -> datetime | None:
 
 @bp.post("/cases")
 @authenticated
-def create_case(session: Any, user: Any) -> tuple[Response, int]:
+@operation(tag="cases", ok=(201, S.CaseBrief), errors=(403, 404, 409), body=S.NewCase)
+def create_case(session: Any, user: Any, json: S.NewCase) -> tuple[Response, int]:
+    """Receive a dossier (tiếp nhận): the caller's unit is the receiving unit."""
     from flask import current_app
 
-    body = _body()
     # Every field is checked by the engine at once, so one answer names all that is wrong.
-    case = cases.receive(session, user, body.get("procedure"), body.get("applicant") or {},
-                         body.get("data") or {}, channel=body.get("channel") or "desk",
-                         received_at=body.get("received_at") or None,
+    case = cases.receive(session, user, json.procedure, json.applicant.model_dump(), json.data or {},
+                         channel=json.channel or "desk", received_at=json.received_at or None,
                          max_backdate_days=current_app.config["MOTCUA"].backdate_max_days)
     return jsonify(case_json(session, case, full=False)), 201
 
 
 @bp.get("/cases/<code>")
 @authenticated
+@operation(tag="cases", ok=(200, S.CaseFull), errors=(404,))
 def get_case(session: Any, user: Any, code: str) -> Response:
+    """A case with its applicant, open tasks and events (Phiếu kiểm soát)."""
     return jsonify(case_json(session, cases.get_case(session, user, code)))
 
 
 @bp.get("/tasks")
 @authenticated
-def inbox(session: Any, user: Any) -> Response:
-    limit = inputs.integer("limit", request.args.get("limit", 50), low=1, high=inputs.INT32_MAX)
-    page = cases.inbox(session, user, after=request.args.get("after"), limit=limit,
-                       procedure=request.args.get("procedure"), claimed=request.args.get("claimed"),
-                       time_state=request.args.get("state"))
+@operation(tag="tasks", ok=(200, S.TaskPage), query=S.InboxQuery)
+def inbox(session: Any, user: Any, query: S.InboxQuery) -> Response:
+    """My inbox (my unit and roles), by due date, keyset-paginated."""
+    page = cases.inbox(session, user, after=query.after, limit=query.limit, procedure=query.procedure,
+                       claimed=query.claimed, time_state=query.state)
     return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
 
 
-@bp.get("/tasks/<int:item_id>")
+# URL variables are named as the document names them ({id}); the view argument follows.
+@bp.get("/tasks/<int:id>")
 @authenticated
-def get_task(session: Any, user: Any, item_id: int) -> Response:
-    return jsonify(item_json(cases.get_item(session, user, item_id)))
+@operation(tag="tasks", ok=(200, S.Task), errors=(403, 404))
+def get_task(session: Any, user: Any, id: int) -> Response:
+    """One task of my unit and roles."""
+    return jsonify(item_json(cases.get_item(session, user, id)))
 
 
-@bp.post("/tasks/<int:item_id>/complete")
+@bp.post("/tasks/<int:id>/complete")
 @authenticated
-def complete(session: Any, user: Any, item_id: int) -> Response:
-    body = _body()
-    data = body.get("data", {})
-    result = cases.complete_task(session, user, item_id, data)
+@operation(tag="tasks", ok=(200, S.Completed), errors=(403, 404, 409), body=S.CompleteIn)
+def complete(session: Any, user: Any, id: int, json: S.CompleteIn) -> Response:
+    """Complete a task with its form data; answers where the case went next."""
+    result = cases.complete_task(session, user, id, json.data or {})
     return jsonify({"task": item_json(result.item), "case": case_json(session, result.case, full=False),
                     "next": [item_json(i) for i in result.next_items]})
 
 
-@bp.post("/tasks/<int:item_id>/claim")
+@bp.post("/tasks/<int:id>/claim")
 @authenticated
-def claim(session: Any, user: Any, item_id: int) -> Response:
-    return jsonify(item_json(cases.claim(session, user, item_id)))
+@operation(tag="tasks", ok=(200, S.Task), errors=(403, 404, 409))
+def claim(session: Any, user: Any, id: int) -> Response:
+    """Claim a task (nobody else of the unit works on it until released)."""
+    return jsonify(item_json(cases.claim(session, user, id)))
 
 
-@bp.post("/tasks/<int:item_id>/unclaim")
+@bp.post("/tasks/<int:id>/unclaim")
 @authenticated
-def unclaim(session: Any, user: Any, item_id: int) -> Response:
-    return jsonify(item_json(cases.unclaim(session, user, item_id)))
+@operation(tag="tasks", ok=(200, S.Task), errors=(403, 404, 409))
+def unclaim(session: Any, user: Any, id: int) -> Response:
+    """Release a claimed task."""
+    return jsonify(item_json(cases.unclaim(session, user, id)))
 
 
 @bp.post("/public/cases/<code>")
+@operation(tag="public", ok=(200, S.PublicCase), errors=(404, 429), body=S.PublicLookupIn, public=True)
 def public_case(code: str) -> Response:
     """Status and appointment for the code AND its secret (in the body, never the URL), from the allowance of
     wrong secrets every public page shares (web.ratelimit)."""
@@ -235,7 +253,9 @@ def public_case(code: str) -> Response:
 
 
 @bp.get("/openapi.json")
+@operation(tag="meta", ok=(200, S.OpenApiDocument), public=True)
 def openapi() -> Response:
-    from web.openapi import document
+    """This document, generated from the request and response models (web/schemas.py)."""
+    from web.contract import document
 
     return jsonify(document())

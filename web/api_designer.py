@@ -12,7 +12,9 @@ from flask import Response, jsonify, request
 
 from engine import designer
 from engine.errors import Invalid
+from web import schemas as S
 from web.api import api_blueprint, authenticated
+from web.contract import operation
 
 bp = api_blueprint("api_designer", __name__)
 
@@ -50,7 +52,10 @@ def _problems(v: dict) -> dict:
 
 @bp.post("/processes/validate")
 @authenticated
+@operation(tag="designer", ok=(200, S.Validation), errors=(403, 413), query=S.UploadQuery,
+           body_content=S.BPMN_UPLOAD, body_required=False)  # an empty body is answered with its problems
 def validate(session: Any, user: Any) -> Response:
+    """Validate BPMN (raw XML or a multipart `file`): problems with line and element id."""
     designer.require_designer(user)
     code = _procedure_arg()
     xml, filename, forms = _upload()
@@ -59,7 +64,10 @@ def validate(session: Any, user: Any) -> Response:
 
 @bp.post("/processes")
 @authenticated
+@operation(tag="designer", ok=(201, S.Deployed), errors=(403, 404, 409, 413), query=S.UploadQuery,
+           body_content=S.BPMN_UPLOAD, error_models={422: S.DeployRejected})
 def deploy(session: Any, user: Any) -> tuple[Response, int]:
+    """Deploy BPMN as a new immutable version of a procedure."""
     designer.require_designer(user)
     code = _procedure_arg()
     xml, filename, forms = _upload()
@@ -77,7 +85,9 @@ def deploy(session: Any, user: Any) -> tuple[Response, int]:
 
 @bp.get("/processes/<procedure>/versions")
 @authenticated
+@operation(tag="designer", ok=(200, S.Versions), errors=(403, 404))
 def versions(session: Any, user: Any, procedure: str) -> Response:
+    """The deployed versions of a procedure and its draft."""
     designer.require_designer(user)
     info = designer.procedure_versions(session, procedure)
     return jsonify({"procedure": info.code, "name": info.name,
@@ -88,7 +98,9 @@ def versions(session: Any, user: Any, procedure: str) -> Response:
 
 @bp.get("/processes/<procedure>/versions/<int:version>/bpmn")
 @authenticated
+@operation(tag="designer", ok=(200, None), errors=(403, 404), ok_content=S.BPMN_XML)
 def version_bpmn(session: Any, user: Any, procedure: str, version: int) -> Response:
+    """The BPMN XML of one version (a download)."""
     designer.require_designer(user)
     pv = designer.get_version(session, procedure, version)
     return Response(pv.bpmn_xml, mimetype="application/xml", headers={
@@ -97,14 +109,10 @@ def version_bpmn(session: Any, user: Any, procedure: str, version: int) -> Respo
 
 @bp.get("/processes/<procedure>/diff")
 @authenticated
-def diff(session: Any, user: Any, procedure: str) -> Response:
+@operation(tag="designer", ok=(200, S.DiffOut), errors=(403, 404), query=S.DiffQuery)
+def diff(session: Any, user: Any, procedure: str, query: S.DiffQuery) -> Response:
+    """What changed between two versions (or a version and the draft): element ids added, removed, changed."""
     designer.require_designer(user)
-    try:
-        old = int(request.args.get("from", ""))
-        new = request.args.get("to", "")
-        new_v: int | str = new if new == "draft" else int(new)
-    except ValueError:
-        raise Invalid("from và to phải là số phiên bản (to có thể là 'draft')") from None
-    return jsonify({"procedure": procedure, "from": old, "to": new_v,
-                    **designer.diff_versions(session, procedure, old, new_v).as_json()})
+    return jsonify({"procedure": procedure, "from": query.from_, "to": query.to,
+                    **designer.diff_versions(session, procedure, query.from_, query.to).as_json()})
 

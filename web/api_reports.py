@@ -5,42 +5,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
-from engine import inputs, reports
+from engine import reports
+from web import schemas as S
 from web.api import api_blueprint, authenticated
+from web.contract import operation
 
 bp = api_blueprint("api_reports", __name__)
 
 
-def _filters(session: Any, user: Any) -> reports.Filters:
-    args = request.args
-    return reports.filters_for(session, user, args.get("from"), args.get("to"), unit=args.get("unit"),
-                               field=args.get("field"), level=args.get("level"))
+def _filters(session: Any, user: Any, query: S.ReportQuery) -> reports.Filters:
+    return reports.filters_for(session, user, query.from_, query.to, unit=query.unit, field=query.field,
+                               level=query.level)
 
 
 @bp.get("/reports/summary")
 @authenticated
-def summary(session: Any, user: Any) -> Response:
-    """Keys: received_carried_over … refused, on_time_rate (null when nothing was resolved)."""
-    return jsonify(reports.summary(session, _filters(session, user)))
+@operation(tag="reports", ok=(200, S.Figures), errors=(403, 404), query=S.ReportQuery)
+def summary(session: Any, user: Any, query: S.ReportQuery) -> Response:
+    """The standard report's figures over the caller's subtree (on_time_rate null when nothing resolved)."""
+    return jsonify(reports.summary(session, _filters(session, user, query)))
 
 
 @bp.get("/reports/table")
 @authenticated
-def table(session: Any, user: Any) -> Response:
-    f = _filters(session, user)
-    rows = reports.table(session, f, request.args.get("group", "unit"))
+@operation(tag="reports", ok=(200, S.Table), errors=(403, 404), query=S.TableQuery)
+def table(session: Any, user: Any, query: S.TableQuery) -> Response:
+    """The figures per unit, field, level or procedure."""
+    rows = reports.table(session, _filters(session, user, query), query.group)
     return jsonify([{"key": r.key, "label": r.label, **r.figures} for r in rows])
 
 
 @bp.get("/reports/cases")
 @authenticated
-def drill(session: Any, user: Any) -> Response:
+@operation(tag="reports", ok=(200, S.DrillPage), errors=(403, 404), query=S.DrillQuery)
+def drill(session: Any, user: Any, query: S.DrillQuery) -> Response:
     """The cases behind one figure (?figure=resolved_late&page=2)."""
-    f = _filters(session, user)
-    page_no = inputs.integer("page", request.args.get("page", 1), low=1, high=inputs.INT32_MAX) or 1
-    page = reports.drill_down(session, f, request.args.get("figure", ""), page=page_no)
+    page = reports.drill_down(session, _filters(session, user, query), query.figure, page=query.page)
     return jsonify({"total": page.total, "page": page.page, "pages": page.pages,
                     "cases": [{"code": c.code, "procedure": c.procedure.code, "status_code": c.status_code,
                                "received_at": c.received_at.isoformat(), "due_at": c.due_at.isoformat()

@@ -1,0 +1,394 @@
+"""The shapes of the JSON API /api/v1, declared once (pydantic v2): web.contract validates requests with
+them and generates /api/v1/openapi.json from them. Shapes only: business rules (a procedure that exists, a
+date in the future, a form's required fields) stay in engine/ and answer 422 `invalid`, 404 or 409.
+
+Request strings carry the column's length and refuse NUL, which PostgreSQL cannot store: both backends
+answer the same 422 before the engine runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, create_model
+
+from engine.apology import REASON_MAX
+from engine.designer import CODE_RE
+from engine.reports import DRILL_ONLY, FIGURES, GROUPS
+
+NO_NUL = r"^[^\x00]*$"
+DB_ID_MAX = 2**31 - 1  # ids are 32-bit columns (see web.DatabaseId)
+
+
+def text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL)]
+
+
+DateTimeText = Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL),
+                         Field(json_schema_extra={"format": "date-time"})]
+DateText = Annotated[str, StringConstraints(max_length=32, pattern=NO_NUL),
+                     Field(json_schema_extra={"format": "date"})]
+DbId = Annotated[int, Field(ge=0, le=DB_ID_MAX)]
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+class Error(BaseModel):
+    """Every error: a machine code, a message for people, and what was wrong where (field → problem)."""
+
+    error: str
+    message: str
+    details: Any = None
+
+
+class Problem(BaseModel):
+    file: str
+    line: int | None
+    element_id: str
+    message: str
+
+
+class DeployRejected(Error):
+    """A deploy refused: the error, plus the validation's problems when the diagram itself is wrong."""
+
+    valid: bool | None = None
+    problems: list[Problem] | None = None
+    warnings: list[Problem] | None = None
+
+
+# --- catalog, cases, tasks -----------------------------------------------------------------------
+
+class ProcedureOut(BaseModel):
+    code: str
+    name: str
+    field: str
+    level: str | None
+    deadline_days: float
+    documents: list[Any]
+    version: int | None
+
+
+class Procedures(RootModel[list[ProcedureOut]]):
+    pass
+
+
+class Task(BaseModel):
+    id: int
+    case_code: str
+    name: str
+    step: str
+    unit: str
+    unit_name: str
+    level: str
+    role: str
+    state: str
+    form: str | None
+    due_at: datetime | None
+    created_at: datetime | None
+    claimed_by: str | None
+    procedure: str
+
+
+class Event(BaseModel):
+    kind: str
+    at: datetime | None
+    actor: str | None
+    from_unit: str | None
+    to_unit: str | None
+    step: str | None
+    step_due_at: datetime | None
+    timing: str | None
+    data: dict[str, Any] | None
+
+
+class CaseBrief(BaseModel):
+    code: str
+    procedure: str
+    status_code: int
+    status: str
+    channel: str
+    receiving_unit: str
+    current_unit: str | None
+    received_at: datetime | None
+    due_at: datetime | None
+    original_due_at: datetime | None
+    resolved_at: datetime | None
+    returned_at: datetime | None
+    timing: str | None
+    result: str | None
+    supplement_count: int
+    error: str | None
+    process_version: int | None
+    tasks: list[Task]
+
+
+class ApplicantOut(BaseModel):
+    name: str
+    id_number: str | None
+    address: str | None
+    phone: str | None
+    email: str | None
+
+
+class CaseFull(CaseBrief):
+    applicant: ApplicantOut
+    data: dict[str, Any] | None
+    events: list[Event]
+
+
+class ApplicantIn(BaseModel):
+    name: text(200)
+    id_number: text(32) | None = None
+    address: text(500) | None = None
+    phone: text(32) | None = None
+    email: text(200) | None = None
+
+
+class NewCase(BaseModel):
+    """Receive a dossier (tiếp nhận): the caller's unit is the receiving unit."""
+
+    procedure: text(100, 1)
+    applicant: ApplicantIn
+    data: dict[str, Any] | None = None
+    channel: Literal["desk", "post", "online"] | None = None
+    received_at: DateTimeText | None = Field(None, description="ISO 8601; Vietnam time when no offset")
+
+
+class InboxQuery(BaseModel):
+    after: text(200) | None = Field(None, description="the `next` cursor of the previous page")
+    limit: int = Field(50, description="1–200 (clamped)")
+    procedure: text(100) | None = None
+    claimed: Literal["me", "none"] | None = None
+    state: Literal["overdue", "due_soon", "in_time"] | None = None
+
+
+class TaskPage(BaseModel):
+    items: list[Task]
+    next: str | None
+
+
+class CompleteIn(BaseModel):
+    data: dict[str, Any] | None = Field(None, description="the step's form data, checked against its form")
+
+
+class Completed(BaseModel):
+    task: Task
+    case: CaseBrief
+    next: list[Task]
+
+
+class PublicLookupIn(BaseModel):
+    """The case's lookup secret, printed on its receipt: sent in the body, never in a URL (access logs)."""
+
+    secret: text(16, 1)
+
+
+class PublicCase(BaseModel):
+    """What anyone may know about a case: its status and appointment, no personal data."""
+
+    code: str
+    status_code: int
+    status: str
+    due_at: datetime | None
+
+
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    pass
+
+
+# --- time: apology, notifications, calendar --------------------------------------------------------
+
+class ApologyIn(BaseModel):
+    reason: text(REASON_MAX)
+    new_due_at: DateTimeText = Field(description="ISO 8601; Vietnam time when no offset")
+
+
+class ApologyRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    at: datetime | None
+    reason: str
+    previous_due_at: datetime
+    new_due_at: datetime
+
+
+class ApologyOut(BaseModel):
+    case: CaseBrief
+    apology: ApologyRecord
+
+
+class NotificationsQuery(BaseModel):
+    limit: int = Field(20, description="1–200 (clamped)")
+    before: DbId | None = Field(None, description="only notifications with a smaller id (next page)")
+    unread: Literal["0", "1"] | None = None
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    message: str
+    created_at: datetime | None
+    read: bool
+
+
+class Notifications(BaseModel):
+    unread: int
+    items: list[NotificationOut]
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+class OverrideOut(BaseModel):
+    day: date
+    working: bool
+    note: str | None
+
+
+class Overrides(RootModel[list[OverrideOut]]):
+    pass
+
+
+class OverrideIn(BaseModel):
+    working: bool = Field(strict=True)
+    note: text(300) | None = None
+
+
+# --- designer ----------------------------------------------------------------------------------
+
+ProcedureCode = Annotated[str, StringConstraints(pattern=CODE_RE.pattern)]
+
+
+class UploadQuery(BaseModel):
+    procedure: ProcedureCode | None = Field(None, description="the procedure to deploy to (default: process id)")
+    filename: text(200) | None = Field(None, description="shown in problems (raw XML bodies)")
+
+
+class Validation(BaseModel):
+    valid: bool
+    problems: list[Problem]
+    warnings: list[Problem]
+
+
+class Deployed(BaseModel):
+    procedure: str
+    version: int
+    process_id: str
+    warnings: list[Any]
+
+
+class VersionOut(BaseModel):
+    version: int
+    process_id: str
+    deployed_at: datetime
+    deployed_by: str | None
+    cases: int
+    warnings: Any
+
+
+class Draft(BaseModel):
+    updated_at: datetime
+    updated_by: str | None
+
+
+class Versions(BaseModel):
+    procedure: str
+    name: str
+    versions: list[VersionOut]
+    draft: Draft | None
+
+
+class DiffQuery(BaseModel):
+    from_: DbId = Field(alias="from")
+    to: DbId | Literal["draft"]
+
+
+class DiffOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    procedure: str
+    from_: int = Field(alias="from")
+    to: int | Literal["draft"]
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+BPMN_UPLOAD = {
+    "application/xml": {"schema": {"type": "string"}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "forms": {"type": "string", "description": "JSON: form name → form-js schema"}}}},
+}
+BPMN_XML = {"application/xml": {"schema": {"type": "string"}}}
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+class ReportQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    # empty means the default period, as the reports page sends it
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+    field: text(200) | None = None
+    level: text(32) | None = None
+
+
+class TableQuery(ReportQuery):
+    group: Literal[GROUPS] = "unit"  # type: ignore[valid-type]
+
+
+class DrillQuery(ReportQuery):
+    figure: Literal[FIGURES + DRILL_ONLY]  # type: ignore[valid-type]
+    page: int = 1
+
+
+_figures: dict[str, Any] = {name: (int, ...) for name in FIGURES}
+Figures = create_model("Figures", on_time_rate=(float | None, ...), **_figures)
+TableRow = create_model("TableRow", __base__=Figures, key=(str, ...), label=(str, ...))
+
+
+class Table(RootModel[list[TableRow]]):  # type: ignore[valid-type]
+    pass
+
+
+class DrillCase(BaseModel):
+    code: str
+    procedure: str
+    status_code: int
+    received_at: datetime
+    due_at: datetime | None
+    timing: str | None
+
+
+class DrillPage(BaseModel):
+    total: int
+    page: int
+    pages: int
+    cases: list[DrillCase]
+
+
+class IncidentsQuery(BaseModel):
+    limit: int = Field(500, ge=1, le=5000, description="at most this many stuck cases")
+
+
+class Incident(BaseModel):
+    """A case stuck on a routing error or a failing script (sự cố)."""
+
+    code: str
+    procedure: str
+    receiving_unit: str
+    status: str
+    kind: Literal["routing", "script"]
+    error: str
+    since: datetime | None
+    open_steps: int
+
+
+class Incidents(BaseModel):
+    items: list[Incident]
+
+
+class Retried(BaseModel):
+    case: CaseBrief
+    new_tasks: list[Task]
