@@ -16,7 +16,9 @@ from engine.apology import REASON_MAX
 from engine.designer import CODE_RE
 from engine.reports import DRILL_ONLY, FIGURES, GROUPS
 
-NO_NUL = r"^[^\x00]*$"
+# No control characters but tab and line breaks (engine.inputs refuses those too, by field): the document says
+# so, and a body with several bad fields is answered with all of them at once.
+NO_NUL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 DB_ID_MAX = 2**31 - 1  # ids are 32-bit columns (see web.DatabaseId)
 
 
@@ -156,7 +158,7 @@ class NewCase(BaseModel):
 
 class InboxQuery(BaseModel):
     after: text(200) | None = Field(None, description="the `next` cursor of the previous page")
-    limit: int = Field(50, description="1–200 (clamped)")
+    limit: int = Field(50, ge=1, le=DB_ID_MAX, description="1–200 (larger is clamped to 200)")
     procedure: text(100) | None = None
     claimed: Literal["me", "none"] | None = None
     state: Literal["overdue", "due_soon", "in_time"] | None = None
@@ -217,7 +219,7 @@ class ApologyOut(BaseModel):
 
 
 class NotificationsQuery(BaseModel):
-    limit: int = Field(20, description="1–200 (clamped)")
+    limit: int = Field(20, ge=1, le=DB_ID_MAX, description="1–200 (larger is clamped to 200)")
     before: DbId | None = Field(None, description="only notifications with a smaller id (next page)")
     unread: Literal["0", "1"] | None = None
 
@@ -340,7 +342,7 @@ class TableQuery(ReportQuery):
 
 class DrillQuery(ReportQuery):
     figure: Literal[FIGURES + DRILL_ONLY]  # type: ignore[valid-type]
-    page: int = 1
+    page: int = Field(1, ge=1, le=DB_ID_MAX)
 
 
 _figures: dict[str, Any] = {name: (int, ...) for name in FIGURES}
