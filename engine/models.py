@@ -437,3 +437,53 @@ class ProcessDraft(Base):
     forms: Mapped[dict] = mapped_column(JSONType, default=dict)  # form name -> form-js schema
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Restructuring (engine.restructure, engine.unit_history) -------------------------------------
+
+
+class UnitName(Base):
+    """A unit's name and agency code while they were in force: [valid_from, valid_to). Pages, slips, the
+    ledger and reports show the name a unit had when the event happened."""
+
+    __tablename__ = "unit_names"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NULL: since the unit existed
+    valid_to: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitSuccessor(Base):
+    """Predecessor → successor from `effective` on (a merge, or a unit whose level was abolished)."""
+
+    __tablename__ = "unit_successors"
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    effective: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # merge | abolish
+
+
+class LevelAlias(Base):
+    """A level that no longer exists: lanes naming it resolve to `work_to` (a level code, or "commune" for
+    the case's own commune) — old diagrams keep running."""
+
+    __tablename__ = "level_aliases"
+    level_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    work_to: Mapped[str] = mapped_column(String(32))
+    effective: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RestructureRun(Base):
+    """One plan being applied: the organisation step and the cases done so far (resumable, idempotent)."""
+
+    __tablename__ = "restructure_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    plan: Mapped[dict] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cases_done: Mapped[int] = mapped_column(Integer, default=0)

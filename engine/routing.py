@@ -16,7 +16,25 @@ from engine.models import Case, Event, Level, Unit, User, WorkItem
 
 
 def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
-    """The unit that does a step at `level` for a case received at `receiving_unit`."""
+    """The unit that does a step at `level` for a case received at `receiving_unit`.
+
+    After a restructuring (engine.restructure) the receiving unit may be inactive (merged: its successor
+    receives instead) and the lane's level may be abolished (its alias `work_to` does the step), so old
+    diagrams and running cases keep routing. Both are consulted only when the plain rule finds nothing, so
+    an unchanged organisation costs no extra query."""
+    try:
+        return _resolve(session, receiving_unit, level, data)
+    except RoutingError:
+        from engine import unit_history
+
+        moved = unit_history.successor(session, receiving_unit)
+        alias = unit_history.level_alias(session, level)
+        if moved is None and alias is None:
+            raise
+        return _resolve(session, moved or receiving_unit, alias or level, data)
+
+
+def _resolve(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
     ancestors = receiving_unit.ancestor_ids()
     unit = session.scalar(select(Unit).where(Unit.id.in_(ancestors), Unit.level_code == level,
                                              Unit.active.is_(True)))
