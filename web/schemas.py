@@ -394,3 +394,106 @@ class Incidents(BaseModel):
 class Retried(BaseModel):
     case: CaseBrief
     new_tasks: list[Task]
+
+
+# --- restructuring and case migration (engine.restructure, engine.migrate_cases) -----------------------
+
+class MergeInto(BaseModel):
+    code: text(64, 1)
+    name: text(300) | None = None
+    level: text(32) | None = None
+    parent: text(64) | None = None
+    agency_code: text(64) | None = None
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    into: MergeInto | text(64, 1)
+    from_: list[text(64, 1)] = Field(alias="from", min_length=1, max_length=10000)
+
+
+class AbolishLevelIn(BaseModel):
+    level: text(32, 1)
+    children_to: Literal["parent"] = "parent"
+    work_to: text(32, 1)
+
+
+class RenameIn(BaseModel):
+    unit: text(64, 1)
+    name: text(300, 1)
+    agency_code: text(64) | None = None
+
+
+class MoveUsersIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: text(64, 1) = Field(alias="from")
+    to: text(64, 1)
+
+
+class RestructurePlanIn(BaseModel):
+    """The plan, with the keys of PLAN.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+    effective: DateTimeText
+    merge: list[MergeIn] = Field(default_factory=list, max_length=10000)
+    abolish_level: list[AbolishLevelIn] = Field(default_factory=list, max_length=100)
+    rename: list[RenameIn] = Field(default_factory=list, max_length=10000)
+    move_users: list[MoveUsersIn] = Field(default_factory=list, max_length=10000)
+
+
+class DryRunQuery(BaseModel):
+    dry_run: Literal["true", "false"] = Field("true", description="true: preview only; false: apply")
+
+
+class StepMove(BaseModel):
+    item_id: int
+    step: str
+    step_id: str
+    role: str
+    from_unit: str
+    to_unit: str | None
+    problem: str | None
+
+
+class CaseMovesOut(BaseModel):
+    code: str
+    moves: list[StepMove]
+    receiving_to: str | None
+
+
+class RestructureOut(BaseModel):
+    plan_sha256: str
+    effective: str
+    ok: bool
+    applied: bool
+    items: int
+    cases: list[CaseMovesOut]
+    problems: list[str]
+    warnings: list[str]
+    units: list[str]
+    result: dict[str, Any] | None = Field(None, description="after an apply: cases and steps moved, batches")
+
+
+class MigrateIn(BaseModel):
+    to_version: int = Field(ge=1, le=DB_ID_MAX)
+    cases: list[text(64, 1)] | None = Field(None, max_length=10000)
+    map: dict[text(200, 1), text(200, 1)] | None = None
+    dry_run: bool = True
+
+
+class CaseMigrationCheck(BaseModel):
+    code: str
+    from_version: int
+    waiting: list[str]
+    can_migrate: bool
+    why: list[str]
+
+
+class MigrationOut(BaseModel):
+    procedure: str
+    to_version: int
+    mapping: dict[str, str]
+    cases: list[CaseMigrationCheck]
+    movable: int
+    blocked: int
+    applied: bool
