@@ -128,8 +128,9 @@ def preview(session: Session, procedure: str, to_version: int, codes: list[str] 
     proc, target = _target(session, procedure, to_version)
     numbers = dict(session.execute(select(ProcessVersion.id, ProcessVersion.version)
                                    .where(ProcessVersion.procedure_id == proc.id)).all())
-    return MigrationPreview(procedure, to_version, mapping,
-                            [_check(session, c, target, mapping, numbers) for c in _open_cases(session, proc, target, codes)])
+    found = _open_cases(session, proc, target, codes)
+    checks = [_check(session, c, target, mapping, numbers) for c in found]
+    return MigrationPreview(procedure, to_version, mapping, checks)
 
 
 def migrate(session: Session, user: User | None, procedure: str, to_version: int, codes: list[str] | None = None,

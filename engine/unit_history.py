@@ -7,7 +7,9 @@ Mẫu 05, the case page, the ledger, reports — asks here for the name as it wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,6 +62,40 @@ def successor(session: Session, unit: Unit) -> Unit | None:
         seen.add(link.successor_id)
         current = session.get(Unit, link.successor_id)
     return None
+
+
+def successor_id(session: Session, unit: Unit) -> int | None:
+    found = successor(session, unit)
+    return found.id if found is not None else None
+
+
+def regroup(session: Session, rows: list, start: datetime, end: datetime, rate: Callable[[dict], dict]) -> list:
+    """Report rows per unit (engine.reports.Row) as the organisation was in the period: a period that starts
+    after a unit was merged or abolished counts it under its successor; labels are the names at the start."""
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    code_of = {u.id: u.code for u in units.values()}
+    links = {code_of[s.predecessor_id]: s for s in session.scalars(select(UnitSuccessor))}
+    if not links and not session.scalar(select(UnitName.id).limit(1)):
+        return rows
+    names = NamesAt(session)
+    out: dict[str, Any] = {}
+    for row in rows:
+        key = row.key
+        for _ in range(MAX_CHAIN):
+            link = links.get(key)
+            if link is None or link.effective > start:
+                break
+            key = code_of[link.successor_id]
+        label = names.name(units[key], start) if key in units else row.label
+        if key not in out:
+            out[key] = type(row)(key=key, label=label, figures=dict(row.figures))
+            continue
+        merged = out[key].figures
+        for k, v in row.figures.items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                merged[k] = merged.get(k, 0) + v
+        out[key].figures = rate({k: v for k, v in merged.items() if isinstance(v, int)})
+    return [out[k] for k in sorted(out)]
 
 
 def current_unit(session: Session, unit: Unit) -> Unit:
