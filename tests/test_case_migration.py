@@ -116,3 +116,23 @@ def test_cli_and_api(world: World, api, monkeypatch) -> None:  # noqa: ANN001
     out = runner.invoke(main, ["cases", "migrate", "--revert", code])
     assert out.exit_code == 0, out.output
     assert world.open_item(code)[1:] == ("HUYEN_A", "specialist")
+
+
+def test_the_designer_page_previews_and_moves_running_cases(world: World, tmp_path) -> None:  # noqa: ANN001
+    from tests.test_pages_officials import Browser
+
+    code = _case_at(world, 2)
+    version = _deploy_v2(world.db)
+    web = Browser(world.db, tmp_path)
+    web.login("designer")
+    listing = web.get("/designer").get_data(as_text=True)
+    assert f"chuyển hồ sơ đang chạy sang phiên bản {version}" in listing
+    page = web.get(f"/designer/ncc_mai_tang/migrate/{version}").get_data(as_text=True)
+    assert code in page and "district_appraise" in page and 'id="migrate-form"' not in page
+    page = web.get(f"/designer/ncc_mai_tang/migrate/{version}?map=district_appraise%3Dprovince_review")
+    assert 'id="migrate-form"' in page.get_data(as_text=True)
+    web.post(f"/designer/ncc_mai_tang/migrate/{version}",
+             {"map": "district_appraise=province_review", "action": "apply"})
+    assert world.open_item(code)[1:] == ("TINH", "specialist")
+    web.login("xa_a1_clerk")
+    assert web.get(f"/designer/ncc_mai_tang/migrate/{version}").status_code == 403

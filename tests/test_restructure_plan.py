@@ -183,3 +183,28 @@ def test_the_shipped_plan_reads() -> None:
     plan = shipped_plan()
     assert [m.into["code"] for m in plan.merges] == ["XA_AN_HOA", "XA_BINH_SON"]
     assert plan.abolish[0].level == "district" and plan.abolish[0].work_to == "province"
+
+
+def test_the_admin_page_previews_then_applies(world: World, tmp_path) -> None:  # noqa: ANN001
+    import html
+
+    from engine.resources import shipped
+    from tests.test_pages_officials import Browser
+
+    code = _cases(world, 1)[0]
+    web = Browser(world.db, tmp_path)
+    web.login("xa_a1_clerk")
+    assert web.get("/admin/restructure").status_code == 403
+    web.login("admin")
+    assert "Sắp xếp đơn vị hành chính" in web.get("/admin/restructure").get_data(as_text=True)
+    plan = (shipped() / "bpmn" / "restructure-2025" / "plan.toml").read_text(encoding="utf-8")
+    page = web.post("/admin/restructure", {"plan": plan, "action": "preview"}).get_data(as_text=True)
+    assert code in page and "XA_AN_HOA" in page and 'id="apply-form"' in page
+    with world.db.transaction() as s:
+        assert s.scalar(select(Unit.active).where(Unit.code == "XA_A1")) is True
+    bad = web.post("/admin/restructure", {"plan": "effective = 'x'\n[[merge]]\n", "action": "preview"})
+    assert 'id="plan-error"' in bad.get_data(as_text=True)
+    done = web.post("/admin/restructure", {"plan": plan, "action": "apply"}, follow_redirects=True)
+    assert "Đã áp dụng kế hoạch: 1 hồ sơ" in html.unescape(done.get_data(as_text=True))
+    with world.db.transaction() as s:
+        assert s.scalar(select(Unit.active).where(Unit.code == "XA_A1")) is False
