@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import RoutingError
-from engine.models import Case, Event, Level, Unit, User, WorkItem
+from engine.models import Case, Event, Level, Unit, UnitSuccessor, User, WorkItem
 
 
 def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
@@ -74,6 +74,11 @@ def can_view_case(session: Session, user: User, case: Case) -> bool:
         return True
     if case.receiving_unit_id == user.unit_id:
         return True
+    if not case.receiving_unit.active:  # merged away: its successor's staff keep its cases (engine.restructure)
+        from engine.unit_history import successor_id
+
+        if successor_id(session, case.receiving_unit) == user.unit_id:
+            return True
     return bool(session.scalar(select(exists().where(WorkItem.case_id == case.id,
                                                      WorkItem.unit_id == user.unit_id))))
 
@@ -84,4 +89,6 @@ def visible_cases(user: User) -> ColumnElement[bool]:
         return Case.id.is_not(None)
     routed = exists().where(WorkItem.case_id == Case.id, WorkItem.unit_id == user.unit_id)
     handed = exists().where(Event.case_id == Case.id, Event.to_unit_id == user.unit_id)
-    return or_(Case.receiving_unit_id == user.unit_id, routed, handed)
+    inherited = Case.receiving_unit_id.in_(select(UnitSuccessor.predecessor_id)
+                                           .where(UnitSuccessor.successor_id == user.unit_id))
+    return or_(Case.receiving_unit_id == user.unit_id, routed, handed, inherited)

@@ -208,3 +208,21 @@ def test_the_admin_page_previews_then_applies(world: World, tmp_path) -> None:  
     assert "Đã áp dụng kế hoạch: 1 hồ sơ" in html.unescape(done.get_data(as_text=True))
     with world.db.transaction() as s:
         assert s.scalar(select(Unit.active).where(Unit.code == "XA_A1")) is False
+
+
+def test_the_merged_communes_staff_keep_seeing_its_finished_cases(world: World) -> None:
+    from engine import cases
+    from engine.routing import visible_cases
+
+    code = _cases(world, 1)[0]
+    with world.db.transaction() as s:  # finished before the merge: no open step moves with it
+        case = s.scalar(select(Case).where(Case.code == code))
+        for item in cases.open_items(s, case):
+            item.state = "cancelled"
+    restructure.apply(world.db, parse(PLAN), by="admin")
+    with world.db.transaction() as s:
+        clerk = s.scalar(select(User).where(User.username == "xa_a2_clerk"))  # was at xã An Lạc, now An Hòa
+        assert cases.get_case(s, clerk, code).code == code
+        assert code in set(s.scalars(select(Case.code).where(visible_cases(clerk))))
+        other = s.scalar(select(User).where(User.username == "xa_b1_clerk"))
+        assert code not in set(s.scalars(select(Case.code).where(visible_cases(other))))
