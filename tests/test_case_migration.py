@@ -136,3 +136,41 @@ def test_the_designer_page_previews_and_moves_running_cases(world: World, tmp_pa
     assert world.open_item(code)[1:] == ("TINH", "specialist")
     web.login("xa_a1_clerk")
     assert web.get(f"/designer/ncc_mai_tang/migrate/{version}").status_code == 403
+
+
+def _with_inserted_step(xml: bytes) -> bytes:
+    """v2 with a province check inserted between the commune's confirmation and the province's review."""
+    from lxml import etree
+
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    b = "{" + ns["bpmn"] + "}"
+    root = etree.fromstring(xml)
+    flow = root.xpath("//bpmn:sequenceFlow[@id='commune_confirm_to_province_review']", namespaces=ns)[0]
+    flow.set("targetRef", "province_check")
+    proc = flow.getparent()
+    task = etree.SubElement(proc, b + "userTask", id="province_check", name="Kiểm tra danh sách tại tỉnh")
+    spiff = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+    props = etree.SubElement(etree.SubElement(task, b + "extensionElements"), spiff + "properties")
+    etree.SubElement(props, spiff + "property", name="deadline_days", value="1")
+    etree.SubElement(task, b + "incoming").text = "commune_confirm_to_province_review"
+    etree.SubElement(task, b + "outgoing").text = "province_check_to_review"
+    etree.SubElement(proc, b + "sequenceFlow", id="province_check_to_review", sourceRef="province_check",
+                     targetRef="province_review")
+    review = root.xpath("//bpmn:userTask[@id='province_review']/bpmn:incoming", namespaces=ns)[0]
+    review.text = "province_check_to_review"
+    lane = root.xpath("//bpmn:lane[@id='lane_province_specialist']", namespaces=ns)[0]
+    etree.SubElement(lane, b + "flowNodeRef").text = "province_check"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_step_inserted_before_or_after_the_waiting_one_does_not_block(world: World) -> None:
+    waiting_before, waiting_after = _case_at(world, 1), _case_at(world, 3)  # commune_confirm, province_review
+    with world.db.transaction() as s:
+        version = deploy(s, _with_inserted_step(v2_xml()), "ncc_v3.bpmn", forms=catalog.load_forms(),
+                         procedure_code="ncc_mai_tang").version
+        assert all(c.can_migrate for c in migrate_cases.preview(s, "ncc_mai_tang", version).cases)
+        migrate_cases.migrate(s, None, "ncc_mai_tang", version, [waiting_before, waiting_after], now=NOW)
+    world.complete_next(waiting_before, now=NOW)  # the inserted step comes next for the case before it
+    assert _open(world.db, waiting_before)[0].task_bpmn_id == "province_check"
+    world.complete_next(waiting_after, now=NOW)  # ...and is not redone for the case already past it
+    assert _open(world.db, waiting_after)[0].task_bpmn_id == "province_decide"
