@@ -409,7 +409,7 @@ class MergeInto(BaseModel):
 class MergeIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     into: MergeInto | text(64, 1)
-    from_: list[text(64, 1)] = Field(alias="from", min_length=1, max_length=10000)
+    from_: list[text(64, 1)] = Field(alias="from", min_length=1, max_length=100)
 
 
 class AbolishLevelIn(BaseModel):
@@ -435,10 +435,10 @@ class RestructurePlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     effective: DateTimeText
-    merge: list[MergeIn] = Field(default_factory=list, max_length=10000)
-    abolish_level: list[AbolishLevelIn] = Field(default_factory=list, max_length=100)
-    rename: list[RenameIn] = Field(default_factory=list, max_length=10000)
-    move_users: list[MoveUsersIn] = Field(default_factory=list, max_length=10000)
+    merge: list[MergeIn] = Field(default_factory=list, max_length=2000)
+    abolish_level: list[AbolishLevelIn] = Field(default_factory=list, max_length=10)
+    rename: list[RenameIn] = Field(default_factory=list, max_length=2000)
+    move_users: list[MoveUsersIn] = Field(default_factory=list, max_length=2000)
 
 
 class DryRunQuery(BaseModel):
@@ -476,7 +476,7 @@ class RestructureOut(BaseModel):
 
 class MigrateIn(BaseModel):
     to_version: int = Field(ge=1, le=DB_ID_MAX)
-    cases: list[text(64, 1)] | None = Field(None, max_length=10000)
+    cases: list[text(64, 1)] | None = Field(None, max_length=1000)
     map: dict[text(200, 1), text(200, 1)] | None = None
     dry_run: bool = True
 
