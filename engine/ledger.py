@@ -83,9 +83,9 @@ class LedgerRow:
 
 def received_in(session: Session, f: Any, limit: int = 50000) -> list[Case]:
     """The cases received in the report filters' period and scope, in book order."""
-    from engine.reports import _scoped, predicates
+    from engine.report_figures import predicates, scoped
 
-    q = _scoped(select(Case).select_from(Case), f).where(predicates(f)["received_new"])
+    q = scoped(select(Case).select_from(Case), f).where(predicates(f)["received_new"])
     return list(session.scalars(q.order_by(Unit.path, Case.received_at, Case.ledger_number, Case.id).limit(limit)))
 
 

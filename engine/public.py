@@ -25,7 +25,7 @@ from engine.case_records import lock_case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
 from engine.reception import applicant_fields, start_processing
-from engine.reports import CRITERIA
+from engine.report_figures import CRITERIA
 from engine.status import FINAL, STATUS, Status, set_status
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và mã tra cứu này"
