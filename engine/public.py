@@ -231,13 +231,18 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     return case
 
 
-def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
+def _received_here(session: Session, user: User, code: str, forbidden: str) -> Case:
+    """A case of the user's own desk (any desk for an admin), by a desk clerk, locked; else 404/403."""
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
         raise NotFound(f"case {code} not found")
     if not user.can("receives_dossiers"):
-        raise Forbidden("only the one-stop desk answers online dossiers")
-    case = lock_case(session, case.id)
+        raise Forbidden(forbidden)
+    return lock_case(session, case.id)
+
+
+def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
+    case = _received_here(session, user, code, "only the one-stop desk answers online dossiers")
     if case.status_code not in statuses or case.state is not None:
         raise Conflict(f"case {code} is not waiting at the desk (status {case.status_code})")
     return case
@@ -331,12 +336,7 @@ def withdraw(session: Session, user: User, code: str, reason: str, now: datetime
     cancelled; the status event dates the withdrawal for the reports."""
     now = _now(now)
     reason = inputs.text("reason", reason, multiline=True)
-    case = session.scalar(select(Case).where(Case.code == code))
-    if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
-        raise NotFound(f"case {code} not found")
-    if not user.can("receives_dossiers"):
-        raise Forbidden("only the one-stop desk records a withdrawal")
-    case = lock_case(session, case.id)
+    case = _received_here(session, user, code, "only the one-stop desk records a withdrawal")
     if case.resolved_at is not None or case.status_code in FINAL:
         raise Conflict(f"case {code} can no longer be withdrawn (status {case.status_code})")
     for item in session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")):

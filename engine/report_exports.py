@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine import xlsx
 from engine.report_figures import LABELS, steps, summary, table
 from engine.report_scope import Filters
 
@@ -21,41 +22,24 @@ def scope_label(f: Filters) -> str:
 
 def excel_table(session: Session, f: Filters, group: str = "unit", translate: Any = None) -> bytes:
     """The standard table (one row per group and the total) and the per-step table, as an .xlsx file."""
-    from io import BytesIO
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     t = translate or (lambda s: s)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Bao cao"
-    ws.append([t("BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")])
-    ws.append([f"{t('Đơn vị')}: {scope_label(f)}", "", "", f"{t('Kỳ báo cáo')}: {f.period.label}"])
-    ws.append([])
-    ws.append([t({"unit": "Đơn vị", "field": "Lĩnh vực", "level": "Cấp", "procedure": "Thủ tục"}[group])]
-              + [t(LABELS[k]) for k in TABLE_COLUMNS])
-    header_row = ws.max_row
+    wb, ws = xlsx.workbook(
+        "Bao cao", t("BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"),
+        [f"{t('Đơn vị')}: {scope_label(f)}", "", "", f"{t('Kỳ báo cáo')}: {f.period.label}"],
+        [t({"unit": "Đơn vị", "field": "Lĩnh vực", "level": "Cấp", "procedure": "Thủ tục"}[group])]
+        + [t(LABELS[k]) for k in TABLE_COLUMNS])
     for r in table(session, f, group):
         ws.append([r.label] + [r.figures[k] for k in TABLE_COLUMNS])
     total = summary(session, f)
     ws.append([t("Tổng cộng")] + [total[k] for k in TABLE_COLUMNS])
-    ws["A1"].font = Font(bold=True, size=13)
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+    xlsx.bold_row(ws, ws.max_row)
     ws.column_dimensions["A"].width = 40
     steps_ws = wb.create_sheet("Theo buoc")
     steps_ws.append([t("Đơn vị"), t("Bước xử lý"), t("Số lượt"), t("Trễ hạn"), t("Tỷ lệ trễ (%)"),
                      t("Trung vị (giờ)"), t("P90 (giờ)")])
     for s in steps(session, f):
         steps_ws.append([s.unit_name, s.step, s.count, s.late, s.late_share, s.median_hours, s.p90_hours])
-    for cell in steps_ws[1]:
-        cell.font = Font(bold=True)
+    xlsx.bold_row(steps_ws, 1)
     steps_ws.column_dimensions["A"].width = 36
     steps_ws.column_dimensions["B"].width = 48
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)

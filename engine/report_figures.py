@@ -60,6 +60,8 @@ LABELS = {
     "in_progress": "Đang giải quyết",
 }
 GROUPS = ("unit", "field", "level", "procedure")
+# How a resolved case is timed (Case.timing), in the words of the report pages (web/labels.REPORT_TIMING).
+TIMING_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 
 # Thông tư 01/2018/TT-VPCP, Điều 13: the nine rating criteria (chỉ số), each scored 0, 1 or 2.
 CRITERIA: tuple[tuple[str, str], ...] = (

@@ -14,6 +14,7 @@ from engine.report_figures import (
     FIGURES,
     GROUPS,
     LABELS,
+    TIMING_LABELS,
     CasePage,
     Row,
     StepRow,
@@ -40,8 +41,8 @@ from engine.report_scope import (
     units_in_scope,
 )
 
-__all__ = ["CRITERIA", "DRILL_ONLY", "FIGURES", "GROUPS", "LABELS", "TABLE_COLUMNS", "CasePage", "Filters",
-           "Period", "Row", "StepRow", "backlog", "drill_down", "ensure_reporter", "excel_table", "fields",
-           "filters_for", "levels", "monthly_rate", "on_time_rate", "parse_period", "predicates",
-           "ratings_summary", "scope_label", "scope_root", "scoped", "steps", "summary", "table",
-           "units_in_scope"]
+__all__ = ["CRITERIA", "DRILL_ONLY", "FIGURES", "GROUPS", "LABELS", "TABLE_COLUMNS", "TIMING_LABELS",
+           "CasePage", "Filters", "Period", "Row", "StepRow", "backlog", "drill_down", "ensure_reporter",
+           "excel_table", "fields", "filters_for", "levels", "monthly_rate", "on_time_rate", "parse_period",
+           "predicates", "ratings_summary", "scope_label", "scope_root", "scoped", "steps", "summary",
+           "table", "units_in_scope"]
