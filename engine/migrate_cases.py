@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine import cases as case_rules
-from engine import workflow
+from engine import case_records as case_rules
+from engine import projection, workflow
 from engine.deadlines import calendar_for, script_engine
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Case, Event, Procedure, ProcessVersion, Unit, User, WorkItem, utcnow
@@ -189,8 +189,8 @@ def _migrate_one(session: Session, user: User | None, code: str, target: Process
                 else item.claimed_by_id
     case.process_version_id = target.id
     session.flush()
-    runner = case_rules._Runner(session, case, case_rules.version_info(session, target.id), now)
-    created = case_rules._project(runner, wf, user, case.current_unit_id)
+    runner = projection.Runner(session, case, case_rules.version_info(session, target.id), now)
+    created = projection.project(runner, wf, user, case.current_unit_id)
     case.state = workflow.dump(wf)
     case.next_timer_at = workflow.next_timer_due(wf)
     session.flush()

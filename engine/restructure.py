@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases import lock_case
+from engine.case_records import lock_case
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import (
