@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
-from engine import inputs, ledger, workflow
+from engine import inputs, ledger, messages, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
@@ -304,6 +304,7 @@ def diagram_error(e: Exception, what: str) -> Invalid:
 
 def _save(runner: _Runner, wf: Any) -> None:
     case = runner.case
+    messages.drain(runner.session, case, wf, runner.version.nodes, runner.now, case.current_unit_id)
     case.state = workflow.dump(wf)
     case.data = _json_safe(workflow.workflow_data(wf))
     case.next_timer_at = workflow.next_timer_due(wf)
@@ -554,6 +555,25 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     except StaleDataError as e:
         raise Conflict("Hồ sơ vừa được người khác cập nhật; hãy tải lại trang và thử lại") from e
     return Completion(case=case, item=item, next_items=created)
+
+
+def advance(session: Session, case: Case, apply: Any, now: datetime | None = None) -> list[WorkItem]:
+    """Run `apply(wf)` on the locked case's workflow (a partner's message arrived), re-project, save."""
+    now = _now(now)
+    runner = _Runner(session, case, version_info(session, case.process_version_id), now)
+    wf = runner.load()
+    try:
+        apply(wf)
+    except ValueError as e:
+        raise Conflict(f"hồ sơ {case.code}: {e}", details={"message": str(e)}) from e
+    except Exception as e:  # noqa: BLE001 — a diagram error after the message: 422 naming the element
+        raise diagram_error(e, "Quy trình gặp lỗi khi nhận thư liên thông") from e
+    if case.status_code == Status.RECEIVED:
+        _set_status(runner, Status.PROCESSING)
+    created = _project(runner, wf, None, case.current_unit_id)
+    _save(runner, wf)
+    session.flush()
+    return created
 
 
 def retry_routing(session: Session, user: User, code: str, now: datetime | None = None) -> Case:
