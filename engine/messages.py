@@ -121,13 +121,17 @@ def _partner_of(send: dict, data: dict) -> str:
 
 def drain(session: Session, case: Case, wf: Any, nodes: dict, now: datetime, unit_id: int | None) -> int:
     """Queue the messages the workflow threw in this step (nothing inside the workflow caught them)."""
+    from engine.workflow import workflow_data
+
     count = 0
-    for event in wf.get_events():
+    events = wf.get_events()
+    current = workflow_data(wf) if events else {}
+    for event in events:
         name = getattr(event.event_definition, "name", None)
         send = _send_node(nodes, name) if name else None
         if send is None:
             continue  # a signal or a message no node of ours sends: nothing to deliver
-        data = dict(case.data or {})
+        data = dict(current)
         data.update(event.payload if isinstance(event.payload, dict) else {})
         partner = _partner_of(send, data)
         body = envelope(session, case, send, data)
