@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
-from engine import inputs, ledger, messages, workflow
+from engine import inputs, ledger, messages, portal, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
@@ -405,7 +405,8 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     received_at = case.received_at
     calendar = calendar_for(session)
     case.process_version_id, case.received_by_id = version.id, user.id
-    set_status(session, case, Status.RECEIVED, at=received_at, by=user)
+    if not set_status(session, case, Status.RECEIVED, at=received_at, by=user):
+        portal.status_changed(session, case, None, Status.RECEIVED, received_at)  # born received: still news
     ledger.assign_number(session, case)
     case.clock_started_at = received_at
     case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
