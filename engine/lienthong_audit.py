@@ -9,7 +9,8 @@ from typing import Any
 from engine.calendar import VN_TZ
 from engine.models import Event
 
-KINDS = ("lienthong_queued", "lienthong_sent", "lienthong_failed", "lienthong_incident", "lienthong_retried",
+KINDS = ("lienthong_queued", "lienthong_sent", "lienthong_failed", "lienthong_late", "lienthong_incident",
+         "lienthong_retried",
          "lienthong_received")
 
 
@@ -42,6 +43,8 @@ def apply(ev: Event, rows: list, by_message: dict[str, Any], row_type: Any, unit
             row.note = f"Hệ thống nhận đã xác nhận lúc {_moment(ev)} (lần gửi {data.get('attempts')})"
         elif ev.kind == "lienthong_failed":
             row.note = f"{row.note}; gửi lỗi lúc {_moment(ev)}: {data.get('error')}"
+        elif ev.kind == "lienthong_late":
+            row.note = f"{row.note}; quá 10 phút chưa đồng bộ, đã báo cán bộ kỹ thuật"
         elif ev.kind == "lienthong_incident":
             row.note = f"{row.note}; ngừng gửi sau {data.get('attempts')} lần — sự cố chờ quản trị"
         elif ev.kind == "lienthong_retried":

@@ -350,11 +350,12 @@ def _outbox_job(database: Database, settings: Settings) -> None:
 
 def _lienthong_job(database: Database, settings: Settings) -> None:
     """Deliver liên thông messages: in every scheduler process, outside the lease like the mail outbox."""
-    from engine import lienthong_outbox, partners
+    from engine import lienthong_deadlines, lienthong_outbox, partners
 
     try:
         identity = partners.ensure_identity(settings.instance_path, settings.agency_code)
         report = lienthong_outbox.dispatch(database, settings, identity)
+        lienthong_deadlines.check(database)  # NĐ 63/2024: sync ≤ 10 minutes, acknowledgement ≤ 2 working hours
         if report.delivered or report.failed or report.incidents:
             log.info("liên thông: %s delivered, %s to retry, %s incident(s)", len(report.delivered),
                      len(report.failed), len(report.incidents))

@@ -10,7 +10,7 @@ from flask import Response, current_app, jsonify, request
 from engine import lienthong_inbox, lienthong_outbox, partners
 from engine.errors import Forbidden
 from web import schemas_lienthong as L
-from web.api import api_blueprint, authenticated
+from web.api import _iso, api_blueprint, authenticated
 from web.contract import operation
 
 bp = api_blueprint("api_lienthong", __name__)
@@ -68,3 +68,19 @@ def retry(session: Any, user: Any, outbox_id: int) -> Response:
                     "state": row.state, "attempts": row.attempts,
                     "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
                     "last_error": row.last_error})
+
+
+@bp.get("/cases/<code>/lienthong")
+@authenticated
+@operation(tag="lienthong", ok=(200, L.Timeline), errors=(404,))
+def timeline(session: Any, user: Any, code: str) -> Response:
+    """Where the case is at each partner system: sent, acknowledged, in progress, result."""
+    from engine import cases, lienthong_deadlines
+
+    case = cases.get_case(session, user, code)
+    iso = _iso
+    return jsonify({"code": case.code, "branches": [
+        {"partner": b.partner, "partner_name": b.partner_name, "message": b.message, "state": b.state,
+         "label": b.label, "sent_at": iso(b.sent_at), "acknowledged_at": iso(b.acknowledged_at),
+         "result_at": iso(b.result_at), "result_message": b.result_message}
+        for b in lienthong_deadlines.timeline(session, case)]})

@@ -51,3 +51,22 @@ class OutboxOut(BaseModel):
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None
+
+
+class BranchOut(BaseModel):
+    """One partner branch of a case as the sending desk follows it."""
+
+    partner: str
+    partner_name: str
+    message: str
+    state: Literal["waiting_sync", "incident", "acknowledged", "result"]
+    label: str
+    sent_at: datetime
+    acknowledged_at: datetime | None
+    result_at: datetime | None
+    result_message: str | None
+
+
+class Timeline(BaseModel):
+    code: str
+    branches: list[BranchOut]
