@@ -115,25 +115,33 @@ def dispatch(database: Database, settings: Settings, identity: partners.Identity
     acknowledgement after its commit; anything else (or no answer) is retried later."""
     now = now or utcnow()
     report = DispatchReport()
-    results: list[tuple[int, bool, str | None]] = []
-    for row_id, message_id, url, body, _partner in _claim(database, now, limit):
+    results: list[tuple[int, bool | None, str | None]] = []
+    unreachable: set[str] = set()
+    for row_id, message_id, url, body, partner in _claim(database, now, limit):
+        if partner in unreachable:  # one timeout per partner per run, not one per queued message
+            results.append((row_id, None, None))
+            continue
         text, headers = partners.signed_request(identity, message_id, body)
         try:
             status = post(url, text, headers)
             ok, error = 200 <= status < 300, None if 200 <= status < 300 else f"HTTP {status}"
         except Exception as e:  # noqa: BLE001 — partner down, DNS, timeout: all mean "try again later"
             ok, error = False, f"{type(e).__name__}: {e}"[:500]
+            unreachable.add(partner)
         results.append((row_id, ok, error))
     if results:
         _record(database, settings, results, utcnow() if now is None else now, report)
     return report
 
 
-def _record(database: Database, settings: Settings, results: list[tuple[int, bool, str | None]], now: datetime,
-            report: DispatchReport) -> None:
+def _record(database: Database, settings: Settings, results: list[tuple[int, bool | None, str | None]],
+            now: datetime, report: DispatchReport) -> None:
     with database.transaction() as s:
         for row_id, ok, error in results:
             row = s.get(OutboxMessage, row_id)
+            if ok is None:  # not tried: its partner just failed; due again with the first retry
+                row.next_attempt_at = now + timedelta(seconds=settings.lienthong_backoff_seconds)
+                continue
             partner = s.get(Partner, row.partner_code)
             row.attempts += 1
             data = {"partner": row.partner_code, "partner_name": partner.name if partner else row.partner_code,
@@ -203,6 +211,16 @@ def retry(session: Session, user: User | None, outbox_id: int, now: datetime | N
                                                   "message_id": row.message_id}))
     session.flush()
     return row
+
+
+def retry_partner(session: Session, partner_code: str, now: datetime | None = None) -> int:
+    """Queue again every given-up message to one partner (it was down for hours); returns how many."""
+    ids = list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.partner_code == partner_code,
+                                                              OutboxMessage.state == "incident")
+                               .order_by(OutboxMessage.id)))
+    for outbox_id in ids:
+        retry(session, None, outbox_id, now)
+    return len(ids)
 
 
 def pending_for(session: Session, case_id: int) -> list[OutboxMessage]:

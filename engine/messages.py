@@ -138,7 +138,12 @@ def drain(session: Session, case: Case, wf: Any, nodes: dict, now: datetime, uni
         link = session.get(CaseLink, case.id)
         if link is not None and link.origin_system == partner:
             body["correlation"] = {"case_code": link.origin_case_code}  # an answer to the origin's case
-        lienthong_outbox.enqueue(session, partner, name, body, case=case, now=now, step=name, from_unit_id=unit_id)
+        try:
+            lienthong_outbox.enqueue(session, partner, name, body, case=case, now=now, step=name,
+                                     from_unit_id=unit_id)
+        except NotFound as e:  # the diagram names a system nobody registered: the step's data is at fault
+            raise Invalid(f"thư «{name}»: hệ thống liên thông '{partner}' chưa được đăng ký (motcua partner add)",
+                          details={"partner": partner}) from e
         count += 1
     return count
 

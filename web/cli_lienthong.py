@@ -71,19 +71,26 @@ def register(main: click.Group) -> None:
                 click.echo(f"{m.id}\t{m.state}\t{m.partner_code}\t{m.message}\t{m.attempts}\t{m.last_error or ''}")
 
     @outbox_group.command(name="retry")
-    @click.argument("outbox_id", type=int)
+    @click.argument("outbox_id", type=int, required=False)
+    @click.option("--partner", default=None, help="Every message given up on to this partner.")
     @pass_ctx
-    def outbox_retry(ctx: Context, outbox_id: int) -> None:
-        """Send again a message the dispatcher gave up on."""
+    def outbox_retry(ctx: Context, outbox_id: int | None, partner: str | None) -> None:
+        """Send again a message the dispatcher gave up on (or all of one partner's)."""
         from engine import lienthong_outbox
         from engine.errors import MotcuaError
 
+        if (outbox_id is None) == (partner is None):
+            fail("give either an outbox ID or --partner CODE")
         try:
             with ctx.db.transaction() as s:
-                lienthong_outbox.retry(s, None, outbox_id)
+                if partner:
+                    n = lienthong_outbox.retry_partner(s, partner)
+                else:
+                    lienthong_outbox.retry(s, None, outbox_id)
         except MotcuaError as e:
             fail(e.message)
-        click.echo(f"outbox {outbox_id}: queued again")
+        done = f"partner {partner}: {n} message(s)" if partner else f"outbox {outbox_id}:"
+        click.echo(f"{done} queued again")
 
     @outbox_group.command(name="dispatch")
     @pass_ctx
