@@ -11,6 +11,7 @@ from engine import lienthong_deadlines, lienthong_outbox, partners
 from engine.config import load_settings
 from engine.models import Case, Event, Notification, OutboxMessage, User
 from tests.conftest import at
+from tests.test_pages_officials import Browser, text
 
 DATA = {"co_quan_cong_an": "CONG-AN", "co_quan_chi_tra": "BHXH", "ho_ten_nguoi_chet": "Trần Văn Bình",
         "so_dinh_danh_nguoi_chet": "036050001111", "ngay_chet": "2026-11-28", "thu_tuc": ["khai_tu"]}
@@ -59,6 +60,11 @@ def test_late_sync_alerts_once_then_the_acknowledgement_deadline_makes_an_incide
     branches = api.get(f"/api/v1/cases/{code}/lienthong", user="xa_a1_clerk").json["branches"]
     assert branches[0]["state"] == "incident" and branches[0]["label"] == "Sự cố gửi"
     assert api.get(f"/api/v1/cases/{code}/lienthong", user="xa_b1_clerk").status_code == 404
+    web = Browser(db, tmp_path)  # the desk sees the same on the case page
+    web.login("xa_a1_clerk")
+    page = text(web.get(f"/cases/{code}"))
+    assert 'data-partner="CONG-AN" data-state="incident"' in page
+    assert 'data-partner="BHXH" data-state="acknowledged"' in page
 
 
 def test_the_acknowledgement_clock_counts_working_hours_only(world, tmp_path):
