@@ -464,6 +464,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
                 data={"missing_documents": missing or []}, received_at=now, intake_note=note.strip())
     session.add(case)
     session.flush()
+    portal.status_changed(session, case, None, Status.NOT_RECEIVED, now)  # born status 3: the portal hears it
     _event(session, case, "intake_" + outcome, now, actor_id=user.id, to_unit_id=unit.id,
            data={"note": note, "missing": missing or []})
     return case
