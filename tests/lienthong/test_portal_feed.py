@@ -11,8 +11,8 @@ from engine.models import Case, Event, OutboxMessage
 
 def _feed(db, code: str) -> list[tuple]:
     with db.transaction() as s:
-        rows = s.scalars(select(OutboxMessage).join(Case).where(Case.code == code, OutboxMessage.partner_code == "DVCQG")
-                         .order_by(OutboxMessage.id))
+        rows = s.scalars(select(OutboxMessage).join(Case)
+                         .where(Case.code == code, OutboxMessage.partner_code == "DVCQG").order_by(OutboxMessage.id))
         return [(m.body["status"]["from"], m.body["status"]["to"]) for m in rows]
 
 
