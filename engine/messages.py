@@ -155,9 +155,14 @@ def handle(session: Session, partner: Partner, body: dict, now: datetime) -> Cas
     """Apply a verified, first-seen message: answer to one of our cases, or a new case by a message start
     event. Raises Invalid/NotFound (the sender sees a 4xx and retries, then reports an incident)."""
     message = body.get("message")
-    correlation = body.get("correlation") or {}
     if body.get("kind") != "case":
         return None
+    shapes = {"case": dict, "applicant": dict, "data": dict, "documents": list, "correlation": dict}
+    wrong = {k: f"phải là {t.__name__}" for k, t in shapes.items() if body.get(k) is not None
+             and not isinstance(body[k], t)}
+    if wrong:
+        raise Invalid("phong bì hồ sơ sai cấu trúc", details=wrong)
+    correlation = body.get("correlation") or {}
     if correlation.get("case_code"):
         return _answer(session, partner, body, str(correlation["case_code"]), str(message), now)
     return _start(session, partner, body, str(message), now)
@@ -189,6 +194,12 @@ def _start(session: Session, partner: Partner, body: dict, message: str, now: da
             break
     if proc is None:
         raise NotFound(f"Không có quy trình nào bắt đầu bằng thư '{message}'", details={"message": message})
+    origin = body.get("case") or {}
+    earlier = session.scalar(select(CaseLink.case_id).where(CaseLink.origin_system == partner.code,
+                                                            CaseLink.origin_case_code == str(origin.get("code")),
+                                                            CaseLink.message == message))
+    if earlier is not None:  # the same dossier sent again under a new message id: it is already here
+        return session.get(Case, earlier)
     unit_code = partner.unit_code or body.get("unit_code")
     unit = session.scalar(select(Unit).where(Unit.code == str(unit_code or "")[:64]))
     if unit is None:
@@ -198,7 +209,6 @@ def _start(session: Session, partner: Partner, body: dict, message: str, now: da
     clerk = next((u for u in desk if u.can("receives_dossiers")), None)
     if clerk is None:
         raise Invalid(f"{unit.name} không có cán bộ tiếp nhận", details={"unit_code": unit.code})
-    origin = body.get("case") or {}
     applicant = body.get("applicant") or {}
     data = {**(body.get("data") or {}), "origin_system": partner.code, "origin_case_code": origin.get("code")}
     case = cases.receive(session, clerk, proc.code, applicant, data=data, channel="online", now=now)

@@ -147,3 +147,20 @@ def test_deploy_refuses_an_unknown_partner_and_a_missing_message_name(api):
     nameless = xml.replace('name="message" value="ket_qua_xoa_thuong_tru"', 'name="message" value=""')
     v = deploy.validate(nameless.encode(), "x.bpmn", levels={"commune"}, roles={"specialist"}, forms={})
     assert [p.element_id for p in v.problems] == ["gui_ket_qua"] and "message" in v.problems[0].message
+
+
+def test_the_same_dossier_resent_under_a_new_id_creates_no_second_case(net):
+    code = _receive(net, {**DECEASED, "co_quan_chi_tra": ""})
+    net.complete("A", code, "xa_a1_specialist", {"so_trich_luc_khai_tu": "17/2026/TLKT"})
+    with net.dbs["A"].transaction() as s:
+        body = s.scalar(select(OutboxMessage.body).where(OutboxMessage.partner_code == "CONG-AN"))
+    net.dispatch("A")
+    again, headers = partners.signed_request(net.ids["A"], partners.new_message_id(), body)
+    resp = net.apis["B"].client.post("/api/v1/lienthong/messages", data=again, headers=headers)
+    assert resp.status_code == 200 and resp.json["status"] == "accepted"
+    with net.dbs["B"].transaction() as s:
+        assert len(s.scalars(select(Case)).all()) == 1
+    broken, headers = partners.signed_request(net.ids["A"], partners.new_message_id(),
+                                              {**body, "applicant": "Trần Thị Hoa", "data": [1]})
+    resp = net.apis["B"].client.post("/api/v1/lienthong/messages", data=broken, headers=headers)
+    assert resp.status_code == 422 and set(resp.json["details"]) == {"applicant", "data"}
