@@ -238,4 +238,20 @@ def test_khai_tu_across_three_processes_with_a_crash_and_a_portal(systems):
     sample = next(m for m in got if m["sender"] == "UBND-XA-A1" and m["status"]["to"] == 10)
     assert sample["dvcqg"]["DongBoHoSoMC"]["MaTTHC"] == "1.006714"
     assert sample["dvcqg"]["CapNhatTienDoHoSoMC"]["TrangThai"] == "10"
+    # over the wire too: a wrong signature, an unknown partner and a replayed message are refused by B
+    def post_to_b(ident: partners.Identity, at: Any = None) -> int:
+        text, headers = partners.signed_request(ident, partners.new_message_id(), {"message": "ping"}, now=at)
+        req = urllib.request.Request(b.url + "/api/v1/lienthong/messages", data=text.encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    from datetime import timedelta
+
+    from engine.models import utcnow
+    assert post_to_b(partners.Identity("UBND-XA-A1", partners.new_secret())) == 401
+    assert post_to_b(partners.Identity("KHONG-RO", partners.new_secret())) == 401
+    assert post_to_b(a.identity, utcnow() - timedelta(minutes=6)) == 401
+    assert post_to_b(a.identity) == 200
     assert time.monotonic() - started < 90
