@@ -91,9 +91,13 @@ class System:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self) -> None:
+        self.terminate()
+        if self.proc is not None:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -164,6 +168,8 @@ def systems(db: Database, tmp_path: Path, sqlite_template: Path):
     for s in sys_.values():
         s.start()
     yield sys_
+    for s in sys_.values():  # all at once: each takes a few seconds to stop its scheduler
+        s.terminate()
     for s in sys_.values():
         s.stop()
     portal.shutdown()
