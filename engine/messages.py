@@ -169,22 +169,24 @@ def handle(session: Session, partner: Partner, body: dict, now: datetime) -> Cas
 
 
 def _answer(session: Session, partner: Partner, body: dict, code: str, message: str, now: datetime) -> Case:
-    from engine import cases
+    from engine.case_records import lock_case
+    from engine.projection import advance
     from engine.workflow import deliver_message
 
     case_id = session.scalar(select(Case.id).where(Case.code == code[:64]))
     if case_id is None:
         raise NotFound(f"Không có hồ sơ {code}", details={"correlation.case_code": code})
-    case = cases.lock_case(session, case_id)
+    case = lock_case(session, case_id)
     payload = {**(body.get("data") or {}), "documents": body.get("documents") or [],
                "from": partner.code, "case_code": (body.get("case") or {}).get("code")}
-    cases.advance(session, case, lambda wf: deliver_message(wf, message, payload), now)
+    advance(session, case, lambda wf: deliver_message(wf, message, payload), now)
     _received_event(session, case, partner, body, message, now)
     return case
 
 
 def _start(session: Session, partner: Partner, body: dict, message: str, now: datetime) -> Case:
-    from engine import cases
+    from engine.projection import advance
+    from engine.reception import receive
     from engine.workflow import deliver_message
 
     proc = None
@@ -211,13 +213,13 @@ def _start(session: Session, partner: Partner, body: dict, message: str, now: da
         raise Invalid(f"{unit.name} không có cán bộ tiếp nhận", details={"unit_code": unit.code})
     applicant = body.get("applicant") or {}
     data = {**(body.get("data") or {}), "origin_system": partner.code, "origin_case_code": origin.get("code")}
-    case = cases.receive(session, clerk, proc.code, applicant, data=data, channel="online", now=now)
+    case = receive(session, clerk, proc.code, applicant, data=data, channel="online", now=now)
     session.add(CaseLink(case_id=case.id, origin_system=partner.code, origin_case_code=str(origin.get("code")),
                          message=message))
     session.flush()
     payload = {**(body.get("data") or {}), "documents": body.get("documents") or [], "from": partner.code,
                "case_code": origin.get("code")}
-    cases.advance(session, case, lambda wf: deliver_message(wf, message, payload), now)
+    advance(session, case, lambda wf: deliver_message(wf, message, payload), now)
     _received_event(session, case, partner, body, message, now)
     return case
 
