@@ -29,6 +29,7 @@ AREAS = [
     "public",         # /tra-cuu, /thu-tuc, online submission, rating (citizen issue)
     "incidents",      # /admin/incidents: cases stuck on a routing error or a failing script
     "restructure",    # /admin/restructure (a plan: preview, apply); /designer/<code>/migrate/<version>
+    "lienthong",      # /admin/lienthong: partner systems and undelivered messages
 ]
 LANGUAGES = ("vi", "en")
 
@@ -122,6 +123,7 @@ NAV = [
     ("time_admin.calendar", _l("Lịch làm việc"), "admin"),
     ("incidents.index", _l("Sự cố"), "admin"),
     ("restructure.plan_page", _l("Sắp xếp đơn vị"), "admin"),
+    ("lienthong.index", _l("Liên thông"), "admin"),
 ]
 NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
                      "time_admin.calendar": "/admin/calendar"}
