@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import delegation, inputs, ledger, workflow
 from engine import forms as form_rules
-from engine import inputs, ledger, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
@@ -477,11 +477,17 @@ def _item_for(session: Session, user: User, item_id: int) -> WorkItem:
     return item
 
 
-def _ensure_assignee(user: User, item: WorkItem) -> None:
+def _ensure_assignee(user: User, item: WorkItem, session: Session | None = None,
+                     now: datetime | None = None) -> User | None:
+    """Check the user may act on the step; returns the official they act for as a deputy, else None."""
+    principal = delegation.acting_for(session, user, item, now) if session is not None else None
+    if principal is not None:
+        return principal
     if item.unit_id != user.unit_id or item.role_code not in user.roles:
         raise Forbidden(f"Bước «{item.name}» thuộc {item.unit.name} (vai trò {item.role_code}), không phải của bạn")
     if item.claimed_by_id and item.claimed_by_id != user.id:
         raise _claimed_elsewhere(item)
+    return None
 
 
 def _already_done(item: WorkItem) -> Conflict:
@@ -521,7 +527,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
         raise _already_done(item)
     if item.state != "open":
         raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
-    _ensure_assignee(user, item)
+    principal = _ensure_assignee(user, item, session, now)
     version = version_info(session, case.process_version_id)
     clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
     runner = _Runner(session, case, version, now)
@@ -538,7 +544,9 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     item.timing = classify(now, item.due_at) if item.due_at else None
     _event(session, case, "task_completed", now, actor_id=user.id, from_unit_id=item.unit_id,
            step=item.name, step_bpmn_id=item.task_bpmn_id, step_due_at=item.due_at, timing=item.timing,
-           data={"outcome": item.outcome, "comment": clean.get("comment")})
+           data={"outcome": item.outcome, "comment": clean.get("comment"),
+                 **({"on_behalf_of": principal.username, "on_behalf_of_name": principal.full_name}
+                    if principal else {})})
     node = version.nodes.get(item.task_bpmn_id) or {}
     if item.supplement:
         _resume(runner)
@@ -608,7 +616,7 @@ def claim(session: Session, user: User, item_id: int, now: datetime | None = Non
     lock_case(session, item.case_id)
     session.refresh(item, attribute_names=_CLAIM_STATE)
     _must_be_open(item)
-    _ensure_assignee(user, item)
+    _ensure_assignee(user, item, session, now)
     if item.claimed_by_id == user.id:
         return item
     if not _set_claim(session, item, user.id, None):
@@ -701,15 +709,17 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
     limit = max(1, min(limit, 200))
     if procedure:
         procedure = inputs.text("procedure", procedure, Procedure.code)
-    q = select(WorkItem).where(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)),
+    own = and_(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)))
+    if claimed == "me":
+        own = and_(own, WorkItem.claimed_by_id == user.id)
+    elif claimed == "none":
+        own = and_(own, WorkItem.claimed_by_id.is_(None))
+    # A deputy also sees the steps of the officials they stand in for (engine.delegation).
+    q = select(WorkItem).where(or_(own, delegation.inbox_scope(session, user, claimed, now)),
                                WorkItem.state == "open")
     if procedure:
         q = q.join(Case, Case.id == WorkItem.case_id).join(Procedure, Procedure.id == Case.procedure_id) \
              .where(Procedure.code == procedure)
-    if claimed == "me":
-        q = q.where(WorkItem.claimed_by_id == user.id)
-    elif claimed == "none":
-        q = q.where(WorkItem.claimed_by_id.is_(None))
     if time_state:
         if time_state not in TIME_STATES:
             raise Invalid(f"time_state must be one of {', '.join(TIME_STATES)}")

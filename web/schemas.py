@@ -394,3 +394,86 @@ class Incidents(BaseModel):
 class Retried(BaseModel):
     case: CaseBrief
     new_tasks: list[Task]
+
+
+# --- officials' everyday work: assignment, deputies, comments (engine.assignment/delegation/comments) -----
+
+class AssignIn(BaseModel):
+    """Give an open step to an official of its unit holding its role (phân công)."""
+
+    username: text(100, 1)
+    note: text(2000) | None = None
+    target: DateText | None = Field(None, description="internal target day, not after the step's due day")
+
+
+class AssignmentOut(BaseModel):
+    task: Task
+    assignee: str
+    assignee_name: str
+    assigned_by: str
+    note: str | None
+    target: date | None
+    at: datetime
+
+
+class PersonLoad(BaseModel):
+    username: str
+    full_name: str
+    roles: list[str]
+    open: int
+    overdue: int
+
+
+class UnitLoadOut(BaseModel):
+    unit: str
+    unit_name: str
+    people: list[PersonLoad]
+    unassigned: int
+    unassigned_overdue: int
+
+
+class DelegationIn(BaseModel):
+    """Name a deputy (ủy quyền); `for` names the official when their head sets it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    to: text(100, 1)
+    starts: DateText
+    until: DateText
+    procedures: list[text(100)] | None = Field(None, max_length=100)
+    for_: text(100) | None = Field(None, alias="for")
+
+
+class DelegationOut(BaseModel):
+    id: int
+    delegator: str
+    delegator_name: str
+    deputy: str
+    deputy_name: str
+    unit: str
+    starts: date
+    until: date
+    procedures: list[str]
+    revoked_at: datetime | None
+
+
+class Delegations(BaseModel):
+    items: list[DelegationOut]
+
+
+class CommentIn(BaseModel):
+    text: text(4000, 1)
+    mentions: list[text(100)] | None = Field(None, max_length=20)
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str
+    author_name: str
+    text: str
+    mentions: list[str]
+    at: datetime
+
+
+class Comments(BaseModel):
+    items: list[CommentOut]

@@ -1,0 +1,98 @@
+"""JSON API for officials' everyday work: assignment (phân công) and unit load, deputies (ủy quyền), comments
+(trao đổi). Thin: the rules are engine.assignment, engine.delegation and engine.comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from engine import assignment, cases, comments, delegation
+from engine.models import CaseComment, Delegation
+from web import schemas as S
+from web.api import _iso, api_blueprint, authenticated, item_json, mail_after_commit
+from web.contract import operation
+
+bp = api_blueprint("api_officials", __name__)
+
+
+@bp.post("/tasks/<int:id>/assign")
+@authenticated
+@operation(tag="tasks", ok=(200, S.AssignmentOut), errors=(403, 404, 409), body=S.AssignIn)
+def assign(session: Any, user: Any, id: int, json: S.AssignIn) -> Response:
+    """Assign (or reassign) an open step of one's unit to an official holding its role; heads only."""
+    row = assignment.assign(session, user, id, json.username, json.note, json.target)
+    item = cases.get_item(session, user, id)
+    mail_after_commit(item.case_id)
+    return jsonify({"task": item_json(item), "assignee": row.assignee.username,
+                    "assignee_name": row.assignee.full_name, "assigned_by": user.username, "note": row.note,
+                    "target": row.target.isoformat() if row.target else None, "at": _iso(row.at)})
+
+
+@bp.get("/units/<code>/load")
+@authenticated
+@operation(tag="tasks", ok=(200, S.UnitLoadOut), errors=(403, 404))
+def unit_load(session: Any, user: Any, code: str) -> Response:
+    """Each official's open steps and overdue count in the unit, and the steps nobody holds; its heads only."""
+    load = assignment.unit_load(session, user, code)
+    return jsonify({"unit": load.unit.code, "unit_name": load.unit.name, "unassigned": load.unassigned,
+                    "unassigned_overdue": load.unassigned_overdue,
+                    "people": [{"username": p.username, "full_name": p.full_name, "roles": p.roles, "open": p.open,
+                                "overdue": p.overdue} for p in load.people]})
+
+
+def delegation_json(row: Delegation) -> dict:
+    return {"id": row.id, "delegator": row.delegator.username, "delegator_name": row.delegator.full_name,
+            "deputy": row.deputy.username, "deputy_name": row.deputy.full_name, "unit": row.delegator.unit.code,
+            "starts": row.starts.isoformat(), "until": row.until.isoformat(), "procedures": list(row.procedures),
+            "revoked_at": _iso(row.revoked_at)}
+
+
+@bp.post("/delegations")
+@authenticated
+@operation(tag="delegations", ok=(201, S.DelegationOut), errors=(403, 409), body=S.DelegationIn)
+def create_delegation(session: Any, user: Any, json: S.DelegationIn) -> tuple[Response, int]:
+    """Name a deputy of the same unit for a date range, optionally for chosen procedures."""
+    row = delegation.create(session, user, json.to, json.starts, json.until, json.procedures, json.for_)
+    return jsonify(delegation_json(row)), 201
+
+
+@bp.get("/delegations")
+@authenticated
+@operation(tag="delegations", ok=(200, S.Delegations))
+def list_delegations(session: Any, user: Any) -> Response:
+    """Delegations I gave or received (a head: all of the unit's), not revoked."""
+    return jsonify({"items": [delegation_json(r) for r in delegation.visible(session, user)]})
+
+
+@bp.delete("/delegations/<int:id>")
+@authenticated
+@operation(tag="delegations", ok=(200, S.DelegationOut), errors=(404,))
+def revoke_delegation(session: Any, user: Any, id: int) -> Response:
+    """End a delegation now (its delegator, its deputy or a head of the unit)."""
+    return jsonify(delegation_json(delegation.revoke(session, user, id)))
+
+
+def comment_json(row: CaseComment) -> dict:
+    return {"id": row.id, "author": row.author.username, "author_name": row.author.full_name, "text": row.text,
+            "mentions": list(row.mentions), "at": _iso(row.at)}
+
+
+@bp.post("/cases/<code>/comments")
+@authenticated
+@operation(tag="cases", ok=(201, S.CommentOut), errors=(404,), body=S.CommentIn)
+def add_comment(session: Any, user: Any, code: str, json: S.CommentIn) -> tuple[Response, int]:
+    """Comment on a case one can see, mentioning officials of the units on its path (they are notified)."""
+    row = comments.add(session, user, cases.get_case(session, user, code), json.text, json.mentions)
+    mail_after_commit(row.case_id)
+    return jsonify(comment_json(row)), 201
+
+
+@bp.get("/cases/<code>/comments")
+@authenticated
+@operation(tag="cases", ok=(200, S.Comments), errors=(404,))
+def list_comments(session: Any, user: Any, code: str) -> Response:
+    """The case's comments in time order."""
+    case = cases.get_case(session, user, code)
+    return jsonify({"items": [comment_json(r) for r in comments.for_case(session, case)]})
+
