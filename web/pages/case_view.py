@@ -16,7 +16,7 @@ from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
 from web import labels
-from web.pages import db_session
+from web.pages import db_session, officials
 
 bp = Blueprint("case_view", __name__)
 
@@ -73,7 +73,8 @@ def case(code: str) -> str:
         just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
-        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")})
+        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")},
+        **officials.case_extras(s, current_user.user, c))
 
 
 @bp.get("/cases/<code>/documents/<int:doc_id>")

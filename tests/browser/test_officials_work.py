@@ -1,0 +1,112 @@
+"""Assignment and deputies in a real browser: a head of huyện Hòa An gives a district step to a specialist
+who completes it; a specialist going away names a deputy who completes a step on their behalf, and the
+Phiếu kiểm soát (case page and PDF) names both."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from engine import cases, org
+from engine.models import Case, User, WorkItem
+from tests.browser.conftest import LiveServer, shot
+from tests.browser.test_officials_day import fill_task_form
+
+DEPUTY = "Trần Thị Bình"
+
+
+def district_case(server: LiveServer) -> tuple[str, int]:
+    """A case received at xã An Phú and moved by the engine to huyện Hòa An's specialist; plus a second
+    specialist there. Returns (case code, the district step's id)."""
+    with server.db.transaction() as s:
+        org.add_user(s, "huyen_a_specialist2", "HUYEN_A", ["specialist"], password="motcua2026", full_name=DEPUTY)
+        clerk = s.scalar(select(User).where(User.username == "xa_a1_clerk"))
+        code = cases.receive(s, clerk, "ncc_mai_tang", {"name": "Nguyễn Văn An"}, {}).code
+    for _ in range(5):
+        with server.db.transaction() as s:
+            case = s.scalar(select(Case).where(Case.code == code))
+            item = cases.open_items(s, case)[0]
+            if item.unit.code == "HUYEN_A":
+                return code, item.id
+            who = s.scalar(select(User).where(User.username == f"{item.unit.code.lower()}_{item.role_code}"))
+            cases.complete_task(s, who, item.id, {"outcome": "approve"})
+    raise AssertionError("the case never reached huyện Hòa An")
+
+
+def complete_from_inbox(page, server: LiveServer, code: str) -> None:
+    page.goto(f"{server.url}/inbox?claimed=me")
+    page.locator(f"tr[data-case='{code}'] a.task-link").click()
+    fill_task_form(page, "Đồng ý")
+    page.click("#complete-btn")
+    page.wait_for_selector("#moved")
+
+
+def test_head_assigns_a_district_step_to_a_specialist_who_completes_it(page, live_server, login) -> None:
+    code, item_id = district_case(live_server)
+    login("huyen_a_head")
+    page.get_by_role("link", name="Phân công").click()
+    assert page.locator("#load-table tr[data-user=''] .n-open").inner_text() == "1"
+    page.goto(f"{live_server.url}/tasks/{item_id}")
+    page.select_option("#a-user", "huyen_a_specialist2")
+    page.fill("#a-note", "Anh/chị ưu tiên giúp")
+    page.click("#assign-btn")
+    assert DEPUTY in page.inner_text("#assigned-to")
+    shot(page, "officials-assign")
+    page.goto(f"{live_server.url}/units/HUYEN_A/load")
+    assert page.locator("#load-table tr[data-user='huyen_a_specialist2'] .n-open").inner_text() == "1"
+    # The other specialist sees who holds it and cannot act; the assignee finds it under "Của tôi".
+    login("huyen_a_specialist")
+    page.goto(f"{live_server.url}/tasks/{item_id}")
+    assert page.locator("#complete-btn").count() == 0
+    login("huyen_a_specialist2")
+    page.goto(f"{live_server.url}/inbox")
+    assert page.inner_text("#bell-count") == "1"  # the bell tells the assignee, with the head's note
+    page.click("#bell summary")
+    assert "Anh/chị ưu tiên giúp" in page.inner_text("#bell")
+    complete_from_inbox(page, live_server, code)
+    assert "Sở Lao động" in page.inner_text("#moved")
+    with live_server.db.transaction() as s:
+        assert s.get(WorkItem, item_id).completed_by.username == "huyen_a_specialist2"
+
+
+def test_a_deputy_completes_a_step_on_behalf_and_mau_05_shows_both_names(page, live_server, login) -> None:
+    code, item_id = district_case(live_server)
+    login("huyen_a_specialist")
+    page.goto(f"{live_server.url}/tasks/{item_id}")
+    page.click("form.claim-inline button")  # the specialist takes the step, then has to leave
+    page.get_by_role("link", name="Ủy quyền").click()
+    page.select_option("#d-to", "huyen_a_specialist2")
+    page.click("#delegate-btn")
+    assert DEPUTY in page.inner_text("#delegations")
+    login("huyen_a_specialist2")
+    page.goto(f"{live_server.url}/tasks/{item_id}")
+    assert "thay mặt" in page.inner_text("#acting-for")
+    complete_from_inbox(page, live_server, code)
+    page.goto(f"{live_server.url}/cases/{code}")
+    timeline = page.inner_text("#control-timeline")
+    with live_server.db.transaction() as s:
+        boss = s.scalar(select(User).where(User.username == "huyen_a_specialist")).full_name
+    assert f"{DEPUTY} thay mặt {boss}" in timeline
+    shot(page, "officials-deputy-case")
+    r = page.request.get(f"{live_server.url}/cases/{code}/slips/05.pdf")
+    assert r.status == 200
+    text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(r.body())).pages)
+    assert DEPUTY in " ".join(text.split()) and boss in " ".join(text.split())
+
+
+def test_comments_show_on_the_case_page_in_time_order(page, live_server, login) -> None:
+    code, _item_id = district_case(live_server)
+    login("huyen_a_specialist")
+    page.goto(f"{live_server.url}/cases/{code}")
+    page.fill("#c-text", "Xã bổ sung bản sao giấy báo tử giúp")
+    page.select_option("#c-mentions", "xa_a1_specialist")
+    page.click("#comment-btn")
+    login("xa_a1_specialist")
+    page.goto(f"{live_server.url}/cases/{code}")
+    page.fill("#c-text", "Đã gửi bổ sung")
+    page.click("#comment-btn")
+    items = page.locator("#comment-list li").all_inner_texts()
+    assert "giấy báo tử" in items[0] and "Đã gửi bổ sung" in items[1] and "@xa_a1_specialist" in items[0]
+    assert "giấy báo tử" not in page.inner_text("#control-timeline")

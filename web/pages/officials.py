@@ -1,0 +1,125 @@
+"""Officials' everyday work as pages: a head assigns a step (phân công) and sees the unit's load, officials
+name deputies (ủy quyền), everyone who sees a case comments on it (trao đổi). The rules are the engine's
+(engine.assignment, engine.delegation, engine.comments); this module shows and forwards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine import assignment, cases, comments, delegation
+from engine.calendar import VN_TZ
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import Case, Procedure, User, WorkItem
+from web.pages import db_session
+
+bp = Blueprint("officials", __name__)
+
+
+def task_extras(s: Any, user: User, item: WorkItem) -> dict:
+    """What the task page adds: the official a deputy acts for, the assignment in force, and for a head of
+    the step's unit the officials it may be given to."""
+    is_open = item.state == "open"
+    return {"acting_for": delegation.acting_for(s, user, item) if is_open else None,
+            "assignment": assignment.current(s, [item.id]).get(item.id),
+            "assign_to": assignment.candidates(s, item) if is_open and assignment.is_head_of(user, item.unit_id)
+            else [],
+            "due_day": item.due_at.astimezone(VN_TZ).date().isoformat() if item.due_at else None}
+
+
+def case_extras(s: Any, user: User, case: Case) -> dict:
+    """The case page's comments and who may be mentioned (officials of the units on the case's path)."""
+    units = comments.path_unit_ids(s, case)
+    people = list(s.scalars(select(User).where(User.unit_id.in_(units), User.active.is_(True), User.id != user.id)
+                            .order_by(User.unit_id, User.full_name)))
+    return {"case_comments": comments.for_case(s, case), "mentionable": people}
+
+
+def _fail(e: Exception) -> None:
+    db_session().rollback()
+    flash(getattr(e, "message", str(e)), "error")
+
+
+@bp.post("/tasks/<int:item_id>/assign")
+@login_required
+def assign(item_id: int) -> Response:
+    s = db_session()
+    try:
+        row = assignment.assign(s, current_user.user, item_id, request.form.get("username"),
+                                request.form.get("note"), request.form.get("target") or None)
+        s.commit()
+        flash(_("Đã giao việc cho %(name)s.", name=row.assignee.full_name), "success")
+    except (Invalid, Conflict, Forbidden, NotFound) as e:
+        _fail(e)
+    return redirect(url_for("inbox.task", item_id=item_id))
+
+
+@bp.get("/units/load")
+@login_required
+def my_load() -> Response:
+    return redirect(url_for("officials.load", code=current_user.user.unit.code))
+
+
+@bp.get("/units/<code>/load")
+@login_required
+def load(code: str) -> str:
+    data = assignment.unit_load(db_session(), current_user.user, code)
+    return render_template("officials/load.html", load=data)
+
+
+@bp.get("/delegations")
+@login_required
+def delegations() -> str:
+    s, user = db_session(), current_user.user
+    colleagues = list(s.scalars(select(User).where(User.unit_id == user.unit_id, User.active.is_(True),
+                                                   User.id != user.id).order_by(User.full_name)))
+    head = assignment.is_head_of(user, user.unit_id)
+    procedures = list(s.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.name)))
+    return render_template("officials/delegations.html", rows=delegation.visible(s, user), colleagues=colleagues,
+                           head=head, procedures=procedures, today=delegation.today(), form=request.args)
+
+
+@bp.post("/delegations")
+@login_required
+def create_delegation() -> Response:
+    s, f = db_session(), request.form
+    try:
+        row = delegation.create(s, current_user.user, f.get("to"), f.get("starts"), f.get("until"),
+                                f.getlist("procedures"), f.get("for") or None)
+        s.commit()
+        flash(_("Đã ủy quyền cho %(name)s từ %(a)s đến %(b)s.", name=row.deputy.full_name,
+                a=row.starts.strftime("%d/%m/%Y"), b=row.until.strftime("%d/%m/%Y")), "success")
+    except (Invalid, Conflict, Forbidden) as e:
+        _fail(e)
+    return redirect(url_for("officials.delegations"))
+
+
+@bp.post("/delegations/<int:delegation_id>/revoke")
+@login_required
+def revoke_delegation(delegation_id: int) -> Response:
+    s = db_session()
+    try:
+        delegation.revoke(s, current_user.user, delegation_id)
+        s.commit()
+        flash(_("Đã chấm dứt ủy quyền."), "info")
+    except NotFound as e:
+        _fail(e)
+    return redirect(url_for("officials.delegations"))
+
+
+@bp.post("/cases/<code>/comments")
+@login_required
+def comment(code: str) -> Response:
+    s, user = db_session(), current_user.user
+    case = cases.get_case(s, user, code)
+    try:
+        comments.add(s, user, case, request.form.get("text"), request.form.getlist("mentions"))
+        s.commit()
+        flash(_("Đã gửi trao đổi."), "success")
+    except Invalid as e:
+        _fail(e)
+    return redirect(url_for("case_view.case", code=code) + "#comments")
