@@ -492,3 +492,31 @@ class CaseComment(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     author: Mapped[User] = relationship(lazy="joined")
+
+
+class SavedView(Base):
+    """A named filter of the inbox or the case search, private to its owner or shared with the owner's unit."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # inbox | cases
+    name: Mapped[str] = mapped_column(String(100))
+    filters: Mapped[dict] = mapped_column(JSONType, default=dict)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined")
+
+
+class FollowUp(Base):
+    """Nhắc lại: an official's own reminder on a step; the sweep puts it in their bell when `at` comes."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("user_id", "work_item_id"), Index("ix_follow_ups_due", "notified_at", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

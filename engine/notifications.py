@@ -34,6 +34,7 @@ SUBJECTS = {
     "assigned": "Bạn được giao xử lý hồ sơ",
     "delegated": "Bạn được ủy quyền xử lý thay",
     "mention": "Bạn được nhắc tên trong trao đổi về hồ sơ",
+    "followup": "Nhắc lại việc bạn đã hẹn",
     "apology": "Thư xin lỗi và hẹn lại ngày trả kết quả",
     "timer": "Hồ sơ cần xử lý",
 }

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from engine import assignment, cases, comments, delegation
-from engine.models import CaseComment, Delegation
+from engine import assignment, cases, comments, delegation, followups, saved_views
+from engine.models import CaseComment, Delegation, SavedView
 from web import schemas as S
 from web.api import _iso, api_blueprint, authenticated, item_json, mail_after_commit
 from web.contract import operation
@@ -96,3 +96,52 @@ def list_comments(session: Any, user: Any, code: str) -> Response:
     case = cases.get_case(session, user, code)
     return jsonify({"items": [comment_json(r) for r in comments.for_case(session, case)]})
 
+
+
+def view_json(row: SavedView) -> dict:
+    return {"id": row.id, "kind": row.kind, "name": row.name, "filters": dict(row.filters), "shared": row.shared,
+            "owner": row.owner.username}
+
+
+@bp.post("/views")
+@authenticated
+@operation(tag="views", ok=(201, S.ViewOut), body=S.ViewIn)
+def create_view(session: Any, user: Any, json: S.ViewIn) -> tuple[Response, int]:
+    """Save a filter of the inbox or the case search, private or shared with my unit."""
+    row = saved_views.create(session, user, json.kind, json.name, json.filters, json.shared)
+    return jsonify(view_json(row)), 201
+
+
+@bp.get("/views")
+@authenticated
+@operation(tag="views", ok=(200, S.Views), query=S.ViewsQuery)
+def list_views(session: Any, user: Any, query: S.ViewsQuery) -> Response:
+    """My saved filters and those shared with my unit."""
+    return jsonify({"items": [view_json(r) for r in saved_views.visible(session, user, query.kind)]})
+
+
+@bp.delete("/views/<int:id>")
+@authenticated
+@operation(tag="views", ok=(204, None), errors=(404,))
+def delete_view(session: Any, user: Any, id: int) -> tuple[str, int]:
+    """Delete one of my saved filters."""
+    saved_views.delete(session, user, id)
+    return "", 204
+
+
+@bp.put("/tasks/<int:id>/follow-up")
+@authenticated
+@operation(tag="tasks", ok=(200, S.FollowUpOut), errors=(403, 404), body=S.FollowUpIn)
+def set_follow_up(session: Any, user: Any, id: int, json: S.FollowUpIn) -> Response:
+    """Be reminded of a step at a moment of my choice (nhắc lại), in my bell."""
+    row = followups.set_follow_up(session, user, cases.get_item(session, user, id), json.at)
+    return jsonify({"task": row.work_item_id, "at": _iso(row.at)})
+
+
+@bp.delete("/tasks/<int:id>/follow-up")
+@authenticated
+@operation(tag="tasks", ok=(204, None), errors=(403, 404))
+def clear_follow_up(session: Any, user: Any, id: int) -> tuple[str, int]:
+    """Remove my reminder on a step."""
+    followups.clear(session, user, cases.get_item(session, user, id))
+    return "", 204

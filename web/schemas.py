@@ -477,3 +477,40 @@ class CommentOut(BaseModel):
 
 class Comments(BaseModel):
     items: list[CommentOut]
+
+
+# --- saved views and follow-ups (engine.saved_views, engine.followups) ----------------------------------
+
+class ViewIn(BaseModel):
+    """A named inbox filter (procedure, claimed, state) or case-search filter (q)."""
+
+    kind: Literal["inbox", "cases"]
+    name: text(100, 1)
+    filters: dict[str, text(200)]
+    shared: bool = False
+
+
+class ViewOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    filters: dict[str, str]
+    shared: bool
+    owner: str
+
+
+class ViewsQuery(BaseModel):
+    kind: Literal["inbox", "cases"] | None = None
+
+
+class Views(BaseModel):
+    items: list[ViewOut]
+
+
+class FollowUpIn(BaseModel):
+    at: DateTimeText = Field(description="when to be reminded; ISO 8601, Vietnam time when no offset")
+
+
+class FollowUpOut(BaseModel):
+    task: int
+    at: datetime

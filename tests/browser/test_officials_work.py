@@ -110,3 +110,21 @@ def test_comments_show_on_the_case_page_in_time_order(page, live_server, login) 
     items = page.locator("#comment-list li").all_inner_texts()
     assert "giấy báo tử" in items[0] and "Đã gửi bổ sung" in items[1] and "@xa_a1_specialist" in items[0]
     assert "giấy báo tử" not in page.inner_text("#control-timeline")
+
+
+def test_a_saved_inbox_filter_shared_with_the_unit_and_a_follow_up(page, live_server, login) -> None:
+    _code, item_id = district_case(live_server)
+    login("huyen_a_specialist")
+    page.goto(f"{live_server.url}/inbox?claimed=none")
+    page.fill("#view-name", "Chưa ai nhận")
+    page.check("#save-view input[name=shared]")
+    page.click("#save-view button")
+    assert page.locator("#saved-views a[data-view]").inner_text().startswith("Chưa ai nhận")
+    login("huyen_a_specialist2")
+    page.goto(f"{live_server.url}/inbox")
+    page.locator("#saved-views a[data-view]").click()
+    assert "claimed=none" in page.url and page.locator(f"tr[data-item='{item_id}']").count() == 1
+    page.goto(f"{live_server.url}/tasks/{item_id}")
+    page.fill("#fu-at", "2099-01-02T08:30")
+    page.click("#follow-up button")
+    assert "08:30" in page.inner_text("#follow-up-at")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import assignment, cases, comments, delegation
+from engine import assignment, cases, comments, delegation, followups, saved_views
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, User, WorkItem
@@ -28,7 +28,8 @@ def task_extras(s: Any, user: User, item: WorkItem) -> dict:
             "assignment": assignment.current(s, [item.id]).get(item.id),
             "assign_to": assignment.candidates(s, item) if is_open and assignment.is_head_of(user, item.unit_id)
             else [],
-            "due_day": item.due_at.astimezone(VN_TZ).date().isoformat() if item.due_at else None}
+            "due_day": item.due_at.astimezone(VN_TZ).date().isoformat() if item.due_at else None,
+            "follow_up": followups.mine(s, user, [item.id]).get(item.id) if is_open else None}
 
 
 def case_extras(s: Any, user: User, case: Case) -> dict:
@@ -123,3 +124,62 @@ def comment(code: str) -> Response:
     except Invalid as e:
         _fail(e)
     return redirect(url_for("case_view.case", code=code) + "#comments")
+
+
+@bp.app_context_processor
+def _views_global() -> dict:
+    def saved_views_for(kind: str) -> list:
+        """My saved filters of a list and those shared with my unit (officials/_views.html)."""
+        if not current_user.is_authenticated:
+            return []
+        return saved_views.visible(db_session(), current_user.user, kind)
+
+    return {"saved_views_for": saved_views_for}
+
+
+VIEW_TARGETS = {"inbox": "inbox.inbox", "cases": "case_view.search"}
+
+
+@bp.post("/views")
+@login_required
+def create_view() -> Response:
+    s, f = db_session(), request.form
+    kind = f.get("kind") if f.get("kind") in VIEW_TARGETS else "inbox"
+    filters = {k: v for k in saved_views.FILTERS[kind] if (v := f.get(k))}
+    try:
+        row = saved_views.create(s, current_user.user, kind, f.get("name"), filters, f.get("shared") == "1")
+        s.commit()
+        flash(_("Đã lưu bộ lọc %(name)s.", name=row.name), "success")
+    except Invalid as e:
+        _fail(e)
+    return redirect(url_for(VIEW_TARGETS[kind], **filters))
+
+
+@bp.post("/views/<int:view_id>/delete")
+@login_required
+def delete_view(view_id: int) -> Response:
+    s = db_session()
+    kind = request.form.get("kind") if request.form.get("kind") in VIEW_TARGETS else "inbox"
+    try:
+        saved_views.delete(s, current_user.user, view_id)
+        s.commit()
+    except NotFound as e:
+        _fail(e)
+    return redirect(url_for(VIEW_TARGETS[kind]))
+
+
+@bp.post("/tasks/<int:item_id>/follow-up")
+@login_required
+def follow_up(item_id: int) -> Response:
+    s, user = db_session(), current_user.user
+    item = cases.get_item(s, user, item_id)
+    try:
+        if request.form.get("clear"):
+            followups.clear(s, user, item)
+        else:
+            row = followups.set_follow_up(s, user, item, request.form.get("at"))
+            flash(_("Sẽ nhắc lại bạn lúc %(at)s.", at=row.at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")), "success")
+        s.commit()
+    except Invalid as e:
+        _fail(e)
+    return redirect(url_for("inbox.task", item_id=item_id))

@@ -1,4 +1,4 @@
-"""officials' everyday work: assignments (phân công), delegations (ủy quyền), case comments (trao đổi)
+"""officials' everyday work: assignments, delegations, case comments, saved views, follow-ups
 
 Revision ID: 0011_officials
 Revises: 0003_sessions
@@ -64,9 +64,39 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_case_comments_author_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_comments')))
     op.create_index(op.f('ix_case_comments_case_id'), 'case_comments', ['case_id'], unique=False)
+    op.create_table('saved_views',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('filters', engine.models.JSONType, nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('created_at', engine.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_saved_views_owner_id_users')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_saved_views_unit_id_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_views')))
+    op.create_index(op.f('ix_saved_views_owner_id'), 'saved_views', ['owner_id'], unique=False)
+    op.create_index(op.f('ix_saved_views_unit_id'), 'saved_views', ['unit_id'], unique=False)
+    op.create_table('follow_ups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('work_item_id', BigIntId, nullable=False),
+    sa.Column('at', engine.models.UTCDateTime(), nullable=False),
+    sa.Column('notified_at', engine.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_follow_ups_user_id_users')),
+    sa.ForeignKeyConstraint(['work_item_id'], ['work_items.id'], name=op.f('fk_follow_ups_work_item_id_work_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_ups')),
+    sa.UniqueConstraint('user_id', 'work_item_id', name=op.f('uq_follow_ups_user_id')))
+    op.create_index('ix_follow_ups_due', 'follow_ups', ['notified_at', 'at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_follow_ups_due', table_name='follow_ups')
+    op.drop_table('follow_ups')
+    op.drop_index(op.f('ix_saved_views_unit_id'), table_name='saved_views')
+    op.drop_index(op.f('ix_saved_views_owner_id'), table_name='saved_views')
+    op.drop_table('saved_views')
     op.drop_index(op.f('ix_case_comments_case_id'), table_name='case_comments')
     op.drop_table('case_comments')
     op.drop_index(op.f('ix_delegations_deputy_id'), table_name='delegations')
