@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from engine import assignment, cases, comments, delegation, followups, saved_views
+from engine import assignment, bulk, cases, comments, delegation, followups, saved_views
 from engine.models import CaseComment, Delegation, SavedView
 from web import schemas as S
 from web.api import _iso, api_blueprint, authenticated, item_json, mail_after_commit
 from web.contract import operation
 
 bp = api_blueprint("api_officials", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.post("/tasks/<int:id>/assign")
@@ -145,3 +146,33 @@ def clear_follow_up(session: Any, user: Any, id: int) -> tuple[str, int]:
     """Remove my reminder on a step."""
     followups.clear(session, user, cases.get_item(session, user, id))
     return "", 204
+
+
+@bp.post("/tasks/claim")
+@authenticated
+@operation(tag="tasks", ok=(200, S.BulkClaimed), body=S.BulkClaimIn)
+def claim_many(session: Any, user: Any, json: S.BulkClaimIn) -> Response:
+    """Claim several steps; those that cannot be claimed are listed with the reason."""
+    result = bulk.claim_many(session, user, json.ids)
+    return jsonify({"claimed": [item_json(i) for i in result.claimed],
+                    "refused": [{"id": i, "message": m} for i, m in result.refused]})
+
+
+@bp.post("/cases/slips")
+@authenticated
+@operation(tag="cases", ok=(200, None), errors=(404,), body=S.BulkSlipsIn, ok_content=S.PDF_CONTENT)
+def slips_pdf(session: Any, user: Any, json: S.BulkSlipsIn) -> Response:
+    """The receipts (01) or control slips (05) of several cases as one PDF; X-Skipped lists cases without it."""
+    data, skipped = bulk.slips_pdf(session, user, json.codes, json.slip)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="mau-{json.slip}-{len(json.codes)}-ho-so.pdf"',
+        "X-Skipped": ",".join(skipped)})
+
+
+@bp.post("/cases/export")
+@authenticated
+@operation(tag="cases", ok=(200, None), errors=(404,), body=S.BulkCasesIn, ok_content=S.XLSX_CONTENT)
+def export_cases(session: Any, user: Any, json: S.BulkCasesIn) -> Response:
+    """The chosen cases as an Excel sheet."""
+    return Response(bulk.excel_cases(session, user, json.codes), mimetype=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="ho-so.xlsx"'})

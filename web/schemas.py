@@ -514,3 +514,32 @@ class FollowUpIn(BaseModel):
 class FollowUpOut(BaseModel):
     task: int
     at: datetime
+
+
+# --- bulk work (engine.bulk) ------------------------------------------------------------------------------
+
+class BulkClaimIn(BaseModel):
+    ids: list[DbId] = Field(min_length=1, max_length=200)
+
+
+class BulkRefused(BaseModel):
+    id: int
+    message: str
+
+
+class BulkClaimed(BaseModel):
+    claimed: list[Task]
+    refused: list[BulkRefused]
+
+
+class BulkCasesIn(BaseModel):
+    codes: list[text(64, 1)] = Field(min_length=1, max_length=200)
+
+
+class BulkSlipsIn(BulkCasesIn):
+    slip: Literal["01", "05"] = Field(description="01 giấy tiếp nhận (receipt) or 05 phiếu kiểm soát")
+
+
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+XLSX_CONTENT = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                {"schema": {"type": "string", "format": "binary"}}}

@@ -128,3 +128,24 @@ def test_a_saved_inbox_filter_shared_with_the_unit_and_a_follow_up(page, live_se
     page.fill("#fu-at", "2099-01-02T08:30")
     page.click("#follow-up button")
     assert "08:30" in page.inner_text("#follow-up-at")
+
+
+def test_bulk_claim_in_the_inbox_and_receipts_of_selected_cases_as_one_pdf(page, live_server, login) -> None:
+    codes = [district_case(live_server)[0]]
+    with live_server.db.transaction() as s:
+        clerk = s.scalar(select(User).where(User.username == "xa_a1_clerk"))
+        codes += [cases.receive(s, clerk, "ncc_mai_tang", {"name": f"Người nộp {i}"}, {}).code for i in range(2)]
+    login("xa_a1_specialist")
+    page.goto(f"{live_server.url}/inbox")
+    for code in codes[1:]:
+        page.check(f"tr[data-case='{code}'] input.bulk-pick")
+    page.click("#bulk-claim button")
+    assert "Đã nhận xử lý 2 việc" in page.inner_text(".flashes")
+    login("xa_a1_clerk")
+    page.goto(f"{live_server.url}/cases")
+    for code in codes:
+        page.check(f"input.bulk-pick[value='{code}']")
+    with page.context.expect_event("response", lambda r: r.url.endswith("/cases/bulk")) as answer:
+        page.click("#bulk-cases button[value='01']")  # opens the PDF in a new tab
+    # The new tab shows the PDF in chromium's viewer; its content is checked in tests/test_bulk_api.py.
+    assert answer.value.status == 200 and answer.value.headers["content-type"] == "application/pdf"

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import assignment, cases, comments, delegation, followups, saved_views
+from engine import assignment, bulk, cases, comments, delegation, followups, saved_views
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, User, WorkItem
 from web.pages import db_session
+from web.security import safe_next
 
 bp = Blueprint("officials", __name__)
 
@@ -183,3 +184,39 @@ def follow_up(item_id: int) -> Response:
     except Invalid as e:
         _fail(e)
     return redirect(url_for("inbox.task", item_id=item_id))
+
+
+@bp.post("/tasks/bulk-claim")
+@login_required
+def bulk_claim() -> Response:
+    s = db_session()
+    back = safe_next(request.form.get("next")) or url_for("inbox.inbox")
+    try:
+        result = bulk.claim_many(s, current_user.user, request.form.getlist("ids"))
+        s.commit()
+    except Invalid as e:
+        _fail(e)
+        return redirect(back)
+    if result.claimed:
+        flash(_("Đã nhận xử lý %(n)s việc.", n=len(result.claimed)), "success")
+    for _item_id, why in result.refused:
+        flash(why, "error")
+    return redirect(back)
+
+
+@bp.post("/cases/bulk")
+@login_required
+def bulk_cases() -> Response:
+    s, user = db_session(), current_user.user
+    codes, action = request.form.getlist("codes"), request.form.get("action")
+    try:
+        if action == "excel":
+            return Response(bulk.excel_cases(s, user, codes),
+                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": 'attachment; filename="ho-so.xlsx"'})
+        data, _skipped = bulk.slips_pdf(s, user, codes, action)
+        return Response(data, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="mau-{action}.pdf"'})
+    except Invalid as e:
+        _fail(e)
+        return redirect(url_for("case_view.search"))
