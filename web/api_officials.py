@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from engine import assignment, bulk, cases, comments, delegation, followups, saved_views
+from engine import assignment, bulk, cases, comments, delegation, followups, heatmap, saved_views
 from engine.models import CaseComment, Delegation, SavedView
 from web import schemas as S
 from web.api import _iso, api_blueprint, authenticated, item_json, mail_after_commit
@@ -176,3 +176,20 @@ def export_cases(session: Any, user: Any, json: S.BulkCasesIn) -> Response:
     """The chosen cases as an Excel sheet."""
     return Response(bulk.excel_cases(session, user, json.codes), mimetype=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="ho-so.xlsx"'})
+
+
+def heat_json(h: heatmap.StepHeat) -> dict:
+    return {"element": h.element, "name": h.name, "waiting": h.waiting, "overdue": h.overdue,
+            "overdue_share": h.overdue_share, "completed": h.completed, "median_hours": h.median_hours,
+            "p90_hours": h.p90_hours}
+
+
+@bp.get("/reports/steps")
+@authenticated
+@operation(tag="reports", ok=(200, S.StepsOut), errors=(403, 404), query=S.StepsQuery)
+def report_steps(session: Any, user: Any, query: S.StepsQuery) -> Response:
+    """Per BPMN element of a procedure: dossiers waiting now, share overdue, median and p90 working hours."""
+    heat = heatmap.step_heat(session, user, query.procedure, query.from_ or None, query.to or None, query.unit)
+    return jsonify({"procedure": heat.procedure.code, "from": heat.period.first.isoformat(),
+                    "to": heat.period.last.isoformat(),
+                    "steps": [heat_json(h) for h in sorted(heat.steps.values(), key=lambda h: h.element)]})

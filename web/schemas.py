@@ -543,3 +543,32 @@ class BulkSlipsIn(BulkCasesIn):
 PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 XLSX_CONTENT = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
                 {"schema": {"type": "string", "format": "binary"}}}
+
+
+# --- the diagram as a heatmap (engine.heatmap) ------------------------------------------------------------
+
+class StepsQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    procedure: text(100, 1)
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+
+
+class StepHeatOut(BaseModel):
+    element: str = Field(description="the BPMN element id")
+    name: str
+    waiting: int = Field(description="open steps there now")
+    overdue: int
+    overdue_share: float = Field(description="per cent of the waiting ones overdue")
+    completed: int = Field(description="completed in the period")
+    median_hours: float | None = Field(description="working hours, created → completed")
+    p90_hours: float | None
+
+
+class StepsOut(BaseModel):
+    procedure: str
+    from_: date = Field(alias="from")
+    to: date
+    steps: list[StepHeatOut]

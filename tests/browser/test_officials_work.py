@@ -149,3 +149,28 @@ def test_bulk_claim_in_the_inbox_and_receipts_of_selected_cases_as_one_pdf(page,
         page.click("#bulk-cases button[value='01']")  # opens the PDF in a new tab
     # The new tab shows the PDF in chromium's viewer; its content is checked in tests/test_bulk_api.py.
     assert answer.value.status == 200 and answer.value.headers["content-type"] == "application/pdf"
+
+
+def test_the_heatmap_shows_the_right_counts_for_a_prepared_scenario(page, live_server, login) -> None:
+    from tests.conftest import World
+    from tests.test_heatmap import prepared
+
+    element1, element2 = prepared(World(live_server.db), live_server.db)
+    login("huyen_a_head")
+    page.goto(f"{live_server.url}/reports")
+    page.click("#heatmap-link")
+    page.fill("#h-from", "2026-11-01")
+    page.fill("#h-to", "2026-12-31")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#diagram[data-ready=true]")
+    badge1, badge2 = (page.locator(f"a.heat-badge[data-element='{e}']") for e in (element1, element2))
+    assert badge1.inner_text() == "2" and badge2.inner_text() == "2"
+    assert "heat-badge-late" in badge2.get_attribute("class")
+    assert page.locator(f"g[data-element-id='{element2}'].heat-4.heat-late").count() == 1
+    row = page.locator(f"#heat-table tr[data-element='{element1}']")
+    assert row.locator(".waiting").inner_text() == "2" and row.locator(".overdue").inner_text().startswith("1 (50")
+    assert row.locator(".completed").inner_text() == "2"
+    assert "3,5" in row.inner_text() and "4,3" in row.inner_text()  # working hours, Vietnamese decimals
+    shot(page, "officials-heatmap")
+    badge2.click()
+    assert page.locator("#heat-cases tbody tr").count() == 2

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import assignment, bulk, cases, comments, delegation, followups, saved_views
+from engine import assignment, bulk, cases, comments, delegation, followups, heatmap, saved_views
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, User, WorkItem
@@ -220,3 +220,38 @@ def bulk_cases() -> Response:
     except Invalid as e:
         _fail(e)
         return redirect(url_for("case_view.search"))
+
+
+def _reader() -> None:
+    if not current_user.user.can("reads_reports"):
+        raise Forbidden(_("Chỉ lãnh đạo được xem báo cáo"))
+
+
+@bp.get("/reports/heatmap", endpoint="heatmap")
+@login_required
+def heat_map() -> str:
+    s, user = db_session(), current_user.user
+    _reader()
+    procs = list(s.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.name)))
+    code = request.args.get("procedure") or (procs[0].code if procs else "")
+    first, last, unit = request.args.get("from") or None, request.args.get("to") or None, request.args.get("unit")
+    heat = heatmap.step_heat(s, user, code, first, last, unit or None)
+    args = {"procedure": heat.procedure.code, "from": heat.period.first.isoformat(),
+            "to": heat.period.last.isoformat(), **({"unit": unit} if unit else {})}
+    data = {h.element: {"waiting": h.waiting, "overdue": h.overdue, "share": h.overdue_share,
+                        "median": h.median_hours, "p90": h.p90_hours, "completed": h.completed,
+                        "url": url_for("officials.heatmap_cases", element=h.element, which="waiting", **args)}
+            for h in heat.steps.values()}
+    return render_template("officials/heatmap.html", heat=heat, procedures=procs, args=args, heat_data=data,
+                           steps=sorted(heat.steps.values(), key=lambda h: (-h.waiting, h.element)))
+
+
+@bp.get("/reports/heatmap/cases")
+@login_required
+def heatmap_cases() -> str:
+    s, user = db_session(), current_user.user
+    _reader()
+    a = request.args
+    rows = heatmap.step_cases(s, user, a.get("procedure"), a.get("element"), a.get("which"), a.get("from") or None,
+                              a.get("to") or None, a.get("unit") or None)
+    return render_template("officials/heatmap_cases.html", rows=rows, element=a.get("element"), which=a.get("which"))
