@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from engine import assignment, bulk, cases, comments, delegation, followups, heatmap, saved_views
+from engine import assignment, bulk, cases, comments, delegation, followups, heatmap, saved_views, score766
 from engine.models import CaseComment, Delegation, SavedView
 from web import schemas as S
 from web.api import _iso, api_blueprint, authenticated, item_json, mail_after_commit
@@ -193,3 +193,20 @@ def report_steps(session: Any, user: Any, query: S.StepsQuery) -> Response:
     return jsonify({"procedure": heat.procedure.code, "from": heat.period.first.isoformat(),
                     "to": heat.period.last.isoformat(),
                     "steps": [heat_json(h) for h in sorted(heat.steps.values(), key=lambda h: h.element)]})
+
+
+@bp.get("/reports/766")
+@authenticated
+@operation(tag="reports", ok=(200, S.Score766Out), errors=(403, 404), query=S.Score766Query)
+def score_766(session: Any, user: Any, query: S.Score766Query) -> Response:
+    """The QĐ 766 indices motcua holds the data for, with each formula and the cases that cost points."""
+    score = score766.compute(session, user, query.from_ or None, query.to or None, query.unit)
+    f = score.filters
+    return jsonify({"from": f.period.first.isoformat(), "to": f.period.last.isoformat(),
+                    "unit": f.root.code if f.root else None,
+                    "indices": [{"code": i.code, "name": i.name, "formula": i.formula, "numerator": i.numerator,
+                                 "denominator": i.denominator, "value": i.value, "unit": i.unit, "full_at": i.full_at,
+                                 "meets": i.meets, "costs_count": len(i.costs), "costs": i.costs[:200]}
+                                for i in score.indices],
+                    "by_procedure": [{"procedure": c, "name": n, "average_days": a, "resolved": k, "legal_days": d}
+                                     for c, n, a, k, d in score.by_procedure]})

@@ -572,3 +572,43 @@ class StepsOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
     steps: list[StepHeatOut]
+
+
+# --- the province's QĐ 766 score (engine.score766) ---------------------------------------------------------
+
+class Score766Query(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+
+
+class IndexOut(BaseModel):
+    code: str = Field(description="2.1, 2.2, 3.3, 4.1, 4.2 or 5.4")
+    name: str
+    formula: str
+    numerator: float
+    denominator: int
+    value: float | None = Field(description="per cent (working days for 2.2)")
+    unit: str
+    full_at: float | None
+    meets: bool | None
+    costs_count: int
+    costs: list[str] = Field(description="codes of the cases that cost points (at most 200)")
+
+
+class ProcedureTime(BaseModel):
+    procedure: str
+    name: str
+    average_days: float
+    resolved: int
+    legal_days: float
+
+
+class Score766Out(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    unit: str | None
+    indices: list[IndexOut]
+    by_procedure: list[ProcedureTime]
