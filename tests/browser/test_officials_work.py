@@ -174,3 +174,19 @@ def test_the_heatmap_shows_the_right_counts_for_a_prepared_scenario(page, live_s
     shot(page, "officials-heatmap")
     badge2.click()
     assert page.locator("#heat-cases tbody tr").count() == 2
+
+
+def test_the_766_score_with_formulas_and_the_cases_that_cost_points(page, live_server, login) -> None:
+    from tests.conftest import World
+    from tests.test_score766 import scenario
+
+    codes = scenario(World(live_server.db), live_server.db)
+    login("huyen_a_head")
+    page.goto(f"{live_server.url}/reports?from=2026-01-01&to=2026-12-31")
+    page.click("#score766-link")
+    row = page.locator("#score766 tr[data-index='2.1']")
+    assert row.locator(".value").inner_text().startswith("40 %")
+    assert "ngày hẹn trả" in row.locator(".formula").inner_text()
+    row.locator(".costs a").click()
+    listed = page.locator("#heat-cases tbody tr").all_inner_texts()
+    assert len(listed) == 3 and any(codes["twice"] in r for r in listed)

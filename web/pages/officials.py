@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import assignment, bulk, cases, comments, delegation, followups, heatmap, saved_views
+from engine import assignment, bulk, cases, comments, delegation, followups, heatmap, saved_views, score766
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, User, WorkItem
@@ -255,3 +255,27 @@ def heatmap_cases() -> str:
     rows = heatmap.step_cases(s, user, a.get("procedure"), a.get("element"), a.get("which"), a.get("from") or None,
                               a.get("to") or None, a.get("unit") or None)
     return render_template("officials/heatmap_cases.html", rows=rows, element=a.get("element"), which=a.get("which"))
+
+
+@bp.get("/reports/766", endpoint="score766")
+@login_required
+def score_766() -> str:
+    s, user = db_session(), current_user.user
+    _reader()
+    a = request.args
+    score = score766.compute(s, user, a.get("from") or None, a.get("to") or None, a.get("unit") or None)
+    f = score.filters
+    args = {"from": f.period.first.isoformat(), "to": f.period.last.isoformat(),
+            **({"unit": a.get("unit")} if a.get("unit") else {})}
+    return render_template("officials/score766.html", score=score, args=args)
+
+
+@bp.get("/reports/766/cases")
+@login_required
+def score766_cases() -> str:
+    s, user = db_session(), current_user.user
+    _reader()
+    a = request.args
+    rows = score766.drill(s, user, a.get("index", ""), a.get("from") or None, a.get("to") or None,
+                          a.get("unit") or None)
+    return render_template("officials/heatmap_cases.html", rows=rows, element=a.get("index"), which="766")
