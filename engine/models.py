@@ -520,3 +520,13 @@ class FollowUp(Base):
     work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StepWarning(Base):
+    """Cảnh báo sớm: a step reached `threshold` per cent of its time; one row per step and threshold, so each
+    warning reaches the bell once (inserted with ON CONFLICT DO NOTHING by any number of sweeps)."""
+
+    __tablename__ = "step_warnings"
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), primary_key=True)
+    threshold: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

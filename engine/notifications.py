@@ -35,6 +35,7 @@ SUBJECTS = {
     "delegated": "Bạn được ủy quyền xử lý thay",
     "mention": "Bạn được nhắc tên trong trao đổi về hồ sơ",
     "followup": "Nhắc lại việc bạn đã hẹn",
+    "early_warning": "Cảnh báo sớm: bước xử lý đã dùng phần lớn thời gian",
     "apology": "Thư xin lỗi và hẹn lại ngày trả kết quả",
     "timer": "Hồ sơ cần xử lý",
 }

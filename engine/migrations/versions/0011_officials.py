@@ -1,4 +1,4 @@
-"""officials' everyday work: assignments, delegations, case comments, saved views, follow-ups
+"""officials' everyday work: assignments, delegations, case comments, saved views, follow-ups, early warnings
 
 Revision ID: 0011_officials
 Revises: 0003_sessions
@@ -89,9 +89,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_ups')),
     sa.UniqueConstraint('user_id', 'work_item_id', name=op.f('uq_follow_ups_user_id')))
     op.create_index('ix_follow_ups_due', 'follow_ups', ['notified_at', 'at'], unique=False)
+    op.create_table('step_warnings',
+    sa.Column('work_item_id', BigIntId, nullable=False),
+    sa.Column('threshold', sa.Integer(), nullable=False),
+    sa.Column('at', engine.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['work_item_id'], ['work_items.id'], name=op.f('fk_step_warnings_work_item_id_work_items')),
+    sa.PrimaryKeyConstraint('work_item_id', 'threshold', name=op.f('pk_step_warnings')))
 
 
 def downgrade() -> None:
+    op.drop_table('step_warnings')
     op.drop_index('ix_follow_ups_due', table_name='follow_ups')
     op.drop_table('follow_ups')
     op.drop_index(op.f('ix_saved_views_unit_id'), table_name='saved_views')
