@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine import inputs, notifications
 from engine.calendar import VN_TZ
+from engine.case_records import lock_case  # orders an assignment against claims and completions
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Assignment, Event, Unit, User, UserRole, WorkItem, utcnow
 
@@ -61,8 +62,6 @@ def assign(session: Session, head: User, item_id: Any, username: Any, note: Any 
            now: datetime | None = None) -> Assignment:
     """Give an open step to `username`; a reassignment replaces the holder. Two heads assigning at once:
     the second sees the first's choice (409 naming the assignee) instead of silently overwriting it."""
-    from engine.cases import lock_case  # the case lock orders this against claims and completions
-
     now = now or utcnow()
     item_id = inputs.integer("id", item_id, WorkItem.id)
     item = session.get(WorkItem, item_id) if item_id is not None else None
