@@ -17,7 +17,8 @@ from engine import inputs
 from engine.deadlines import calendar_for
 from engine.errors import Invalid, NotFound
 from engine.models import Case, Procedure, ProcessVersion, Unit, WorkItem, utcnow
-from engine.reports import Filters, Period, _percentile, _round, filters_for
+from engine.report_figures import _percentile, _round
+from engine.report_scope import Filters, Period, filters_for
 
 WHICH = ("waiting", "overdue", "completed")
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine.deadlines import calendar_for
 from engine.errors import Invalid
 from engine.models import Case, Document, Procedure, Rating, Unit, utcnow
-from engine.reports import Filters, filters_for
+from engine.report_scope import Filters, filters_for
 from engine.status import ENDED, Status
 
 RESULT_DOC = "ket_qua"  # the doc_code of an electronic result file

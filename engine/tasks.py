@@ -11,8 +11,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import forms as form_rules
 from engine import delegation, inputs, workflow
+from engine import forms as form_rules
 from engine.calendar import VN_TZ, classify
 from engine.case_records import add_event, current_time, get_case, item_for, lock_case, version_info
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
