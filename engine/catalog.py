@@ -19,7 +19,7 @@ from engine.models import Procedure
 from engine.resources import shipped
 
 CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
-                "documents", "bpmn")
+                "documents", "bpmn", "national_code")
 
 
 def load_forms(root: Path | None = None) -> dict[str, dict]:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents, slips
+from engine import apology, cases, documents, lienthong_deadlines, slips
 from engine.control_slip import control_rows
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
@@ -74,6 +74,7 @@ def case(code: str) -> str:
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")},
+        branches=lienthong_deadlines.timeline(s, c),
         **officials.case_extras(s, current_user.user, c))
 
 

@@ -1,7 +1,7 @@
 """officials' everyday work: assignments, delegations, case comments, saved views, follow-ups, early warnings
 
 Revision ID: 0011_officials
-Revises: 0003_sessions
+Revises: 0013_lienthong
 Create Date: 2026-12-01 13:30:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import engine.models
 
 revision = '0011_officials'
-down_revision = '0003_sessions'
+down_revision = '0013_lienthong'
 branch_labels = None
 depends_on = None
 
