@@ -103,8 +103,11 @@ def control_rows(session: Session, case: Case) -> list[ControlRow]:
             match = next((pair for pair in open_rows if pair[0].step_bpmn_id == ev.step_bpmn_id
                           and pair[0].to_unit_id == ev.from_unit_id), None)
             data = ev.data or {}
+            if data.get("on_behalf_of_name"):  # a deputy (engine.delegation): both names, as signed
+                actor = f"{actor} thay mặt {data['on_behalf_of_name']}"
             note = "; ".join(x for x in (OUTCOMES.get(str(data.get("outcome")), ""),
-                                         str(data.get("comment") or "")) if x)
+                                         str(data.get("comment") or ""),
+                                         actor if data.get("on_behalf_of_name") else "") if x)
             if match is not None:
                 open_rows.remove(match)
                 row = match[1]

@@ -497,3 +497,221 @@ class MigrationOut(BaseModel):
     movable: int
     blocked: int
     applied: bool
+
+
+# --- officials' everyday work: assignment, deputies, comments (engine.assignment/delegation/comments) -----
+
+class AssignIn(BaseModel):
+    """Give an open step to an official of its unit holding its role (phân công)."""
+
+    username: text(100, 1)
+    note: text(2000) | None = None
+    target: DateText | None = Field(None, description="internal target day, not after the step's due day")
+
+
+class AssignmentOut(BaseModel):
+    task: Task
+    assignee: str
+    assignee_name: str
+    assigned_by: str
+    note: str | None
+    target: date | None
+    at: datetime
+
+
+class PersonLoad(BaseModel):
+    username: str
+    full_name: str
+    roles: list[str]
+    open: int
+    overdue: int
+
+
+class UnitLoadOut(BaseModel):
+    unit: str
+    unit_name: str
+    people: list[PersonLoad]
+    unassigned: int
+    unassigned_overdue: int
+
+
+class DelegationIn(BaseModel):
+    """Name a deputy (ủy quyền); `for` names the official when their head sets it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    to: text(100, 1)
+    starts: DateText
+    until: DateText
+    procedures: list[text(100)] | None = Field(None, max_length=100)
+    for_: text(100) | None = Field(None, alias="for")
+
+
+class DelegationOut(BaseModel):
+    id: int
+    delegator: str
+    delegator_name: str
+    deputy: str
+    deputy_name: str
+    unit: str
+    starts: date
+    until: date
+    procedures: list[str]
+    revoked_at: datetime | None
+
+
+class Delegations(BaseModel):
+    items: list[DelegationOut]
+
+
+class CommentIn(BaseModel):
+    text: text(4000, 1)
+    mentions: list[text(100)] | None = Field(None, max_length=20)
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str
+    author_name: str
+    text: str
+    mentions: list[str]
+    at: datetime
+
+
+class Comments(BaseModel):
+    items: list[CommentOut]
+
+
+# --- saved views and follow-ups (engine.saved_views, engine.followups) ----------------------------------
+
+class ViewIn(BaseModel):
+    """A named inbox filter (procedure, claimed, state) or case-search filter (q)."""
+
+    kind: Literal["inbox", "cases"]
+    name: text(100, 1)
+    filters: dict[str, text(200)]
+    shared: bool = False
+
+
+class ViewOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    filters: dict[str, str]
+    shared: bool
+    owner: str
+
+
+class ViewsQuery(BaseModel):
+    kind: Literal["inbox", "cases"] | None = None
+
+
+class Views(BaseModel):
+    items: list[ViewOut]
+
+
+class FollowUpIn(BaseModel):
+    at: DateTimeText = Field(description="when to be reminded; ISO 8601, Vietnam time when no offset")
+
+
+class FollowUpOut(BaseModel):
+    task: int
+    at: datetime
+
+
+# --- bulk work (engine.bulk) ------------------------------------------------------------------------------
+
+class BulkClaimIn(BaseModel):
+    ids: list[DbId] = Field(min_length=1, max_length=200)
+
+
+class BulkRefused(BaseModel):
+    id: int
+    message: str
+
+
+class BulkClaimed(BaseModel):
+    claimed: list[Task]
+    refused: list[BulkRefused]
+
+
+class BulkCasesIn(BaseModel):
+    codes: list[text(64, 1)] = Field(min_length=1, max_length=200)
+
+
+class BulkSlipsIn(BulkCasesIn):
+    slip: Literal["01", "05"] = Field(description="01 giấy tiếp nhận (receipt) or 05 phiếu kiểm soát")
+
+
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+XLSX_CONTENT = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                {"schema": {"type": "string", "format": "binary"}}}
+
+
+# --- the diagram as a heatmap (engine.heatmap) ------------------------------------------------------------
+
+class StepsQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    procedure: text(100, 1)
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+
+
+class StepHeatOut(BaseModel):
+    element: str = Field(description="the BPMN element id")
+    name: str
+    waiting: int = Field(description="open steps there now")
+    overdue: int
+    overdue_share: float = Field(description="per cent of the waiting ones overdue")
+    completed: int = Field(description="completed in the period")
+    median_hours: float | None = Field(description="working hours, created → completed")
+    p90_hours: float | None
+
+
+class StepsOut(BaseModel):
+    procedure: str
+    from_: date = Field(alias="from")
+    to: date
+    steps: list[StepHeatOut]
+
+
+# --- the province's QĐ 766 score (engine.score766) ---------------------------------------------------------
+
+class Score766Query(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+
+
+class IndexOut(BaseModel):
+    code: str = Field(description="2.1, 2.2, 3.3, 4.1, 4.2 or 5.4")
+    name: str
+    formula: str
+    numerator: float
+    denominator: int
+    value: float | None = Field(description="per cent (working days for 2.2)")
+    unit: str
+    full_at: float | None
+    meets: bool | None
+    costs_count: int
+    costs: list[str] = Field(description="codes of the cases that cost points (at most 200)")
+
+
+class ProcedureTime(BaseModel):
+    procedure: str
+    name: str
+    average_days: float
+    resolved: int
+    legal_days: float
+
+
+class Score766Out(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    unit: str | None
+    indices: list[IndexOut]
+    by_procedure: list[ProcedureTime]

@@ -30,6 +30,7 @@ AREAS = [
     "incidents",      # /admin/incidents: cases stuck on a routing error or a failing script
     "restructure",    # /admin/restructure (a plan: preview, apply); /designer/<code>/migrate/<version>
     "lienthong",      # /admin/lienthong: partner systems and undelivered messages
+    "officials",      # assignment and unit load, deputies (/delegations), comments on cases
 ]
 LANGUAGES = ("vi", "en")
 
@@ -118,6 +119,8 @@ NAV = [
     ("public.online_inbox", _l("Hồ sơ trực tuyến"), "receives_dossiers"),
     ("inbox.inbox", _l("Hộp công việc"), None),
     ("case_view.search", _l("Tra cứu hồ sơ"), None),
+    ("officials.my_load", _l("Phân công"), "escalation_target"),
+    ("officials.delegations", _l("Ủy quyền"), None),
     ("designer.index", _l("Thiết kế quy trình"), "designs"),
     ("reports.index", _l("Báo cáo"), "reads_reports"),
     ("time_admin.calendar", _l("Lịch làm việc"), "admin"),
