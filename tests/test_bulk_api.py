@@ -27,15 +27,15 @@ def test_claim_several_steps_reports_those_held_by_others(api, world) -> None:
 
 def test_receipts_of_several_cases_in_one_pdf_and_the_list_in_excel(api, world) -> None:
     codes = [world.receive(applicant={"name": f"Người nộp {i}"}) for i in range(3)]
-    r = api.post("/api/v1/cases/slips", user="xa_a1_clerk", json={"codes": codes, "slip": "01"})
+    r = api.post("/api/v1/bulk/slips", user="xa_a1_clerk", json={"codes": codes, "slip": "01"})
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(r.data))
     text = " ".join(p.extract_text() or "" for p in reader.pages)
     assert all(code in text for code in codes) and len(reader.pages) >= 3
-    r = api.post("/api/v1/cases/slips", user="xa_a1_clerk", json={"codes": codes[:2], "slip": "05"})
+    r = api.post("/api/v1/bulk/slips", user="xa_a1_clerk", json={"codes": codes[:2], "slip": "05"})
     assert r.status_code == 200 and all(c in " ".join(p.extract_text() or "" for p in
                                                        PdfReader(io.BytesIO(r.data)).pages) for c in codes[:2])
-    r = api.post("/api/v1/cases/export", user="xa_a1_clerk", json={"codes": list(reversed(codes))})
+    r = api.post("/api/v1/bulk/export", user="xa_a1_clerk", json={"codes": list(reversed(codes))})
     assert r.status_code == 200
     rows = list(load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True))
     assert rows[0][0] == "Mã hồ sơ" and [row[0] for row in rows[1:]] == list(reversed(codes))
@@ -44,7 +44,7 @@ def test_receipts_of_several_cases_in_one_pdf_and_the_list_in_excel(api, world) 
 
 def test_bulk_refuses_cases_one_cannot_see_and_unknown_slips(api, world) -> None:
     code = world.receive()
-    assert api.post("/api/v1/cases/slips", user="xa_b1_clerk", json={"codes": [code], "slip": "01"}).status_code == 404
-    assert api.post("/api/v1/cases/export", user="xa_b1_clerk", json={"codes": [code]}).status_code == 404
-    r = api.post("/api/v1/cases/slips", user="xa_a1_clerk", json={"codes": [code], "slip": "03"})
+    assert api.post("/api/v1/bulk/slips", user="xa_b1_clerk", json={"codes": [code], "slip": "01"}).status_code == 404
+    assert api.post("/api/v1/bulk/export", user="xa_b1_clerk", json={"codes": [code]}).status_code == 404
+    r = api.post("/api/v1/bulk/slips", user="xa_a1_clerk", json={"codes": [code], "slip": "03"})
     assert r.status_code == 422 and "slip" in str(r.json["details"])

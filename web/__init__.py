@@ -99,6 +99,29 @@ def _register_api(app: Flask) -> None:
         return handler(e) if handler else e
 
 
+def not_found_if_no_method_matches(app: Flask, e: Exception) -> Exception:
+    """werkzeug answers 405 for a URL whose id is out of range when another method shares the rule's path
+    (`DELETE /tasks/2147483648/follow-up` → "use PUT"), although no method would find anything there: that is
+    a 404."""
+    from flask import request
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    if not isinstance(e, MethodNotAllowed):
+        return e
+    adapter = app.url_map.bind_to_environ(request.environ)
+    for method in e.valid_methods or ():
+        if method in ("OPTIONS", "HEAD"):
+            continue
+        try:
+            adapter.match(request.path, method=method)
+            return e  # a real route for another method: 405 with its Allow header
+        except NotFound:
+            continue
+        except Exception:  # noqa: BLE001 — a redirect or another method mismatch: keep the 405
+            return e
+    return NotFound()
+
+
 def _register_pages(app: Flask) -> None:
     """HTML pages live in web/pages; the JSON API works without them."""
     from web import pages

@@ -44,6 +44,11 @@ def _domain_error(e: MotcuaError) -> Response:
 
 
 def _http_error(e: HTTPException) -> Response:
+    from flask import current_app
+
+    from web import not_found_if_no_method_matches
+
+    e = not_found_if_no_method_matches(current_app, e)
     resp = _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)
     for name, value in e.get_headers():  # keep what the error tells the client, e.g. a 405's Allow
         if name.lower() != "content-type":

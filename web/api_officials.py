@@ -158,7 +158,7 @@ def claim_many(session: Any, user: Any, json: S.BulkClaimIn) -> Response:
                     "refused": [{"id": i, "message": m} for i, m in result.refused]})
 
 
-@bp.post("/cases/slips")
+@bp.post("/bulk/slips")
 @authenticated
 @operation(tag="cases", ok=(200, None), errors=(404,), body=S.BulkSlipsIn, ok_content=S.PDF_CONTENT)
 def slips_pdf(session: Any, user: Any, json: S.BulkSlipsIn) -> Response:
@@ -169,7 +169,7 @@ def slips_pdf(session: Any, user: Any, json: S.BulkSlipsIn) -> Response:
         "X-Skipped": ",".join(skipped)})
 
 
-@bp.post("/cases/export")
+@bp.post("/bulk/export")
 @authenticated
 @operation(tag="cases", ok=(200, None), errors=(404,), body=S.BulkCasesIn, ok_content=S.XLSX_CONTENT)
 def export_cases(session: Any, user: Any, json: S.BulkCasesIn) -> Response:
