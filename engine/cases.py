@@ -13,19 +13,17 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import case_code_template, competence, inputs, ledger, workflow
 from engine import forms as form_rules
-from engine import inputs, ledger, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Conflict, Forbidden, Invalid, NotFound, RoutingError
 from engine.models import (
     Case,
-    CaseSequence,
     Event,
     Procedure,
     ProcessVersion,
@@ -34,7 +32,7 @@ from engine.models import (
     WorkItem,
     utcnow,
 )
-from engine.routing import can_view_case, may_receive, resolve_unit
+from engine.routing import can_view_case, may_receive, origin_unit, resolve_unit
 from engine.status import STATUS, Status, set_status
 
 CHANNELS = ("desk", "post", "online")
@@ -56,19 +54,9 @@ class Completion:
 # --- case code --------------------------------------------------------------------------------
 
 
-def next_case_code(session: Session, agency_code: str, received_at: datetime) -> str:
-    """`<agency>-YYMMDD-XXXX`, the sequence per agency per local day. An atomic upsert, so concurrent
-    receptions on PostgreSQL never get the same number."""
-    day = received_at.astimezone(VN_TZ).date()
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql if dialect == "postgresql" else sqlite).insert(CaseSequence)
-    stmt = ins.values(agency_code=agency_code, day=day, last=1).on_conflict_do_update(
-        index_elements=[CaseSequence.agency_code, CaseSequence.day],
-        set_={"last": CaseSequence.last + 1}).returning(CaseSequence.last)
-    number = session.execute(stmt).scalar_one()
-    if number > 9999:
-        raise Conflict(f"more than 9999 cases received by {agency_code} on {day:%d/%m/%Y}")
-    return f"{agency_code}-{day:%y%m%d}-{number:04d}"
+def next_case_code(session: Session, agency_code: str | Unit, received_at: datetime) -> str:
+    """The next code in the deployment's format (engine.case_code_template), e.g. `<agency>-YYMMDD-XXXX`."""
+    return case_code_template.next_code(session, agency_code, received_at)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -203,14 +191,14 @@ def _project_unflushed(runner: _Runner, wf: Any, actor: User | None, from_unit_i
             _event(session, case, "task_cancelled", now, step=item.name, step_bpmn_id=item.task_bpmn_id,
                    from_unit_id=item.unit_id)
     created: list[WorkItem] = []
-    receiving = session.get(Unit, case.receiving_unit_id)
     for task in ready:
         if str(task.id) in open_items:
             continue
         node = runner.version.nodes.get(task.task_spec.bpmn_id) or {}
         name = node.get("name") or task.task_spec.bpmn_name or task.task_spec.bpmn_id
         try:
-            unit = resolve_unit(session, receiving, node.get("level") or "", case.data)
+            origin = origin_unit(session, case, node.get("role"))
+            unit = resolve_unit(session, origin, node.get("level") or "", case.data)
         except RoutingError as e:
             case.error = f"{name}: {e.message}"
             runner.unrouted.append((name, node.get("level") or "", e.message))
@@ -339,7 +327,8 @@ def _now(now: datetime | None) -> datetime:
 
 def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
             channel: str = "desk", received_at: datetime | str | None = None, now: datetime | None = None,
-            max_backdate_days: int | None = None) -> Case:
+            max_backdate_days: int | None = None, competent_unit: str | None = None,
+            return_channel: str | None = None) -> Case:
     """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed.
     Only a receiving role (may_receive), only where the first step routes; a `received_at` in the past
     (a paper dossier entered late) at most `max_backdate_days` working days back, and audited as such."""
@@ -369,12 +358,15 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
                         backdate_max_days() if max_backdate_days is None else max_backdate_days)
     received_at = received_at or now
     unit = user.unit
-    case = Case(code=next_case_code(session, unit.agency_code, received_at),
+    competent = competence.choose(session, version, unit, competent_unit)  # NĐ 118: decided by competence
+    return_channel = competence.check_return_channel(return_channel)
+    case = Case(code=next_case_code(session, unit, received_at),
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
                 current_unit_id=unit.id, channel=channel, status_code=int(Status.RECEIVED), applicant_name=who["name"],
                 applicant_id_number=who["id_number"], applicant_address=who["address"],
                 applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
-                received_at=received_at)
+                received_at=received_at, competent_unit_id=competent.id if competent else None,
+                return_channel=return_channel)
     session.add(case)
     session.flush()
     return start_processing(session, user, case, now=now, _latest=(proc, version))
@@ -454,7 +446,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     _ensure_receiver(user)
     proc, _version = _procedure(session, procedure)
     unit = user.unit
-    case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+    case = Case(code=next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, received_by_id=user.id,
                 current_unit_id=unit.id, channel=channel, status_code=int(Status.NOT_RECEIVED), result=outcome,
                 applicant_name=who["name"], applicant_id_number=who["id_number"],

@@ -13,13 +13,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import procedure_codes
 from engine.deploy import deploy, latest_version
 from engine.errors import Invalid
 from engine.models import Procedure
 from engine.resources import shipped
 
-CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
-                "documents", "bpmn")
+CATALOG_KEYS = ("national_code", "field", "level", "fee", "online_level", "legal_basis", "where_to_submit",
+                "description", "documents", "bpmn")
 
 
 def load_forms(root: Path | None = None) -> dict[str, dict]:
@@ -49,6 +50,11 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
     done = []
     for entry in read_entries(root):
         code = entry["code"]
+        try:
+            procedure_codes.check_code(code, "code")
+            procedure_codes.check_national_code(entry.get("national_code"))
+        except Invalid as e:
+            raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
         catalog = {k: entry[k] for k in CATALOG_KEYS if k in entry}
         proc = session.scalar(select(Procedure).where(Procedure.code == code))
         if proc is not None:

@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import deploy as deploy_service
-from engine import inputs
+from engine import inputs, procedure_codes
 from engine.catalog import load_forms
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Level, Procedure, ProcessDraft, ProcessVersion, Role, User, utcnow
 
 log = logging.getLogger(__name__)
 
-CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
+CODE_RE = procedure_codes.CODE_RE  # the one procedure-code rule (engine.procedure_codes)
 FORM_NAME_RE = re.compile(r"^[a-z0-9_]{1,100}$")
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 SEMANTIC_NAMESPACES = {deploy_service.BPMN}
@@ -45,10 +45,7 @@ def require_designer(user: User | None) -> None:
 
 
 def check_code(code: str) -> str:
-    if not isinstance(code, str) or not CODE_RE.fullmatch(code):
-        raise Invalid(f"mã thủ tục '{code}' không hợp lệ: chữ thường không dấu, chữ số và '_', bắt đầu bằng chữ",
-                      details={"procedure": code})
-    return code
+    return procedure_codes.check_code(code)
 
 
 # --- Listing -------------------------------------------------------------------------------------

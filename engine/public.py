@@ -207,7 +207,7 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
         raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
     clean = data
-    case = Case(code=cases.next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+    case = Case(code=cases.next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],

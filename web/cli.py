@@ -45,8 +45,10 @@ def main() -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also create the demo province, units and accounts.")
+@click.option("--levels", type=click.IntRange(2, 3), default=3, show_default=True,
+              help="Demo province with 3 levels (province, district, commune) or 2 (the 2025 regime).")
 @pass_ctx
-def init(ctx: Context, demo: bool) -> None:
+def init(ctx: Context, demo: bool, levels: int) -> None:
     """Upgrade the database to the newest schema and load the shipped catalog (idempotent)."""
     from engine.demo import create_demo
 
@@ -58,7 +60,7 @@ def init(ctx: Context, demo: bool) -> None:
             for line in catalog.load_catalog(s):
                 click.echo(line)
             if demo:
-                created = create_demo(s)
+                created = create_demo(s, levels=levels)
                 click.echo(f"demo: {len(created)} unit(s)/account(s) created")
     except MotcuaError as e:
         _print_problems(e)
