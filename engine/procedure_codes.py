@@ -9,7 +9,9 @@ the catalog all check codes here. A national code is the national procedure data
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import Invalid
@@ -60,3 +62,11 @@ def set_national_code(session: Session, proc: Procedure, code: str | None) -> No
         catalog.pop("national_code", None)
     proc.catalog = catalog  # a new dict: JSON columns track assignment, not mutation
     session.flush()
+
+
+def label_with_national_codes(session: Session, rows: list[Any]) -> None:
+    """Report rows keyed by procedure code: 'name (national code)' where there is one (page, PDF, Excel)."""
+    national = {p.code: national_code(p) for p in session.scalars(select(Procedure))}
+    for row in rows:
+        if national.get(row.key):
+            row.label = f"{row.label} ({national[row.key]})"

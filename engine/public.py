@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import cases, documents, inputs, notifications
+from engine import cases, documents, inputs, notifications, procedure_codes
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
@@ -119,6 +119,7 @@ class CatalogEntry:
     description: str
     documents: list[dict]
     online_level: str
+    national_code: str | None = None  # the national procedure database's code, e.g. 1.001776
 
     @property
     def online(self) -> bool:
@@ -151,7 +152,7 @@ def catalog(session: Session, field: str | None = None, level: str | None = None
         out.append(CatalogEntry(p.code, p.name, p.field, p.level_code or "", names.get(p.level_code or "", ""),
                                 p.deadline_days, str(c.get("fee") or ""), str(c.get("where_to_submit") or ""),
                                 str(c.get("legal_basis") or ""), str(c.get("description") or ""), p.documents,
-                                str(c.get("online_level") or "")))
+                                str(c.get("online_level") or ""), procedure_codes.national_code(p)))
     return out
 
 

@@ -58,7 +58,8 @@ def test_template_of_tt04_2025(world: World, monkeypatch: pytest.MonkeyPatch) ->
     assert receive_on(world, "xa_a1_clerk") == "000.31.31.H99-260302-1200001"
 
 
-@pytest.mark.parametrize("template", ["{agency}-{seq}", "{yymmdd}-{seq}", "{agency}-{yymmdd}", "{agency}{x}{yymmdd}{seq}"])
+@pytest.mark.parametrize("template",
+                         ["{agency}-{seq}", "{yymmdd}-{seq}", "{agency}-{yymmdd}", "{agency}{x}{yymmdd}{seq}"])
 def test_a_template_that_cannot_be_unique_is_refused(template: str) -> None:
     with pytest.raises(Invalid) as e:
         code_format(template, 4)
@@ -67,7 +68,8 @@ def test_a_template_that_cannot_be_unique_is_refused(template: str) -> None:
         code_format(None, 3)
 
 
-def test_concurrent_receptions_with_six_digits_get_distinct_codes(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_receptions_with_six_digits_get_distinct_codes(world: World,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DIGITS_ENV, "6")
     codes: list[str] = []
     errors: list[BaseException] = []
