@@ -178,6 +178,10 @@ def _events(session: Session, case: Case, *kinds: str) -> list[Event]:
 
 def available_slips(session: Session, case: Case) -> list[str]:
     """The slips (NN of SLIPS) that make sense for this case, in order."""
+    from engine import slip_sets  # the deployment's legal set (MOTCUA_SLIP_SET): TT 03/2025 lives there
+
+    if slip_sets.current(session) != slip_sets.TT01_2018:
+        return slip_sets.available_2025(session, case)
     kinds = {k for (k,) in session.execute(select(Event.kind).where(
         Event.case_id == case.id, Event.kind.in_(("paused", "apology"))).distinct())}
     accepted = _accepted(case)
@@ -329,6 +333,10 @@ def _slip_05(session: Session, case: Case, ctx: dict[str, Any]) -> None:
 def render_slip(session: Session, case: Case, nn: str, base_url: str | None = None,
                 now: datetime | None = None) -> bytes:
     """The PDF of slip NN (01–05) for this case. NotFound when NN is unknown or makes no sense for it."""
+    from engine import slip_sets
+
+    if slip_sets.current(session) != slip_sets.TT01_2018:
+        return slip_sets.render_2025(session, case, nn, base_url, now)
     nn = str(nn).strip().zfill(2)
     if nn not in SLIPS or nn == "06":
         raise NotFound(f"slip {nn} does not exist (choose one of {', '.join(sorted(SLIPS)[:5])})")
@@ -355,6 +363,10 @@ def render_slip(session: Session, case: Case, nn: str, base_url: str | None = No
 def render_ledger(rows: list[LedgerRow], period_label: str, unit: Unit | None = None,
                   now: datetime | None = None) -> bytes:
     """Mẫu 06, the Sổ theo dõi hồ sơ for a period (rows from engine.ledger): A4 landscape."""
+    from engine import slip_sets
+
+    if slip_sets.current(slip_sets.ledger_session(rows)) != slip_sets.TT01_2018:
+        return slip_sets.render_ledger_2025(rows, period_label, unit, now)
     path = slips_path()
     if unit is None:
         receiving = {r.case.receiving_unit_id for r in rows}

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine import cases, deploy, org, procedure_codes, public
+from engine import cases, deploy, org, procedure_codes, public, stop
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
@@ -197,6 +197,17 @@ def inbox(session: Any, user: Any, query: S.InboxQuery) -> Response:
     page = cases.inbox(session, user, after=query.after, limit=query.limit, procedure=query.procedure,
                        claimed=query.claimed, time_state=query.state)
     return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
+
+
+@bp.post("/cases/<code>/stop")
+@authenticated
+@operation(tag="cases", ok=(200, S.CaseBrief), errors=(403, 404, 409), body=S.StopIn)
+def stop_case(session: Any, user: Any, code: str, json: S.StopIn) -> Response:
+    """The applicant's stop request (NĐ 118/2025 Điều 21): status 7 → 8, open steps closed, stop notice issued;
+    refused (409) once a result exists."""
+    case = cases.get_case(session, user, code)
+    stop.request_stop(session, user, case, json.reason)
+    return jsonify(case_json(session, case, full=False))
 
 
 # URL variables are named as the document names them ({id}); the view argument follows.
