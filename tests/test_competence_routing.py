@@ -120,3 +120,30 @@ def test_api_receives_with_competent_unit(two_levels: World, api) -> None:  # no
     r = api.post("/api/v1/cases", user="xa_hoa_an_clerk",
                  json={"procedure": PROC, "applicant": {"name": "Trần Thị Bình"}, "competent_unit": "TINH"})
     assert r.status_code == 422 and "competent_unit" in r.get_json()["details"]
+
+
+def test_reception_page_offers_the_competent_units_without_script(two_levels: World, tmp_path) -> None:  # noqa: ANN001
+    import re
+
+    from tests.test_pages_officials import Browser
+
+    web = Browser(two_levels.db, tmp_path)
+    web.login("xa_hoa_an_clerk")
+    page = web.get(f"/reception?procedure={PROC}").get_data(as_text=True)
+    select_html = page[page.index('id="competent-unit"'):page.index("</select>", page.index('id="competent-unit"'))]
+    assert "UBND xã Bình Sơn" in select_html and "UBND phường Sông Hồng" in select_html
+    assert re.search(r'value="XA_HOA_AN"\s+selected', select_html)  # the receiving commune by default
+    assert "<script>" not in page and "onchange" not in page
+    r = web.post("/reception", {"procedure": PROC, "name": "Phạm Văn Em", "action": "accept", "channel": "desk",
+                                "docs": ["ban_khai", "giay_bao_tu"], "competent_unit": "XA_BINH_SON",
+                                "return_channel": "post", "proxy_name": "Phạm Thị Gấm",
+                                "proxy_id_number": "036190007777"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    code = re.search(r"/cases/([^?]+)\?slip=01", r.headers["Location"]).group(1)
+    assert two_levels.open_item(code)[1:] == ("XA_BINH_SON", "specialist")
+    with two_levels.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        assert case.return_channel == "post" and case.data["proxy"]["name"] == "Phạm Thị Gấm"
+    r = web.post("/reception", {"procedure": PROC, "name": "Phạm Văn Em", "action": "accept", "channel": "desk",
+                                "docs": ["ban_khai", "giay_bao_tu"], "competent_unit": "TINH"})
+    assert r.status_code == 422 and 'id="err-competent"' in r.get_data(as_text=True)
