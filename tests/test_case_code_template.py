@@ -109,3 +109,16 @@ def test_reissued_agency_code_applies_from_its_date_and_old_codes_keep_resolving
         assert unit_for_agency_code(s, "H99.01.31").code == "XA_A1"
         # Cases under the old code are still found by their code.
         assert cases.get_case(s, world.user(s, "xa_a1_clerk"), before).code == before
+
+
+def test_cli_reissues_an_agency_code(tmp_path) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    env = {"MOTCUA_DATABASE_URL": f"sqlite:///{tmp_path}/m.db", "MOTCUA_INSTANCE_PATH": str(tmp_path)}
+    assert CliRunner().invoke(main, ["init", "--demo", "--levels", "2"], env=env).exit_code == 0
+    ok = CliRunner().invoke(main, ["org", "agency-code", "XA_HOA_AN", "H99.01", "--from", "2026-01-25"], env=env)
+    assert ok.exit_code == 0 and "H99.01 from 25/01/2026" in ok.output
+    again = CliRunner().invoke(main, ["org", "agency-code", "XA_HOA_AN", "H99.02", "--from", "2026-01-25"], env=env)
+    assert again.exit_code != 0 and "already has an agency code" in again.output

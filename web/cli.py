@@ -171,6 +171,25 @@ def org_add(ctx: Context, code: str, name: str, level: str, parent: str | None, 
         fail(e.message)
 
 
+@org_group.command(name="agency-code")
+@click.argument("code")
+@click.argument("agency_code")
+@click.option("--from", "valid_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="First day the re-issued code applies (YYYY-MM-DD); earlier receptions keep the old code.")
+@pass_ctx
+def org_agency_code(ctx: Context, code: str, agency_code: str, valid_from: datetime) -> None:
+    """Re-issue unit CODE's agency code from a date (QĐ 20/2020 as amended after the 2025 restructuring)."""
+    from engine.case_code_template import reissue_agency_code
+
+    try:
+        with ctx.db.transaction() as s:
+            unit = org.unit_by_code(s, code)
+            reissue_agency_code(s, unit, agency_code, valid_from.date())
+            click.echo(f"unit {unit.code}: agency code {agency_code} from {valid_from:%d/%m/%Y}")
+    except MotcuaError as e:
+        fail(e.message)
+
+
 @main.group(name="user")
 def user_group() -> None:
     """Users and API tokens."""
