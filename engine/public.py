@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import cases, documents, inputs, notifications, procedure_codes
+from engine import cases, competence, documents, inputs, notifications, procedure_codes
 from engine.calendar import VN_TZ
+from engine.deploy import latest_version
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
 from engine.reports import CRITERIA
@@ -182,7 +183,7 @@ class Upload:
 
 def submit_online(session: Session, procedure: str, unit_code: str, applicant: dict, data: dict | None,
                   uploads: list[Upload], documents_root: Any, max_bytes: int,
-                  now: datetime | None = None) -> Case:
+                  now: datetime | None = None, competent_unit: str | None = None) -> Case:
     """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
     clerk to accept it. The time limit starts only at acceptance (engine.cases.start_processing)."""
     now = _now(now)
@@ -207,12 +208,15 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     if not uploads:
         raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
+    version = latest_version(session, proc.id)
+    # NĐ 118/2025: the online channel records the competent unit too (the applicant's commune).
+    competent = competence.choose(session, version, unit, competent_unit) if version is not None else None
     clean = data
     case = Case(code=cases.next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
-                data=clean, received_at=now)
+                data=clean, received_at=now, competent_unit_id=competent.id if competent else None)
     session.add(case)
     session.flush()
     names = []

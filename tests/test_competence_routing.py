@@ -147,3 +147,22 @@ def test_reception_page_offers_the_competent_units_without_script(two_levels: Wo
     r = web.post("/reception", {"procedure": PROC, "name": "Phạm Văn Em", "action": "accept", "channel": "desk",
                                 "docs": ["ban_khai", "giay_bao_tu"], "competent_unit": "TINH"})
     assert r.status_code == 422 and 'id="err-competent"' in r.get_data(as_text=True)
+
+
+def test_online_channel_records_the_competent_unit(world: World, api) -> None:  # noqa: ANN001
+    import io
+    import re
+
+    from engine import public
+
+    page = api.client.get("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen").get_data(as_text=True)
+    assert 'id="competent-unit"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = api.client.post("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen", content_type="multipart/form-data",
+                        data={"csrf_token": token, "unit": "XA_A2", "competent_unit": "XA_B1", "name": "Đỗ Thị Mai",
+                              "phone": "0905123456", "doc_to_khai": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "a.pdf")})
+    code = re.search(r'id="case-code">([^<]+)<', r.get_data(as_text=True)).group(1)
+    with world.db.transaction() as s:
+        public.accept_online(s, world.user(s, "xa_a2_clerk"), code)
+    assert world.open_item(code)[1] == "XA_B1"
+    assert not can_open(world, "xa_a1_specialist", code) and not can_open(world, "xa_b2_specialist", code)
