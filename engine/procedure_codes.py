@@ -19,6 +19,7 @@ from engine.models import Procedure
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
 CODE_RE = re.compile(CODE_PATTERN)
+HTML_PATTERN = CODE_PATTERN[1:-1]  # the same rule for an <input pattern> (implicitly anchored; valid with the v flag)
 NATIONAL_CODE_PATTERN = r"^[0-9]{1,3}(\.[0-9]{1,9}){1,3}$"
 NATIONAL_CODE_RE = re.compile(NATIONAL_CODE_PATTERN)
 CODE_RULE = "chữ cái (hoa hoặc thường, không dấu), chữ số, '_', '.' và '-', bắt đầu bằng chữ cái hoặc chữ số"
