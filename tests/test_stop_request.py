@@ -121,3 +121,42 @@ def test_apology_with_extension_moves_the_date_once_and_counts_late(world: World
     while _case(world, code).status_code < 9:
         world.complete_next(code, now=now)  # finished before even the original appointment …
     assert _case(world, code).timing == "late"  # … still late: the apology admitted it
+
+
+def test_stop_racing_a_completion_leaves_one_consistent_story(world: World) -> None:
+    import threading
+
+    from engine import stop
+    from engine.errors import Conflict
+
+    code = world.receive("xa_a1_clerk")
+    item_id, unit, role = world.open_item(code)
+    outcomes: dict[str, Any] = {}
+    barrier = threading.Barrier(2)
+
+    def complete() -> None:
+        barrier.wait()
+        try:
+            world.complete(f"{unit.lower()}_{role}", item_id, {"outcome": "approve"})
+            outcomes["complete"] = "ok"
+        except Conflict as e:
+            outcomes["complete"] = e
+
+    def stop_it() -> None:
+        barrier.wait()
+        with world.db.transaction() as s:
+            case = s.scalar(select(Case).where(Case.code == code))
+            stop.request_stop(s, world.user(s, "xa_a1_clerk"), case, REASON)
+            outcomes["stop"] = "ok"
+
+    threads = [threading.Thread(target=complete), threading.Thread(target=stop_it)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes["stop"] == "ok"
+    assert outcomes["complete"] == "ok" or "không còn mở" in outcomes["complete"].message
+    with world.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        assert case.status_code == 8
+        assert s.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")).all() == []
