@@ -8,7 +8,7 @@
   the control slip (Mẫu 06) and the ledger with how the result was delivered (Mẫu 07).
 
 Without MOTCUA_SLIP_SET a two-level deployment (its active units span fewer than three levels) gets the
-2025 set, others the 2018 one. Every PDF still goes through engine.pdf.render_pdf (via engine.slips._pdf).
+2025 set, others the 2018 one. Every PDF still goes through engine.pdf.render_pdf (via engine.slip_render._pdf).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from engine import slips
+from engine import slip_data as data
+from engine import slip_render as render
 from engine.errors import Invalid, NotFound
 from engine.ledger import LedgerRow
 from engine.models import Case, Event, Unit, utcnow
@@ -28,7 +29,7 @@ from engine.models import Case, Event, Unit, utcnow
 SET_ENV = "MOTCUA_SLIP_SET"
 TT01_2018, TT03_2025 = "tt01-2018", "tt03-2025"
 TITLES = {
-    TT01_2018: slips.SLIPS,
+    TT01_2018: data.SLIPS,
     TT03_2025: {"01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
                 "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
                 "04": "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
@@ -72,7 +73,7 @@ def _kinds(session: Session, case: Case) -> set[str]:
 def available_2025(session: Session, case: Case) -> list[str]:
     """The TT 03/2025 forms that make sense for this case, in order (07, the ledger, is per period)."""
     kinds = _kinds(session, case)
-    accepted = slips._accepted(case)
+    accepted = data._accepted(case)
     out = []
     if accepted:
         out.append("01")
@@ -107,17 +108,16 @@ def collect_at(case: Case, agency: dict[str, Any]) -> str:
     return str(agency.get("collect_at") or "")
 
 
-def _stop_notice(session: Session, case: Case, ctx: dict[str, Any]) -> None:
-    notices = slips._events(session, case, "stop_notice")
+def _stop_notice(session: Session, case: Case) -> dict[str, Any]:
+    notices = data._events(session, case, "stop_notice")
     if not notices:
         raise NotFound(f"case {case.code} has no stop notice")
     ev = notices[-1]
-    data = ev.data or {}
-    ctx.update(received_at=case.received_at, reason=str(data.get("reason") or ""),
-               requested_by=str(data.get("requested_by") or case.applicant_name), requested_at=ev.at,
-               stopped_at=ev.at, officer=slips._user_name(session, ev.actor_id),
-               signer=slips._user_name(session, ev.actor_id), signed_at=ev.at,
-               place_date=slips.place_date(ctx["agency"].get("place", ""), ev.at))
+    asked = ev.data or {}
+    officer = data._user_name(session, ev.actor_id)
+    return dict(received_at=case.received_at, reason=str(asked.get("reason") or ""),
+                requested_by=str(asked.get("requested_by") or case.applicant_name), requested_at=ev.at,
+                stopped_at=ev.at, officer=officer, signer=officer, signed_at=ev.at, dated=ev.at)
 
 
 def render_2025(session: Session, case: Case, nn: str, base_url: str | None = None,
@@ -129,40 +129,38 @@ def render_2025(session: Session, case: Case, nn: str, base_url: str | None = No
         raise NotFound(f"slip {nn} does not exist (choose one of 01–06)")
     if nn not in available_2025(session, case):
         raise NotFound(f"slip {nn} ({names[nn]}) does not apply to case {case.code}")
-    path = slips.slips_path()
-    ctx = slips._base_context(session, case, nn, path, now or utcnow())
-    ctx.update(title=names[nn], proxy=proxy_of(case), electronic=case.channel == "online",
-               competent=case.competent_unit, signer=None, signed_at=None)
+    own = {"01": lambda: data._facts_01(session, case, base_url), "02": lambda: data._facts_02(session, case),
+           "03": lambda: data._facts_03(session, case), "04": lambda: data._facts_04(session, case),
+           "05": lambda: _stop_notice(session, case), "06": lambda: data._facts_05(session, case)}[nn]()
+    facts = {**data.case_facts(case), "signer": None, "signed_at": None, **own}
+    path = render.slips_path()
+    ctx = render._frame("01", case.receiving_unit, path, now or utcnow())
+    agency = ctx["agency"]
+    dated = facts.pop("dated") or ctx["now"]
+    ctx.update(facts, nn=nn, title=names[nn], qr=render.qr_svg(case.code), qr_text=case.code,
+               collect_at=collect_at(case, agency), contact_phone=agency.get("contact_phone", ""),
+               place_date=render.place_date(agency.get("place", ""), dated), proxy=proxy_of(case),
+               electronic=case.channel == "online", competent=case.competent_unit)
+    url = facts.get("lookup_url")
+    if url:  # the receipt's QR code opens the lookup page with the code filled in
+        ctx.update(qr=render.qr_svg(url), qr_text=url, lookup_page=url.split("?", 1)[0])
     if nn == "01":
-        slips._slip_01(session, case, ctx, base_url)
-        ctx.update(collect_at=collect_at(case, ctx["agency"]), signer=ctx["clerk"], signed_at=case.received_at)
-    elif nn == "02":
-        slips._slip_02(session, case, ctx)
-    elif nn == "03":
-        slips._slip_03(session, case, ctx)
-    elif nn == "04":
-        slips._slip_04(session, case, ctx)
-    elif nn == "05":
-        _stop_notice(session, case, ctx)
-    else:
-        slips._slip_05(session, case, ctx)
-    return slips._pdf(path, f"{TT03_2025}/{nn}.html", ctx)
+        ctx.update(signer=facts.get("clerk"), signed_at=case.received_at)
+    return render._pdf(path, f"{TT03_2025}/{nn}.html", ctx)
 
 
 def render_ledger_2025(rows: list[LedgerRow], period_label: str, unit: Unit | None = None,
                        now: datetime | None = None) -> bytes:
     """Mẫu 07 of TT 03/2025, the Sổ theo dõi hồ sơ, with how each result was delivered."""
-    path = slips.slips_path()
+    path = render.slips_path()
     if unit is None:
         receiving = {r.case.receiving_unit_id for r in rows}
         unit = rows[0].case.receiving_unit if len(receiving) == 1 else None
     now = now or utcnow()
-    agency = slips.agency_settings(unit, path)
-    ctx = {"nn": "07", "title": TITLES[TT03_2025]["07"], "agency": agency, "unit": unit, "now": now,
-           "fonts_css": slips._asset_uri(path, "fonts/fonts.css"), "slips_css": slips._asset_uri(path, "slips.css"),
-           "period": period_label, "rows": rows, "return_channels": RETURN_CHANNELS,
-           "place_date": slips.place_date(agency.get("place", ""), now)}
-    return slips._pdf(path, f"{TT03_2025}/07.html", ctx)
+    ctx = render._frame("06", unit, path, now)
+    ctx.update(nn="07", title=TITLES[TT03_2025]["07"], period=period_label, rows=rows,
+               return_channels=RETURN_CHANNELS, place_date=render.place_date(ctx["agency"].get("place", ""), now))
+    return render._pdf(path, f"{TT03_2025}/07.html", ctx)
 
 
 def ledger_session(rows: list[LedgerRow]) -> Session | None:
