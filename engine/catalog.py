@@ -19,8 +19,8 @@ from engine.errors import Invalid
 from engine.models import Procedure
 from engine.resources import shipped
 
-CATALOG_KEYS = ("national_code", "field", "level", "fee", "online_level", "legal_basis", "where_to_submit",
-                "description", "documents", "bpmn")
+CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
+                "documents", "bpmn", "national_code")
 
 
 def load_forms(root: Path | None = None) -> dict[str, dict]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import lienthong_audit
 from engine.calendar import VN_TZ
 from engine.models import Case, Event, Role, Unit, User
 
@@ -67,9 +68,14 @@ def control_rows(session: Session, case: Case) -> list[ControlRow]:
     rows: list[ControlRow] = []
     open_rows: list[tuple[Event, ControlRow]] = []
     events = session.scalars(select(Event).where(Event.case_id == case.id,
-                                                 Event.kind.in_(("received", "handover", "task_completed")))
+                                                 Event.kind.in_(("received", "handover", "task_completed",
+                                                                 *lienthong_audit.KINDS)))
                              .order_by(Event.at, Event.id))
+    by_message: dict = {}
     for ev in events:
+        if ev.kind.startswith("lienthong_"):
+            lienthong_audit.apply(ev, rows, by_message, ControlRow, lambda u: _unit_label(u, None, roles))
+            continue
         actor = (ev.actor.full_name or ev.actor.username) if ev.actor else ""
         if ev.kind == "received":
             rows.append(ControlRow(

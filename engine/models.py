@@ -455,3 +455,66 @@ class ProcessDraft(Base):
     forms: Mapped[dict] = mapped_column(JSONType, default=dict)  # form name -> form-js schema
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Liên thông: other agencies' systems -----------------------------------------------------------
+
+
+class Partner(Base):
+    """Another agency's system (or the national portal) this instance exchanges signed messages with.
+    `key` is the partner's Standard Webhooks secret: it verifies what the partner signs."""
+
+    __tablename__ = "partners"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16), default="system")  # system | portal
+    key: Mapped[str] = mapped_column(String(200))
+    unit_code: Mapped[str | None] = mapped_column(String(64))  # where its messages create cases
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message to a partner, written in the transaction of the step that sends it; the dispatcher delivers
+    it later. Per (partner, case) messages go out in `id` order, one at a time."""
+
+    __tablename__ = "lienthong_outbox"
+    __table_args__ = (Index("ix_lienthong_outbox_due", "state", "next_attempt_at"),
+                      Index("ix_lienthong_outbox_case", "partner_code", "case_id", "state", "id"))
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    message: Mapped[str] = mapped_column(String(100))
+    body: Mapped[dict] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | incident
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # machine deadline missed, staff told
+
+
+class InboxMessage(Base):
+    """A message received from a partner, stored once per message id before it is acknowledged."""
+
+    __tablename__ = "lienthong_inbox"
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class CaseLink(Base):
+    """A case created here by a partner's message, linked to the origin system's case (correlation)."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("origin_system", "origin_case_code", "message"),)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    origin_system: Mapped[str] = mapped_column(String(64))
+    origin_case_code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(100))

@@ -212,3 +212,23 @@ def completed_end_events(wf: BpmnWorkflow) -> list[str]:
 
 def is_completed(wf: BpmnWorkflow) -> bool:
     return wf.is_completed()
+
+
+def deliver_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
+    """A partner's message `name` reaches the task waiting for it (correlation by case was done in SQL, so
+    the event carries none); the payload becomes that task's data under the message's variable or name.
+    Raises ValueError when no task waits for it."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+
+    waiting = [t for t in wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent)
+               if isinstance(t.task_spec.event_definition, MessageEventDefinition)
+               and t.task_spec.event_definition.name == name]
+    if not waiting:
+        raise ValueError(f"no step is waiting for message '{name}'")
+    task = waiting[0]
+    definition = task.task_spec.event_definition
+    with budget.step_budget():
+        wf.send_event(BpmnEvent(definition, payload, {}))
+        task.data[getattr(definition, "message_var", None) or name] = payload
+        wf.do_engine_steps()

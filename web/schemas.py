@@ -397,7 +397,7 @@ class Incident(BaseModel):
     procedure: str
     receiving_unit: str
     status: str
-    kind: Literal["routing", "script"]
+    kind: Literal["routing", "script", "delivery"]
     error: str
     since: datetime | None
     open_steps: int

@@ -28,6 +28,7 @@ AREAS = [
     "reports",        # /reports (reports issue)
     "public",         # /tra-cuu, /thu-tuc, online submission, rating (citizen issue)
     "incidents",      # /admin/incidents: cases stuck on a routing error or a failing script
+    "lienthong",      # /admin/lienthong: partner systems and undelivered messages
 ]
 LANGUAGES = ("vi", "en")
 
@@ -120,6 +121,7 @@ NAV = [
     ("reports.index", _l("Báo cáo"), "reads_reports"),
     ("time_admin.calendar", _l("Lịch làm việc"), "admin"),
     ("incidents.index", _l("Sự cố"), "admin"),
+    ("lienthong.index", _l("Liên thông"), "admin"),
 ]
 NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
                      "time_admin.calendar": "/admin/calendar"}

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents, slip_sets, slips, stop
+from engine import apology, cases, documents, lienthong_deadlines, slip_sets, slips, stop
 from engine.control_slip import control_rows
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, utcnow
@@ -90,7 +90,8 @@ def case(code: str) -> str:
         timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
-        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")})
+        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")},
+        branches=lienthong_deadlines.timeline(s, c))
 
 
 @bp.get("/cases/<code>/documents/<int:doc_id>")
