@@ -203,6 +203,10 @@ def table(session: Session, f: Filters, group: str = "unit") -> list[Row]:
             r.label = names.get(r.key, r.key)
     if group == "procedure":
         procedure_codes.label_with_national_codes(session, rows)
+    if group == "unit":  # old units before a restructuring's effective date, their successors after
+        from engine.unit_history import regroup
+
+        rows = regroup(session, rows, f.period.start, f.period.end, _with_rate)
     return rows
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine import notifications
+from engine import early_warning, followups, notifications
 from engine.config import Settings
 from engine.db import Database
 from engine.metrics import SWEEP_SECONDS
@@ -87,6 +87,8 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
         _fire_timers(lambda: _same(target), now, report, batch)
         while _items_batch(target, now, report, batch):
             pass
+        report.notifications += followups.notify_due(target, now)  # officials' own "nhắc lại"
+        report.notifications += early_warning.notify_crossed(target, now)
         return report
     _fire_timers(target.transaction, now, report, batch)
     while True:
@@ -94,6 +96,9 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
             more = _items_batch(s, now, report, batch)
         if not more:
             break
+    with target.transaction() as s:
+        report.notifications += followups.notify_due(s, now)  # officials' own "nhắc lại"
+        report.notifications += early_warning.notify_crossed(s, now)
     return report
 
 

@@ -296,9 +296,9 @@ def db_revision(ctx: Context, message: str) -> None:
 
 def _load_plugins() -> None:
     """Commands owned by other modules (scheduler and calendar overrides, slips) register themselves."""
-    from web import cli_incidents, cli_lienthong, cli_ops, cli_slips, cli_time
+    from web import cli_incidents, cli_lienthong, cli_ops, cli_restructure, cli_slips, cli_time
 
-    for module in (cli_time, cli_slips, cli_incidents, cli_ops, cli_lienthong):
+    for module in (cli_time, cli_slips, cli_incidents, cli_ops, cli_lienthong, cli_restructure):
         module.register(main)
 
 

@@ -16,8 +16,9 @@ from engine.control_slip import control_rows
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
+from engine.unit_history import name_at
 from web import labels
-from web.pages import db_session
+from web.pages import db_session, officials
 
 bp = Blueprint("case_view", __name__)
 
@@ -91,7 +92,9 @@ def case(code: str) -> str:
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")},
-        branches=lienthong_deadlines.timeline(s, c))
+        branches=lienthong_deadlines.timeline(s, c),
+        receiving_unit_name=name_at(s, c.receiving_unit, c.received_at),  # as it was called then
+        **officials.case_extras(s, current_user.user, c))
 
 
 @bp.get("/cases/<code>/documents/<int:doc_id>")

@@ -1,7 +1,7 @@
 """the 2025 regime: competent unit and return channel of a case; agency codes with validity dates
 
 Revision ID: 0009_regime2025
-Revises: 0013_lienthong
+Revises: 0011_officials
 Create Date: 2026-12-01 13:30:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_regime2025'
-down_revision = '0013_lienthong'
+down_revision = '0011_officials'
 branch_labels = None
 depends_on = None
 
