@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import procedure_codes
 from engine.deploy import deploy, latest_version
 from engine.errors import Invalid
 from engine.models import Procedure
@@ -49,6 +50,11 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
     done = []
     for entry in read_entries(root):
         code = entry["code"]
+        try:
+            procedure_codes.check_code(code, "code")
+            procedure_codes.check_national_code(entry.get("national_code"))
+        except Invalid as e:
+            raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
         catalog = {k: entry[k] for k in CATALOG_KEYS if k in entry}
         proc = session.scalar(select(Procedure).where(Procedure.code == code))
         if proc is not None:

@@ -1,5 +1,9 @@
 """The demo province: three levels, two districts with two communes each, and an account for every
-role at every unit, so each shipped procedure can be walked through end to end."""
+role at every unit, so each shipped procedure can be walked through end to end.
+
+`levels=2` builds the two-level province of the 2025 regime instead (NĐ 118/2025): three communes directly
+under the province, so a dossier received at one commune's desk can be decided by another commune and the
+province (the shipped procedure ncc_mai_tang_2025 shows it)."""
 
 from __future__ import annotations
 
@@ -21,30 +25,44 @@ UNITS = [
     ("XA_B1", "UBND xã Bình Minh", "commune", "HUYEN_B", "000.31.32.H99"),
     ("XA_B2", "UBND xã Bình Yên", "commune", "HUYEN_B", "000.32.32.H99"),
 ]
+# The two-level province (since 01/07/2025): the province and communes, no districts.
+UNITS_TWO_LEVELS = [
+    ("TINH", "Sở Lao động – Thương binh và Xã hội tỉnh Sông Hồng", "province", None, "000.00.30.H99"),
+    ("XA_HOA_AN", "UBND xã Hòa An", "commune", "TINH", "000.01.30.H99"),
+    ("XA_BINH_SON", "UBND xã Bình Sơn", "commune", "TINH", "000.02.30.H99"),
+    ("XA_SONG_HONG", "UBND phường Sông Hồng", "commune", "TINH", "000.03.30.H99"),
+]
 ROLES_AT_EVERY_UNIT = ("clerk", "specialist", "head", "leader")
 ROLE_NAMES = {"clerk": "Cán bộ một cửa", "specialist": "Chuyên viên", "head": "Lãnh đạo phòng",
               "leader": "Lãnh đạo"}
 
 
-def demo_accounts() -> list[tuple[str, str, list[str], str]]:
+def demo_units(levels: int = 3) -> list[tuple[str, str, str, str | None, str]]:
+    """The demo's units for a three-level (default) or two-level province."""
+    if levels not in (2, 3):
+        raise ValueError("the demo province has 2 or 3 levels")
+    return UNITS if levels == 3 else UNITS_TWO_LEVELS
+
+
+def demo_accounts(levels: int = 3) -> list[tuple[str, str, list[str], str]]:
     """(username, unit code, roles, full name) for every demo account."""
     accounts = [("admin", "TINH", ["admin"], "Quản trị hệ thống"),
                 ("designer", "TINH", ["designer"], "Thiết kế quy trình")]
-    for code, name, _level, _parent, _agency in UNITS:
+    for code, name, _level, _parent, _agency in demo_units(levels):
         for role in ROLES_AT_EVERY_UNIT:
             accounts.append((f"{code.lower()}_{role}", code, [role], f"{ROLE_NAMES[role]} — {name}"))
     return accounts
 
 
-def create_demo(session: Session) -> list[str]:
+def create_demo(session: Session, levels: int = 3) -> list[str]:
     """Idempotent: creates what is missing and reports it."""
     done = []
-    for code, name, level, parent, agency in UNITS:
+    for code, name, level, parent, agency in demo_units(levels):
         if session.scalar(select(Unit).where(Unit.code == code)) is None:
             add_unit(session, code, name, level, parent, agency)
             done.append(f"unit {code}")
     password_hash = hash_password(DEMO_PASSWORD)  # one hash for all demo accounts keeps init fast
-    for username, unit_code, roles, full_name in demo_accounts():
+    for username, unit_code, roles, full_name in demo_accounts(levels):
         if session.scalar(select(User).where(User.username == username)) is None:
             unit = session.scalar(select(Unit).where(Unit.code == unit_code))
             user = User(username=username, full_name=full_name, password_hash=password_hash, unit_id=unit.id,

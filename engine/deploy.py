@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import connectivity, inputs, messages, workflow
+from engine import connectivity, inputs, messages, procedure_codes, workflow
 from engine.errors import Conflict, Invalid
 from engine.models import Level, Procedure, ProcessVersion, Role, User, WorkItem
 from engine.sandbox import compile_check
@@ -396,6 +396,8 @@ def _check_names(v: Validation, code: str | None, name: str | None) -> None:
     """What the diagram names must fit the columns it is copied into (a step's name into every work item)."""
     check = inputs.Checker()
     check.text("procedure", code or v.process_id, Procedure.code)
+    if not procedure_codes.is_code(code or v.process_id):  # the one rule, for the CLI, API and designer alike
+        check.add("procedure", procedure_codes.CODE_RULE)
     check.text("process_id", v.process_id, ProcessVersion.process_id)
     check.text("name", name or v.process_name or "", Procedure.name)
     for eid, node in v.nodes.items():

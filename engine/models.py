@@ -234,6 +234,11 @@ class Case(Base):
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
     process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"), index=True)
     receiving_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # The unit competent to decide (NĐ 118/2025: received anywhere, decided by competence); lanes resolve from
+    # its path. NULL: the receiving unit is competent (every case before the 2025 regime).
+    competent_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # Where the applicant collects the result: desk (the receiving desk), post or online.
+    return_channel: Mapped[str | None] = mapped_column(String(16))
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     channel: Mapped[str] = mapped_column(String(16))  # desk | post | online
@@ -269,6 +274,7 @@ class Case(Base):
 
     procedure: Mapped[Procedure] = relationship(lazy="joined")
     receiving_unit: Mapped[Unit] = relationship(foreign_keys=[receiving_unit_id], lazy="joined")
+    competent_unit: Mapped[Unit | None] = relationship(foreign_keys=[competent_unit_id])
     current_unit: Mapped[Unit | None] = relationship(foreign_keys=[current_unit_id])
     process_version: Mapped[ProcessVersion | None] = relationship()
 
@@ -282,6 +288,18 @@ class CaseSequence(Base):
     agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgencyCode(Base):
+    """A unit's agency e-ID code from a date (QĐ 20/2020 as amended by QĐ 09/2025): codes were re-issued after
+    the 2025 restructuring. Case codes use the code valid on the day of receipt; old codes keep resolving."""
+
+    __tablename__ = "agency_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("unit_id", "valid_from"),)
 
 
 class LedgerSequence(Base):

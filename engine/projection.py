@@ -15,8 +15,8 @@ from engine.calendar import WorkCalendar
 from engine.case_records import VersionInfo, add_event, current_time, version_info
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Invalid, RoutingError
-from engine.models import Case, ProcessVersion, Unit, User, WorkItem
-from engine.routing import resolve_unit
+from engine.models import Case, ProcessVersion, User, WorkItem
+from engine.routing import origin_unit, resolve_unit
 from engine.status import Status, set_status
 
 
@@ -69,14 +69,14 @@ def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id
             add_event(session, case, "task_cancelled", now, step=item.name, step_bpmn_id=item.task_bpmn_id,
                    from_unit_id=item.unit_id)
     created: list[WorkItem] = []
-    receiving = session.get(Unit, case.receiving_unit_id)
     for task in ready:
         if str(task.id) in open_items:
             continue
         node = runner.version.nodes.get(task.task_spec.bpmn_id) or {}
         name = node.get("name") or task.task_spec.bpmn_name or task.task_spec.bpmn_id
         try:
-            unit = resolve_unit(session, receiving, node.get("level") or "", case.data)
+            origin = origin_unit(session, case, node.get("role"))  # competent unit, or the desk for desk steps
+            unit = resolve_unit(session, origin, node.get("level") or "", case.data)
         except RoutingError as e:
             case.error = f"{name}: {e.message}"
             runner.unrouted.append((name, node.get("level") or "", e.message))

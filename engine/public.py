@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import documents, inputs, notifications
+from engine import competence, documents, inputs, notifications, procedure_codes
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
 from engine.case_records import lock_case
+from engine.deploy import latest_version
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
 from engine.reception import applicant_fields, start_processing
@@ -122,6 +123,7 @@ class CatalogEntry:
     description: str
     documents: list[dict]
     online_level: str
+    national_code: str | None = None  # the national procedure database's code, e.g. 1.001776
 
     @property
     def online(self) -> bool:
@@ -154,7 +156,7 @@ def catalog(session: Session, field: str | None = None, level: str | None = None
         out.append(CatalogEntry(p.code, p.name, p.field, p.level_code or "", names.get(p.level_code or "", ""),
                                 p.deadline_days, str(c.get("fee") or ""), str(c.get("where_to_submit") or ""),
                                 str(c.get("legal_basis") or ""), str(c.get("description") or ""), p.documents,
-                                str(c.get("online_level") or "")))
+                                str(c.get("online_level") or ""), procedure_codes.national_code(p)))
     return out
 
 
@@ -184,7 +186,7 @@ class Upload:
 
 def submit_online(session: Session, procedure: str, unit_code: str, applicant: dict, data: dict | None,
                   uploads: list[Upload], documents_root: Any, max_bytes: int,
-                  now: datetime | None = None) -> Case:
+                  now: datetime | None = None, competent_unit: str | None = None) -> Case:
     """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
     clerk to accept it. The time limit starts only at acceptance (engine.reception.start_processing)."""
     now = _now(now)
@@ -209,12 +211,15 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     if not uploads:
         raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
+    version = latest_version(session, proc.id)
+    # NĐ 118/2025: the online channel records the competent unit too (the applicant's commune).
+    competent = competence.choose(session, version, unit, competent_unit) if version is not None else None
     clean = data
-    case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+    case = Case(code=next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
-                data=clean, received_at=now)
+                data=clean, received_at=now, competent_unit_id=competent.id if competent else None)
     session.add(case)
     session.flush()
     from engine import portal

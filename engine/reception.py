@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import competence, inputs, ledger
 from engine import forms as form_rules
-from engine import inputs, ledger
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
 from engine.case_records import add_event, current_time, version_info
@@ -75,7 +75,8 @@ def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
 
 def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
             channel: str = "desk", received_at: datetime | str | None = None, now: datetime | None = None,
-            max_backdate_days: int | None = None) -> Case:
+            max_backdate_days: int | None = None, competent_unit: str | None = None,
+            return_channel: str | None = None) -> Case:
     """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed.
     Only a receiving role (may_receive), only where the first step routes; a `received_at` in the past
     (a paper dossier entered late) at most `max_backdate_days` working days back, and audited as such."""
@@ -105,12 +106,15 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
                         backdate_max_days() if max_backdate_days is None else max_backdate_days)
     received_at = received_at or now
     unit = user.unit
-    case = Case(code=next_case_code(session, unit.agency_code, received_at),
+    competent = competence.choose(session, version, unit, competent_unit)  # NĐ 118: decided by competence
+    return_channel = competence.check_return_channel(return_channel)
+    case = Case(code=next_case_code(session, unit, received_at),
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
                 current_unit_id=unit.id, channel=channel, status_code=int(Status.RECEIVED), applicant_name=who["name"],
                 applicant_id_number=who["id_number"], applicant_address=who["address"],
                 applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
-                received_at=received_at)
+                received_at=received_at, competent_unit_id=competent.id if competent else None,
+                return_channel=return_channel)
     session.add(case)
     session.flush()
     return start_processing(session, user, case, now=now, _latest=(proc, version))
@@ -193,7 +197,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     _ensure_receiver(user)
     proc, _version = _procedure(session, procedure)
     unit = user.unit
-    case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+    case = Case(code=next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, received_by_id=user.id,
                 current_unit_id=unit.id, channel=channel, status_code=int(Status.NOT_RECEIVED), result=outcome,
                 applicant_name=who["name"], applicant_id_number=who["id_number"],

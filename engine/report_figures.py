@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from engine import inputs
+from engine import inputs, procedure_codes
 from engine.errors import Invalid
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, WorkItem, utcnow
 from engine.report_scope import Filters
@@ -201,6 +201,8 @@ def table(session: Session, f: Filters, group: str = "unit") -> list[Row]:
         names = dict(session.execute(select(Level.code, Level.name)).all())
         for r in rows:
             r.label = names.get(r.key, r.key)
+    if group == "procedure":
+        procedure_codes.label_with_national_codes(session, rows)
     if group == "unit":  # old units before a restructuring's effective date, their successors after
         from engine.unit_history import regroup
 

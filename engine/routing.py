@@ -1,8 +1,12 @@
 """How a lane becomes a unit, and who may see a case.
 
-A lane names a level and a role. The unit is found from the case's receiving unit: the unit at that
-level on the path from the receiving unit up to the root; for a level below the receiving unit, a
-unit in the receiving unit's own branch. So a commune in district A never routes work to district B.
+A lane names a level and a role. The unit is found from the case's origin unit: the unit at that
+level on the path from the origin up to the root; for a level below the origin, a unit in the origin's
+own branch. So a commune in district A never routes work to district B.
+
+The origin (NĐ 118/2025, receive anywhere, decide by competence): desk work — a lane whose role receives
+dossiers, e.g. returning the result — starts from the receiving unit; every other lane starts from the
+case's competent unit (the receiving unit when none was recorded, as before 2025).
 """
 
 from __future__ import annotations
@@ -12,7 +16,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import RoutingError
-from engine.models import Case, Event, Level, Unit, UnitSuccessor, User, WorkItem
+from engine.models import Case, Event, Level, Role, Unit, UnitSuccessor, User, WorkItem
+
+
+def origin_unit(session: Session, case: Case, role: str | None) -> Unit:
+    """The unit a step's lane resolves from: the receiving desk for desk roles, else the competent unit."""
+    receiving = session.get(Unit, case.receiving_unit_id)
+    if case.competent_unit_id is None or case.competent_unit_id == case.receiving_unit_id:
+        return receiving
+    role_row = session.get(Role, role) if role else None
+    if role_row is not None and role_row.receives_dossiers:
+        return receiving  # the result returns to the desk that received the dossier
+    return session.get(Unit, case.competent_unit_id)
 
 
 def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
@@ -69,10 +84,10 @@ def may_receive(user: User) -> bool:
 
 
 def can_view_case(session: Session, user: User, case: Case) -> bool:
-    """Staff see a case only when their unit received it or it was routed to their unit."""
+    """Staff see a case only when their unit received it, is competent for it, or it was routed to their unit."""
     if user.has_role("admin"):
         return True
-    if case.receiving_unit_id == user.unit_id:
+    if user.unit_id in (case.receiving_unit_id, case.competent_unit_id):
         return True
     if not case.receiving_unit.active:  # merged away: its successor's staff keep its cases (engine.restructure)
         from engine.unit_history import successor_id
@@ -91,4 +106,5 @@ def visible_cases(user: User) -> ColumnElement[bool]:
     handed = exists().where(Event.case_id == Case.id, Event.to_unit_id == user.unit_id)
     inherited = Case.receiving_unit_id.in_(select(UnitSuccessor.predecessor_id)
                                            .where(UnitSuccessor.successor_id == user.unit_id))
-    return or_(Case.receiving_unit_id == user.unit_id, routed, handed, inherited)
+    return or_(Case.receiving_unit_id == user.unit_id, Case.competent_unit_id == user.unit_id, routed, handed,
+               inherited)

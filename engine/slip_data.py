@@ -65,6 +65,10 @@ def _events(session: Session, case: Case, *kinds: str) -> list[Event]:
 
 def available_slips(session: Session, case: Case) -> list[str]:
     """The slips (NN of SLIPS) that make sense for this case, in order."""
+    from engine import slip_sets  # the deployment's legal set (MOTCUA_SLIP_SET): TT 03/2025 lives there
+
+    if slip_sets.current(session) != slip_sets.TT01_2018:
+        return slip_sets.available_2025(session, case)
     kinds = {k for (k,) in session.execute(select(Event.kind).where(
         Event.case_id == case.id, Event.kind.in_(("paused", "apology"))).distinct())}
     accepted = _accepted(case)

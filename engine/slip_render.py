@@ -139,6 +139,10 @@ def _frame(nn: str, unit: Unit | None, path: Path, now: datetime) -> dict[str, A
 def render_slip(session: Session, case: Case, nn: str, base_url: str | None = None,
                 now: datetime | None = None) -> bytes:
     """The PDF of slip NN (01–05) for this case. NotFound when NN is unknown or makes no sense for it."""
+    from engine import slip_sets
+
+    if slip_sets.current(session) != slip_sets.TT01_2018:
+        return slip_sets.render_2025(session, case, nn, base_url, now)
     nn = str(nn).strip().zfill(2)
     facts = slip_facts(session, case, nn, base_url)
     path = slips_path()
@@ -156,6 +160,10 @@ def render_slip(session: Session, case: Case, nn: str, base_url: str | None = No
 def render_ledger(rows: list[LedgerRow], period_label: str, unit: Unit | None = None,
                   now: datetime | None = None) -> bytes:
     """Mẫu 06, the Sổ theo dõi hồ sơ for a period (rows from engine.ledger): A4 landscape."""
+    from engine import slip_sets
+
+    if slip_sets.current(slip_sets.ledger_session(rows)) != slip_sets.TT01_2018:
+        return slip_sets.render_ledger_2025(rows, period_label, unit, now)
     path = slips_path()
     if unit is None:
         receiving = {r.case.receiving_unit_id for r in rows}

@@ -79,6 +79,8 @@ def set_status(session: Session, case: Case, to: int, *, at: datetime, by: User 
         case.timing = classify(at, measure) if measure else None
         if case.supplement_count > 1 and case.timing != "late":
             case.timing = "late"  # QĐ 766: more than one supplement request counts as late
+        if case.apology_count and case.timing != "late":
+            case.timing = "late"  # an apology with extension (Mẫu 04) admits the case is late, whatever follows
     if to == Status.RETURNED and case.returned_at is None:
         case.returned_at = at
     from engine import portal  # the national portal gets every change through the liên thông outbox

@@ -128,7 +128,7 @@ def test_new_procedure_deploys_under_its_process_id(api: Any) -> None:
                                                                            'processRef="thu_tuc_thu"')
     resp = api.post("/api/v1/processes", "designer", data=xml.encode(), headers=XML)
     assert resp.status_code == 201 and resp.get_json() == {
-        "procedure": "thu_tuc_thu", "version": 1, "process_id": "thu_tuc_thu", "warnings": []}
+        "procedure": "thu_tuc_thu", "version": 1, "process_id": "thu_tuc_thu", "warnings": [], "national_code": None}
     case = api.post("/api/v1/cases", "xa_a1_clerk", json={"procedure": "thu_tuc_thu", "applicant": {
         "name": "Lê Văn Cường", "id_number": "036090009999", "address": "xã An Phú"}})
     assert case.status_code == 201, case.get_json()

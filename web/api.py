@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine import cases, deploy, org, public
+from engine import cases, deploy, org, procedure_codes, public, stop
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
@@ -131,6 +131,8 @@ def case_json(session: Any, case: Case, full: bool = True) -> dict:
     body = {"code": case.code, "procedure": case.procedure.code, "status_code": case.status_code,
             "status": cases.STATUS[case.status_code], "channel": case.channel,
             "receiving_unit": case.receiving_unit.code,
+            "competent_unit": case.competent_unit.code if case.competent_unit else None,
+            "return_channel": case.return_channel,
             "current_unit": case.current_unit.code if case.current_unit else None,
             "received_at": _iso(case.received_at), "due_at": _iso(case.due_at),
             "original_due_at": _iso(case.original_due_at), "resolved_at": _iso(case.resolved_at),
@@ -153,7 +155,8 @@ def procedures(session: Any, user: Any) -> Response:
     """The procedure catalog with each procedure's newest deployed version."""
     rows = session.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.code))
     versions = deploy.latest_version_numbers(session)
-    return jsonify([{"code": p.code, "name": p.name, "field": p.field, "level": p.level_code,
+    return jsonify([{"code": p.code, "national_code": procedure_codes.national_code(p), "name": p.name,
+                     "field": p.field, "level": p.level_code,
                      "deadline_days": float(p.deadline_days), "documents": p.documents,
                      "version": versions.get(p.id)} for p in rows])
 
@@ -178,7 +181,8 @@ def create_case(session: Any, user: Any, json: S.NewCase) -> tuple[Response, int
     # Every field is checked by the engine at once, so one answer names all that is wrong.
     case = cases.receive(session, user, json.procedure, json.applicant.model_dump(), json.data or {},
                          channel=json.channel or "desk", received_at=json.received_at or None,
-                         max_backdate_days=current_app.config["MOTCUA"].backdate_max_days)
+                         max_backdate_days=current_app.config["MOTCUA"].backdate_max_days,
+                         competent_unit=json.competent_unit, return_channel=json.return_channel)
     return jsonify(case_json(session, case, full=False)), 201
 
 
@@ -198,6 +202,17 @@ def inbox(session: Any, user: Any, query: S.InboxQuery) -> Response:
     page = cases.inbox(session, user, after=query.after, limit=query.limit, procedure=query.procedure,
                        claimed=query.claimed, time_state=query.state)
     return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
+
+
+@bp.post("/cases/<code>/stop")
+@authenticated
+@operation(tag="cases", ok=(200, S.CaseBrief), errors=(403, 404, 409), body=S.StopIn)
+def stop_case(session: Any, user: Any, code: str, json: S.StopIn) -> Response:
+    """The applicant's stop request (NĐ 118/2025 Điều 21): status 7 → 8, open steps closed, stop notice issued;
+    refused (409) once a result exists."""
+    case = cases.get_case(session, user, code)
+    stop.request_stop(session, user, case, json.reason)
+    return jsonify(case_json(session, case, full=False))
 
 
 # URL variables are named as the document names them ({id}); the view argument follows.

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from engine import designer
+from engine import designer, procedure_codes
 from engine.errors import Invalid
 from web import schemas as S
 from web.api import api_blueprint, authenticated
@@ -70,6 +70,7 @@ def deploy(session: Any, user: Any) -> tuple[Response, int]:
     """Deploy BPMN as a new immutable version of a procedure."""
     designer.require_designer(user)
     code = _procedure_arg()
+    national = procedure_codes.check_national_code(request.args.get("national_code") or None)
     xml, filename, forms = _upload()
     try:
         pv = designer.deploy_xml(session, user, xml, filename, code=code, forms=forms)
@@ -79,8 +80,10 @@ def deploy(session: Any, user: Any) -> tuple[Response, int]:
             raise
         body = {"error": e.code, "message": e.message, **_problems(details)}
         return jsonify(body), 422
+    if national is not None:
+        procedure_codes.set_national_code(session, pv.procedure, national)
     return jsonify({"procedure": pv.procedure.code, "version": pv.version, "process_id": pv.process_id,
-                    "warnings": pv.warnings}), 201
+                    "warnings": pv.warnings, "national_code": procedure_codes.national_code(pv.procedure)}), 201
 
 
 @bp.get("/processes/<procedure>/versions")

@@ -45,8 +45,10 @@ def main() -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also create the demo province, units and accounts.")
+@click.option("--levels", type=click.IntRange(2, 3), default=3, show_default=True,
+              help="Demo province with 3 levels (province, district, commune) or 2 (the 2025 regime).")
 @pass_ctx
-def init(ctx: Context, demo: bool) -> None:
+def init(ctx: Context, demo: bool, levels: int) -> None:
     """Upgrade the database to the newest schema and load the shipped catalog (idempotent)."""
     from engine.demo import create_demo
 
@@ -61,7 +63,7 @@ def init(ctx: Context, demo: bool) -> None:
             for line in catalog.load_catalog(s):
                 click.echo(line)
             if demo:
-                created = create_demo(s)
+                created = create_demo(s, levels=levels)
                 click.echo(f"demo: {len(created)} unit(s)/account(s) created")
     except MotcuaError as e:
         _print_problems(e)
@@ -168,6 +170,25 @@ def org_add(ctx: Context, code: str, name: str, level: str, parent: str | None, 
         with ctx.db.transaction() as s:
             unit = org.add_unit(s, code, name, level, parent, agency_code)
             click.echo(f"unit {unit.code} ({unit.level_code}) added")
+    except MotcuaError as e:
+        fail(e.message)
+
+
+@org_group.command(name="agency-code")
+@click.argument("code")
+@click.argument("agency_code")
+@click.option("--from", "valid_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="First day the re-issued code applies (YYYY-MM-DD); earlier receptions keep the old code.")
+@pass_ctx
+def org_agency_code(ctx: Context, code: str, agency_code: str, valid_from: datetime) -> None:
+    """Re-issue unit CODE's agency code from a date (QĐ 20/2020 as amended after the 2025 restructuring)."""
+    from engine.case_code_template import reissue_agency_code
+
+    try:
+        with ctx.db.transaction() as s:
+            unit = org.unit_by_code(s, code)
+            reissue_agency_code(s, unit, agency_code, valid_from.date())
+            click.echo(f"unit {unit.code}: agency code {agency_code} from {valid_from:%d/%m/%Y}")
     except MotcuaError as e:
         fail(e.message)
 

@@ -23,8 +23,9 @@ def register(main: click.Group) -> None:
     @click.option("--base-url", help="Public address printed in the QR code (default: MOTCUA_PUBLIC_URL).")
     @pass_ctx
     def slip(ctx: Context, code: str, nn: str, out: Path | None, base_url: str | None) -> None:
-        """Write slip NN (01–05) of case CODE as a PDF. `motcua slip CODE list` shows the slips it has."""
-        from engine import slips
+        """Write slip NN (01–05; 01–06 in the TT 03/2025 set) of case CODE as a PDF. `motcua slip CODE list` shows
+        the slips it has."""
+        from engine import slip_sets, slips
         from engine.models import Case
 
         try:
@@ -33,8 +34,9 @@ def register(main: click.Group) -> None:
                 if case is None:
                     fail(f"case {code} not found")
                 if nn.lower() == "list":
+                    titles = slip_sets.titles(s)
                     for n in slips.available_slips(s, case):
-                        click.echo(f"{n}  {slips.SLIPS[n]}")
+                        click.echo(f"{n}  {titles[n]}")
                     return
                 pdf = slips.render_slip(s, case, nn, base_url=base_url or ctx.settings.public_base_url)
         except MotcuaError as e:

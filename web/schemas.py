@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, create_model
 
 from engine.apology import REASON_MAX
-from engine.designer import CODE_RE
+from engine.procedure_codes import CODE_RE, NATIONAL_CODE_PATTERN
 from engine.reports import DRILL_ONLY, FIGURES, GROUPS
 
 # No control characters but tab and line breaks (engine.inputs refuses those too, by field): the document says
@@ -62,6 +62,7 @@ class DeployRejected(Error):
 
 class ProcedureOut(BaseModel):
     code: str
+    national_code: str | None = None
     name: str
     field: str
     level: str | None
@@ -110,6 +111,8 @@ class CaseBrief(BaseModel):
     status: str
     channel: str
     receiving_unit: str
+    competent_unit: str | None = None
+    return_channel: str | None = None
     current_unit: str | None
     received_at: datetime | None
     due_at: datetime | None
@@ -154,6 +157,16 @@ class NewCase(BaseModel):
     data: dict[str, Any] | None = None
     channel: Literal["desk", "post", "online"] | None = None
     received_at: DateTimeText | None = Field(None, description="ISO 8601; Vietnam time when no offset")
+    competent_unit: text(64) | None = Field(None, description="code of the unit competent to decide (NĐ 118/2025); "
+                                            "default: the receiving unit")
+    return_channel: Literal["desk", "post", "online"] | None = Field(
+        None, description="where the applicant collects the result (default: the receiving desk)")
+
+
+class StopIn(BaseModel):
+    """The applicant's request to stop the dossier (NĐ 118/2025 Điều 21), recorded by the desk."""
+
+    reason: text(1000)
 
 
 class InboxQuery(BaseModel):
@@ -263,6 +276,8 @@ ProcedureCode = Annotated[str, StringConstraints(pattern=CODE_RE.pattern)]
 
 class UploadQuery(BaseModel):
     procedure: ProcedureCode | None = Field(None, description="the procedure to deploy to (default: process id)")
+    national_code: Annotated[str, StringConstraints(pattern=NATIONAL_CODE_PATTERN)] | None = Field(
+        None, description="the national procedure database's code, e.g. 1.001776")
     filename: text(200) | None = Field(None, description="shown in problems (raw XML bodies)")
 
 
@@ -277,6 +292,7 @@ class Deployed(BaseModel):
     version: int
     process_id: str
     warnings: list[Any]
+    national_code: str | None = None
 
 
 class VersionOut(BaseModel):

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, send_file
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents, lienthong_deadlines, slips
+from engine import apology, cases, documents, lienthong_deadlines, slip_sets, slips, stop
 from engine.control_slip import control_rows
-from engine.errors import NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
 from engine.unit_history import name_at
@@ -28,6 +29,20 @@ SLIP_TITLES = {
     "04": _l("Phiếu xin lỗi và hẹn lại ngày trả kết quả"),
     "05": _l("Phiếu kiểm soát quá trình giải quyết hồ sơ"),
 }
+# Thông tư 03/2025/TT-VPCP (MOTCUA_SLIP_SET=tt03-2025, the default of a two-level deployment).
+SLIP_TITLES_2025 = {
+    "01": _l("Giấy tiếp nhận hồ sơ và hẹn trả kết quả"),
+    "02": _l("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"),
+    "03": _l("Phiếu từ chối tiếp nhận giải quyết hồ sơ"),
+    "04": _l("Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết"),
+    "05": _l("Thông báo dừng giải quyết hồ sơ"),
+    "06": _l("Phiếu kiểm soát quá trình giải quyết hồ sơ"),
+}
+
+
+def slip_titles(s: Any) -> dict:
+    """The printable forms' titles of the deployment's legal set."""
+    return SLIP_TITLES_2025 if slip_sets.current(s) == slip_sets.TT03_2025 else SLIP_TITLES
 TIMING_LABELS = {"early": _l("Trước hạn"), "on_time": _l("Đúng hạn"), "late": _l("Trễ hạn")}
 CHANNEL_LABELS = {"desk": _l("Trực tiếp"), "post": _l("Bưu chính công ích"), "online": _l("Trực tuyến")}
 
@@ -67,11 +82,13 @@ def case(code: str) -> str:
     events = cases.events(s, c)
     version = c.process_version
     slip = request.args.get("slip")
+    titles = slip_titles(s)
     return render_template(
         "case_view/case.html", case=c, status=labels.STATUS[c.status_code], events=events,
         rows=control_rows(s, c), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
-        doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=SLIP_TITLES,
-        just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
+        doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=titles,
+        just_printed=slip if slip in titles else None, stop_refusal=stop.refusal(c, current_user.user),
+        timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")},
@@ -96,10 +113,28 @@ def document(code: str, doc_id: int) -> Response:
 def slip(code: str, nn: str) -> Response:
     s = db_session()
     c = cases.get_case(s, current_user.user, code)
-    if nn not in SLIP_TITLES:
+    if nn not in slip_titles(s):
         raise NotFound(f"slip {nn} does not exist")
     pdf = slips.render_slip(s, c, nn)
     resp = Response(pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f'inline; filename="{c.code}-mau-{nn}.pdf"'
     return resp
 
+
+
+@bp.post("/cases/<code>/stop")
+@login_required
+def stop_case(code: str) -> Any:
+    """The applicant's stop request, recorded at the desk (NĐ 118/2025 Điều 21); engine.stop decides."""
+    s, user = db_session(), current_user.user
+    c = cases.get_case(s, user, code)
+    try:
+        stop.request_stop(s, user, c, request.form.get("reason", ""), request.form.get("requested_by") or None)
+        s.commit()
+    except (Invalid, Conflict, Forbidden) as e:
+        s.rollback()
+        flash(e.message, "error")
+        return redirect(url_for("case_view.case", code=code))
+    flash(_("Đã dừng giải quyết hồ sơ theo yêu cầu của người nộp."), "success")
+    five = "05" if slip_sets.current(s) == slip_sets.TT03_2025 else None
+    return redirect(url_for("case_view.case", code=code, slip=five))

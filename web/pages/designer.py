@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import designer
+from engine import designer, procedure_codes
 from engine.errors import Invalid, MotcuaError, NotFound
 from web.pages import db_session
 
@@ -67,7 +67,7 @@ def _payload() -> tuple[bytes, dict | None]:
 def index() -> str:
     s = db_session()
     return render_template("designer/index.html", procedures=designer.list_procedures(s),
-                           levels=designer.org_choices(s)["levels"])
+                           levels=designer.org_choices(s)["levels"], code_pattern=procedure_codes.HTML_PATTERN)
 
 
 @bp.post("/designer/new")
@@ -90,7 +90,7 @@ def new() -> Any:
         message = e.message if isinstance(e, Invalid) else _("Thời hạn phải là một số")
         return render_template("designer/index.html", procedures=designer.list_procedures(s),
                                levels=designer.org_choices(s)["levels"], error=message,
-                               form=request.form), 422
+                               form=request.form, code_pattern=procedure_codes.HTML_PATTERN), 422
     s.commit()
     return redirect(url_for("designer.edit", procedure=code))
 

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from engine import cases, documents
+from engine import cases, competence, documents
+from engine.deploy import latest_version
 from engine.errors import Invalid, NotFound
 from engine.models import Procedure
 from web.pages import db_session
@@ -21,6 +22,10 @@ bp = Blueprint("desk", __name__)
 
 CHANNEL_LABELS = {"desk": _l("Trực tiếp tại Bộ phận Một cửa"), "post": _l("Qua dịch vụ bưu chính công ích"),
                   "online": _l("Trực tuyến (dịch vụ công)")}
+RETURN_LABELS = {"desk": _l("Tại Bộ phận Một cửa đã tiếp nhận"), "post": _l("Qua dịch vụ bưu chính công ích"),
+                 "online": _l("Trực tuyến")}
+PROXY_LABELS = {"name": _l("Họ và tên người được ủy quyền"), "id_number": _l("Số định danh cá nhân"),
+                "address": _l("Địa chỉ"), "authorisation": _l("Giấy tờ ủy quyền")}
 APPLICANT_LABELS = {"name": _l("Họ và tên người nộp"), "id_number": _l("Số định danh cá nhân / CCCD"),
                     "address": _l("Địa chỉ"), "phone": _l("Số điện thoại"), "email": _l("Thư điện tử")}
 
@@ -48,9 +53,16 @@ def _procedure(code: str | None) -> Procedure | None:
 def _render(proc: Procedure | None, form: dict, errors: dict[str, str] | None = None,
             message: str | None = None, status: int = 200) -> tuple[str, int]:
     q = request.args.get("q", "").strip()
+    s, unit = db_session(), current_user.user.unit
+    version = latest_version(s, proc.id) if proc is not None else None
+    # NĐ 118/2025: the desk names the unit competent to decide; the receiving unit when it is one of them.
+    competent = competence.choices(s, version, unit) if version is not None else []
+    form.setdefault("competent_unit", unit.code if any(u.id == unit.id for u in competent) else "")
     return render_template("desk/reception.html", procedures=_procedures(q), q=q, proc=proc, form=form,
                            errors=errors or {}, message=message, channels=CHANNEL_LABELS,
-                           applicant_labels=APPLICANT_LABELS, applicant_fields=cases.APPLICANT_FIELDS), status
+                           applicant_labels=APPLICANT_LABELS, applicant_fields=cases.APPLICANT_FIELDS,
+                           competent_units=competent, return_channels=RETURN_LABELS,
+                           proxy_labels=PROXY_LABELS), status
 
 
 @bp.get("/reception")
@@ -66,8 +78,11 @@ def submit() -> Response | tuple[str, int]:
     proc = _procedure(request.form.get("procedure"))
     if proc is None:
         return _render(None, {}, message=_("Hãy chọn thủ tục hành chính trước."), status=422)
-    form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "channel", "note", "missing_extra")}
+    form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "channel", "note", "missing_extra",
+                                                         "competent_unit", "return_channel",
+                                                         *(f"proxy_{f}" for f in PROXY_LABELS))}
     form["docs"] = request.form.getlist("docs")
+    proxy = {f: form[f"proxy_{f}"] for f in PROXY_LABELS if form[f"proxy_{f}"]}
     applicant = {k: form[k] for k in cases.APPLICANT_FIELDS}
     action = request.form.get("action", "")
     user = current_user.user
@@ -81,8 +96,12 @@ def submit() -> Response | tuple[str, int]:
                 return _render(proc, form, message=_("Hồ sơ còn thiếu giấy tờ bắt buộc: %(docs)s. Chọn "
                                                      "“Yêu cầu bổ sung” để in phiếu hướng dẫn (Mẫu 02).",
                                                      docs="; ".join(missing)), status=422)
-            case = cases.receive(s, user, proc.code, applicant, {"documents_received": form["docs"]},
-                                 channel=form["channel"] or "desk")
+            data: dict[str, Any] = {"documents_received": form["docs"]}
+            if proxy:
+                data["proxy"] = proxy  # printed on the TT 03/2025 forms
+            case = cases.receive(s, user, proc.code, applicant, data, channel=form["channel"] or "desk",
+                                 competent_unit=form["competent_unit"] or None,
+                                 return_channel=form["return_channel"] or None)
             _store_uploads(s, case, user)
             slip, text = "01", _("Đã tiếp nhận hồ sơ %(code)s. In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01).",
                                  code=case.code)
@@ -112,6 +131,8 @@ def submit() -> Response | tuple[str, int]:
         for key, problem in (e.details.items() if isinstance(e.details, dict) else []):
             if str(key).startswith("applicant."):  # shown next to the field it is about
                 errors[str(key)[len("applicant."):]] = str(problem)
+            elif key in ("competent_unit", "return_channel"):
+                errors[str(key)] = str(problem)
         if isinstance(e.details, dict) and e.details.get("applicant.name") == "required":
             errors["name"] = _("Nhập họ và tên người nộp hồ sơ.")
         return _render(proc, form, errors=errors, message=_("Chưa lưu: %(msg)s", msg=_translate(e.message)),

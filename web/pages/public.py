@@ -171,7 +171,8 @@ def submit_form(code: str) -> tuple[str, int]:
 def submit(code: str) -> tuple[str, int]:
     s = db_session()
     entry = public.catalog_entry(s, code)
-    form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "unit", "request")}
+    form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "unit", "request",
+                                                         "competent_unit")}
     if request.content_length is None:
         return _submit_page(entry, form, None, _("Trình duyệt cần gửi kèm độ dài hồ sơ (Content-Length)."), 411)
     try:
@@ -181,7 +182,8 @@ def submit(code: str) -> tuple[str, int]:
     try:
         case = public.submit_online(s, code, form["unit"], form, {"noi_dung_yeu_cau": form["request"]}
                                     if form["request"] else {}, _uploads(), _settings().documents_path,
-                                    _settings().max_upload_mb * 1024 * 1024)
+                                    _settings().max_upload_mb * 1024 * 1024,
+                                    competent_unit=form["competent_unit"] or None)
         s.commit()
     except BaseException as e:
         # Only accepted dossiers use up the allowance: a form sent back for correction gives it back.

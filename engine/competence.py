@@ -1,0 +1,70 @@
+"""The unit competent to decide a dossier (NĐ 118/2025 Điều 14, 17: tiếp nhận không phụ thuộc địa giới).
+
+Any desk in the province receives any dossier; the desk records which unit is competent to decide it. The
+choice is among the active units of the procedure's competent level — the deepest level its lanes name
+outside the desk (for a commune-level procedure: the applicant's commune) — in the receiving desk's own
+province. Without a choice the receiving unit stays competent (the pre-2025 behaviour), so a three-level
+deployment works unchanged. How lanes then resolve is engine.routing's rule.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import Invalid
+from engine.models import Level, ProcessVersion, Role, Unit
+
+RETURN_CHANNELS = ("desk", "post", "online")
+
+
+def competent_level(session: Session, version: ProcessVersion) -> str | None:
+    """The deepest level named by the version's non-desk steps (where the dossier is first decided)."""
+    desk_roles = set(session.scalars(select(Role.code).where(Role.receives_dossiers.is_(True))))
+    levels = {n.get("level") for n in (version.nodes or {}).values()
+              if n.get("kind") == "user_task" and n.get("level") and n.get("role") not in desk_roles}
+    if not levels:
+        return None
+    ranks = dict(session.execute(select(Level.code, Level.rank)).all())
+    return max(levels, key=lambda code: ranks.get(code, 0))
+
+
+def _province_root(unit: Unit) -> str:
+    return unit.path.strip("/").split("/")[0] if unit.path.strip("/") else str(unit.id)
+
+
+def choices(session: Session, version: ProcessVersion, receiving: Unit) -> list[Unit]:
+    """The units a desk at `receiving` may name as competent for this process version."""
+    level = competent_level(session, version)
+    if level is None:
+        return []
+    root = _province_root(receiving)
+    rows = session.scalars(select(Unit).where(Unit.level_code == level, Unit.active.is_(True),
+                                              Unit.path.startswith(f"/{root}/")).order_by(Unit.name, Unit.code))
+    return list(rows)
+
+
+def choose(session: Session, version: ProcessVersion, receiving: Unit, code: str | None) -> Unit | None:
+    """The competent unit named by `code` (a unit code), checked; None keeps the receiving unit competent.
+    An unknown unit, one outside the province or not at the competent level is a 422 naming competent_unit."""
+    if code is None or code == "":
+        return None
+    if not isinstance(code, str) or len(code) > 64 or "\x00" in code:
+        raise Invalid("competent_unit must be a unit code", details={"competent_unit": "invalid"})
+    allowed = choices(session, version, receiving)
+    for unit in allowed:
+        if unit.code == code:
+            return unit
+    level = competent_level(session, version) or "?"
+    raise Invalid(f"Đơn vị có thẩm quyền '{code}' không phải đơn vị cấp '{level}' trong tỉnh của {receiving.name}",
+                  details={"competent_unit": code, "allowed": [u.code for u in allowed]})
+
+
+def check_return_channel(value: str | None) -> str | None:
+    """desk | post | online, or None (the desk that received the dossier)."""
+    if value in (None, ""):
+        return None
+    if value not in RETURN_CHANNELS:
+        raise Invalid(f"return_channel phải là một trong {', '.join(RETURN_CHANNELS)}",
+                      details={"return_channel": str(value)[:32]})
+    return value
