@@ -36,6 +36,11 @@ def demo_accounts() -> list[tuple[str, str, list[str], str]]:
     return accounts
 
 
+def demo_agencies() -> dict[str, str]:
+    """Agency code → name of every demo unit (each gets a demo signing certificate)."""
+    return {agency: name for _code, name, _level, _parent, agency in UNITS}
+
+
 def create_demo(session: Session) -> list[str]:
     """Idempotent: creates what is missing and reports it."""
     done = []

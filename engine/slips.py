@@ -346,7 +346,7 @@ def render_slip(session: Session, case: Case, nn: str, base_url: str | None = No
         _slip_04(session, case, ctx)
     else:
         _slip_05(session, case, ctx)
-    return _pdf(path, f"{nn}.html", ctx)
+    return _pdf(path, f"{nn}.html", ctx, sign_as=case.receiving_unit.agency_code)
 
 
 # --- the ledger (06) --------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def render_ledger(rows: list[LedgerRow], period_label: str, unit: Unit | None = 
            "fonts_css": _asset_uri(path, "fonts/fonts.css"), "slips_css": _asset_uri(path, "slips.css"),
            "period": period_label, "rows": rows,
            "place_date": place_date(agency.get("place", ""), now)}
-    return _pdf(path, "06.html", ctx)
+    return _pdf(path, "06.html", ctx, sign_as=unit.agency_code if unit is not None else None)
 
 
 # --- HTML to PDF ------------------------------------------------------------------------------
@@ -379,8 +379,8 @@ def render_html(path: Path, template: str, ctx: dict[str, Any]) -> str:
         raise Invalid(f"slip template {where}: {e.message or e}") from e
 
 
-def _pdf(path: Path, template: str, ctx: dict[str, Any]) -> bytes:
+def _pdf(path: Path, template: str, ctx: dict[str, Any], sign_as: str | None = None) -> bytes:
     from engine.pdf import render_pdf
 
     # A province's own slips folder may hold its fonts, stylesheet and seal; nothing else is reachable.
-    return render_pdf(render_html(path, template, ctx), base_url=path, extra_dirs=(path,))
+    return render_pdf(render_html(path, template, ctx), base_url=path, extra_dirs=(path,), sign_as=sign_as)

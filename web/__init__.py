@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
-from engine import budget, inputs
+from engine import budget, inputs, signing
 from engine.config import Settings, load_settings
 from engine.db import Database
 from engine.deadlines import configure_hours
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
     budget.configure(settings.script_cpu_ms, settings.script_memory_mb)
+    signing.configure(settings.signing_path)
 
     from web import ops
 
