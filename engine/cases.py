@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import forms as form_rules
-from engine import inputs, ledger, workflow
+from engine import inputs, ledger, step_documents, step_outputs, workflow
 from engine.calendar import VN_TZ, WorkCalendar, classify
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
@@ -503,8 +503,9 @@ def lock_case(session: Session, case_id: int) -> Case:
 
 
 def complete_task(session: Session, user: User, item_id: int, data: Any,
-                  now: datetime | None = None) -> Completion:
-    """Complete a work item: lock the case, run the workflow, re-project work items, append audit."""
+                  now: datetime | None = None, documents: list[int] | None = None) -> Completion:
+    """Complete a work item: lock the case, run the workflow, re-project work items, append audit; the
+    submitted data is kept whole as the step's own record (engine.step_outputs)."""
     now = _now(now)
     data = inputs.json_data("data", data)  # refused before the case is locked
     # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
@@ -523,7 +524,10 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
         raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
     _ensure_assignee(user, item)
     version = version_info(session, case.process_version_id)
-    clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
+    schema = version.forms.get(item.form) if item.form else None
+    clean = form_rules.validate(schema, data)
+    step_documents.check_completion(session, item, step_documents.attachments_rule(
+        version.nodes.get(item.task_bpmn_id), schema), documents)
     runner = _Runner(session, case, version, now)
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
@@ -536,6 +540,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
     item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
     item.timing = classify(now, item.due_at) if item.due_at else None
+    step_outputs.record(session, case, item, user, clean, schema, version.id, now)
     _event(session, case, "task_completed", now, actor_id=user.id, from_unit_id=item.unit_id,
            step=item.name, step_bpmn_id=item.task_bpmn_id, step_due_at=item.due_at, timing=item.timing,
            data={"outcome": item.outcome, "comment": clean.get("comment")})
