@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents, slips
+from engine import apology, cases, documents, slips, step_outputs
 from engine.control_slip import control_rows
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
@@ -73,7 +73,10 @@ def case(code: str) -> str:
         just_printed=slip if slip in SLIP_TITLES else None, timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
-        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")})
+        case_file=step_outputs.case_file(s, c, version.forms if version else {}),
+        # The raw workflow variables are for administrators; officials read the case file above.
+        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")}
+        if "admin" in current_user.user.roles else None)
 
 
 @bp.get("/cases/<code>/documents/<int:doc_id>")
