@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine import inputs, notifications
 from engine.calendar import VN_TZ
-from engine.cases import lock_case
+from engine.case_records import lock_case
 from engine.deadlines import calendar_for, one_working_day_before
 from engine.errors import Conflict, Forbidden, Invalid, MotcuaError
 from engine.models import Case, Event, User, WorkItem, utcnow

@@ -162,7 +162,7 @@ def validate(xml: bytes, filename: str, *, levels: Iterable[str], roles: Iterabl
 
 
 def sample_start_data(process_id: str) -> dict:
-    """What a reception seeds a new case with (engine.cases.start_processing), with sample values."""
+    """What a reception seeds a new case with (engine.reception.start_processing), with sample values."""
     from engine.calendar import VN_TZ
 
     return {"case_code": "000.00.00.H99-260101-0001", "procedure": process_id, "documents_received": [],

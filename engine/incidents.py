@@ -16,10 +16,12 @@ from datetime import datetime
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from engine import cases
+from engine.case_records import lock_case
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import Case, Event, User, WorkItem, utcnow
+from engine.projection import fire_timers
 from engine.status import STATUS, Status
+from engine.tasks import retry_routing
 
 ERROR_EVENTS = ("routing_error", "timer_error")
 TIMER_PREFIX = "timer: "  # how the scheduler marks a failed timer in Case.error
@@ -76,7 +78,7 @@ def retry(session: Session, user: User, code: str, now: datetime | None = None) 
     case = None if len(code) > 64 or "\x00" in code else session.scalar(select(Case.id).where(Case.code == code))
     if case is None:
         raise NotFound(f"Không tìm thấy hồ sơ {code}")
-    case = cases.lock_case(session, case)
+    case = lock_case(session, case)
     if case.error is None:
         raise Conflict(f"hồ sơ {code} không bị vướng lỗi", details={"code": code})
     if case.state is None or case.status_code in (Status.NOT_RECEIVED, Status.WITHDRAWN, Status.STOPPED):
@@ -89,11 +91,11 @@ def retry(session: Session, user: User, code: str, now: datetime | None = None) 
         try:
             with session.begin_nested():  # a script failing again leaves the case as it was
                 case.error = None
-                cases.fire_timers(session, case, now)
+                fire_timers(session, case, now)
         except Exception as e:  # noqa: BLE001 — the diagram's own error, reported to the admin
             raise Conflict(f"hồ sơ {code} vẫn lỗi: {e}", details={"code": code, "error": str(e)}) from e
     else:
-        cases.retry_routing(session, user, code, now=now)
+        retry_routing(session, user, code, now=now)
         if case.error is not None:
             raise Conflict(f"hồ sơ {code} vẫn chưa chuyển được: {case.error}",
                            details={"code": code, "error": case.error})

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from engine import xlsx
 from engine.calendar import VN_TZ
 from engine.models import Case, Event, LedgerSequence, Unit
 from engine.org import roles_with
@@ -83,9 +84,9 @@ class LedgerRow:
 
 def received_in(session: Session, f: Any, limit: int = 50000) -> list[Case]:
     """The cases received in the report filters' period and scope, in book order."""
-    from engine.reports import _scoped, predicates
+    from engine.report_figures import predicates, scoped
 
-    q = _scoped(select(Case).select_from(Case), f).where(predicates(f)["received_new"])
+    q = scoped(select(Case).select_from(Case), f).where(predicates(f)["received_new"])
     return list(session.scalars(q.order_by(Unit.path, Case.received_at, Case.ledger_number, Case.id).limit(limit)))
 
 
@@ -131,20 +132,10 @@ def _text(moment: datetime | None) -> str:
 
 def excel(session: Session, f: Any, title_scope: str, translate: Any = None) -> bytes:
     """The ledger as an .xlsx file: one row per case received in the period."""
-    from io import BytesIO
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     t = translate or (lambda s: s)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Mau 06"
-    ws.append([t("SỔ THEO DÕI HỒ SƠ")])
-    ws.append([f"{t('Đơn vị')}: {title_scope}", "", "", f"{t('Kỳ')}: {f.period.label}"])
-    ws.append([])
-    ws.append([t(h) for h in HEADERS])
-    header_row = ws.max_row
+    wb, ws = xlsx.workbook("Mau 06", t("SỔ THEO DÕI HỒ SƠ"),
+                           [f"{t('Đơn vị')}: {title_scope}", "", "", f"{t('Kỳ')}: {f.period.label}"],
+                           [t(h) for h in HEADERS])
     for row in rows(session, f):
         c = row.case
         contact = ", ".join(x for x in (c.applicant_address, c.applicant_phone) if x)
@@ -153,12 +144,6 @@ def excel(session: Session, f: Any, title_scope: str, translate: Any = None) -> 
                    _text(row.received_at), _text(row.due_at), _text(row.sent_at), _text(row.back_at),
                    _text(row.returned_at), t(row.status) if row.status else "", t(row.result) if row.result else "",
                    t(row.timing) if row.timing else ""])
-    ws["A1"].font = Font(bold=True, size=13)
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in zip("ABCDEFGHIJKLMN", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12), strict=True):
         ws.column_dimensions[col].width = width
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(wb)

@@ -18,11 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import cases, documents, inputs, notifications
+from engine import documents, inputs, notifications
 from engine.calendar import VN_TZ
+from engine.case_codes import next_case_code
+from engine.case_records import lock_case
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
-from engine.reports import CRITERIA
+from engine.reception import applicant_fields, start_processing
+from engine.report_figures import CRITERIA
 from engine.status import FINAL, STATUS, Status, set_status
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và mã tra cứu này"
@@ -183,12 +186,12 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
                   uploads: list[Upload], documents_root: Any, max_bytes: int,
                   now: datetime | None = None) -> Case:
     """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
-    clerk to accept it. The time limit starts only at acceptance (engine.cases.start_processing)."""
+    clerk to accept it. The time limit starts only at acceptance (engine.reception.start_processing)."""
     now = _now(now)
     check = inputs.Checker()
     procedure = check.text("procedure", procedure, Procedure.code)
     unit_code = check.text("unit", unit_code, Unit.code)
-    who = cases.applicant_fields(check, applicant, prefix="")
+    who = applicant_fields(check, applicant, prefix="")
     if not who["phone"] and not who["email"] and "phone" not in check.details and "email" not in check.details:
         check.add("phone", "phone or email required")
     if who["email"] and "@" not in who["email"]:
@@ -207,7 +210,7 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
         raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
     clean = data
-    case = Case(code=cases.next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+    case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
@@ -228,13 +231,18 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     return case
 
 
-def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
+def _received_here(session: Session, user: User, code: str, forbidden: str) -> Case:
+    """A case of the user's own desk (any desk for an admin), by a desk clerk, locked; else 404/403."""
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
         raise NotFound(f"case {code} not found")
     if not user.can("receives_dossiers"):
-        raise Forbidden("only the one-stop desk answers online dossiers")
-    case = cases.lock_case(session, case.id)
+        raise Forbidden(forbidden)
+    return lock_case(session, case.id)
+
+
+def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
+    case = _received_here(session, user, code, "only the one-stop desk answers online dossiers")
     if case.status_code not in statuses or case.state is not None:
         raise Conflict(f"case {code} is not waiting at the desk (status {case.status_code})")
     return case
@@ -253,7 +261,7 @@ def accept_online(session: Session, user: User, code: str, now: datetime | None 
     """The desk accepts an online dossier: received now, appointment set, workflow started."""
     now = _now(now)
     case = _desk_case(session, user, code, (Status.NEW,))
-    cases.start_processing(session, user, case, now=now)
+    start_processing(session, user, case, now=now)
     notifications.notify_applicant(
         session, case, "accepted",
         f"Hồ sơ {case.code} đã được tiếp nhận lúc {_local(case.received_at)}. "
@@ -313,7 +321,7 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
         raise Conflict("hồ sơ này không chờ bổ sung trực tuyến")
     if not uploads:
         raise Invalid("hãy tải lên giấy tờ bổ sung", details={"documents": "required"})
-    case = cases.lock_case(session, case.id)
+    case = lock_case(session, case.id)
     names = [documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
                              doc_code=up.doc_code).filename for up in uploads]
     set_status(session, case, Status.NEW, at=now, reason="bổ sung trực tuyến")
@@ -328,12 +336,7 @@ def withdraw(session: Session, user: User, code: str, reason: str, now: datetime
     cancelled; the status event dates the withdrawal for the reports."""
     now = _now(now)
     reason = inputs.text("reason", reason, multiline=True)
-    case = session.scalar(select(Case).where(Case.code == code))
-    if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
-        raise NotFound(f"case {code} not found")
-    if not user.can("receives_dossiers"):
-        raise Forbidden("only the one-stop desk records a withdrawal")
-    case = cases.lock_case(session, case.id)
+    case = _received_here(session, user, code, "only the one-stop desk records a withdrawal")
     if case.resolved_at is not None or case.status_code in FINAL:
         raise Conflict(f"case {code} can no longer be withdrawn (status {case.status_code})")
     for item in session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")):

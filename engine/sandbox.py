@@ -118,22 +118,19 @@ class RestrictedEnvironment(TaskDataEnvironment):
     # condition and timer expression, cannot run long except through one big operation, which the
     # guarded operators refuse; it skips the CPU clock, which costs more than the expression itself.
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
-        code, loops = self._compile(expression, "eval")
-        budget.check_step()
-        if not loops:
-            return super().evaluate(code, context, external_context)
-        run = Budget()
-        result = super().evaluate(code, context, {**(external_context or {}), "_tick_": run.tick})
-        run.finish()
-        return result
+        return self._run(super().evaluate, expression, "eval", context, external_context)
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> Any:
-        code, loops = self._compile(script, "exec")
+        return self._run(super().execute, script, "exec", context, external_context)
+
+    def _run(self, run_code: Callable[..., Any], source: str, mode: str, context: dict,
+             external_context: dict | None) -> Any:
+        code, loops = self._compile(source, mode)
         budget.check_step()
         if not loops:
-            return super().execute(code, context, external_context)
+            return run_code(code, context, external_context)
         run = Budget()
-        result = super().execute(code, context, {**(external_context or {}), "_tick_": run.tick})
+        result = run_code(code, context, {**(external_context or {}), "_tick_": run.tick})
         run.finish()
         return result
 

@@ -111,7 +111,8 @@ class _same:
 
 
 def _fire_timers(transaction: Any, now: datetime, report: SweepReport, batch: int) -> None:
-    from engine import cases
+    from engine.case_records import lock_case
+    from engine.projection import fire_timers
 
     after: tuple[datetime, int] | None = None
     while True:
@@ -127,10 +128,10 @@ def _fire_timers(transaction: Any, now: datetime, report: SweepReport, batch: in
         for case_id, _at in due:
             try:
                 with transaction() as s:
-                    case = cases.lock_case(s, case_id)
+                    case = lock_case(s, case_id)
                     if case.next_timer_at is None or case.next_timer_at >= now:
                         continue  # fired meanwhile (another sweep) or completed
-                    if cases.fire_timers(s, case, now):
+                    if fire_timers(s, case, now):
                         report.timers.append(case.code)
                         report.notifications += _notify_timer_steps(s, case, now)
             except Exception as e:  # noqa: BLE001 — one broken diagram must not stop the sweep

@@ -28,7 +28,7 @@ def attachments_rule(node: dict | None, schema: dict | None) -> str | None:
 def attach(session: Session, root: Path, user: User, item: WorkItem, filename: str, stream: BinaryIO,
            max_bytes: int, result: bool = False) -> Document:
     """Store an upload for the open step `item` held by `user` (the caller checked who may act)."""
-    from engine.cases import _ensure_assignee
+    from engine.tasks import _ensure_assignee  # engine.tasks calls this module when a step completes
 
     if item.state != "open":
         raise Conflict(f"Bước «{item.name}» không còn mở để đính kèm tài liệu")

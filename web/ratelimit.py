@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -36,32 +38,24 @@ class FailOpen:
             self._logged = time.monotonic()
             log.error("rate-limit store unreachable, limits are not enforced: %s", e)
 
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+    def _try(self, call: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
         try:
-            return self.store.incr(key, expiry, amount)
+            return call()
         except Exception as e:  # noqa: BLE001 — any storage error (redis, memcached…) means "cannot count"
             self._down(e)
-            return 0
+            return fallback()
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._try(lambda: self.store.incr(key, expiry, amount), lambda: 0)
 
     def get(self, key: str) -> int:
-        try:
-            return self.store.get(key)
-        except Exception as e:  # noqa: BLE001
-            self._down(e)
-            return 0
+        return self._try(lambda: self.store.get(key), lambda: 0)
 
     def get_expiry(self, key: str) -> float:
-        try:
-            return self.store.get_expiry(key)
-        except Exception as e:  # noqa: BLE001
-            self._down(e)
-            return time.time()
+        return self._try(lambda: self.store.get_expiry(key), time.time)
 
     def clear(self, key: str) -> None:
-        try:
-            self.store.clear(key)
-        except Exception as e:  # noqa: BLE001
-            self._down(e)
+        self._try(lambda: self.store.clear(key), lambda: None)
 
 
 class Limits:

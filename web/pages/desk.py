@@ -3,19 +3,19 @@ ask for what is missing (Mẫu 02) or refuse it (Mẫu 03). Every rule is in eng
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from engine import cases, documents
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Invalid, NotFound
 from engine.models import Procedure
 from web.pages import db_session
+from web.pages.access import capability_required
 
 bp = Blueprint("desk", __name__)
 
@@ -25,15 +25,7 @@ APPLICANT_LABELS = {"name": _l("Họ và tên người nộp"), "id_number": _l(
                     "address": _l("Địa chỉ"), "phone": _l("Số điện thoại"), "email": _l("Thư điện tử")}
 
 
-def clerk_required(view: Any) -> Any:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.can("receives_dossiers"):
-            raise Forbidden("the desk is for one-stop clerks")
-        return view(*args, **kwargs)
-
-    return wrapper
+clerk_required = capability_required("receives_dossiers", "the desk is for one-stop clerks")
 
 
 def _procedures(q: str) -> list[Procedure]:

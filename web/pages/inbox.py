@@ -3,6 +3,7 @@ done with its form. Validation, routing and timing are the engine's; this module
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -63,32 +64,31 @@ def _back(default: str) -> str:
     return safe_next(request.form.get("next")) or default
 
 
-@bp.post("/tasks/<int:item_id>/claim")
-@login_required
-def claim(item_id: int) -> Response:
+def _change_claim(change: Callable[..., WorkItem], said: Callable[[WorkItem], tuple[str, str]]) -> Response:
+    """Claim or release a step, then back where the official was; a lost race or a refusal is flashed."""
     s = db_session()
     try:
-        item = cases.claim(s, current_user.user, item_id)
+        item = change(s, current_user.user)
         s.commit()
-        flash(_("Bạn đã nhận xử lý: %(name)s — hồ sơ %(code)s.", name=item.name, code=item.case.code), "success")
+        flash(*said(item))
     except (Conflict, Forbidden) as e:
         s.rollback()
         flash(e.message, "error")
     return redirect(_back(url_for("inbox.inbox")))
+
+
+@bp.post("/tasks/<int:item_id>/claim")
+@login_required
+def claim(item_id: int) -> Response:
+    return _change_claim(lambda s, user: cases.claim(s, user, item_id), lambda item: (
+        _("Bạn đã nhận xử lý: %(name)s — hồ sơ %(code)s.", name=item.name, code=item.case.code), "success"))
 
 
 @bp.post("/tasks/<int:item_id>/unclaim")
 @login_required
 def unclaim(item_id: int) -> Response:
-    s = db_session()
-    try:
-        item = cases.unclaim(s, current_user.user, item_id)
-        s.commit()
-        flash(_("Đã trả lại việc vào hộp chung: %(name)s.", name=item.name), "info")
-    except (Conflict, Forbidden) as e:
-        s.rollback()
-        flash(e.message, "error")
-    return redirect(_back(url_for("inbox.inbox")))
+    return _change_claim(lambda s, user: cases.unclaim(s, user, item_id), lambda item: (
+        _("Đã trả lại việc vào hộp chung: %(name)s.", name=item.name), "info"))
 
 
 def _task_context(item: WorkItem) -> dict:

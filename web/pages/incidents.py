@@ -3,21 +3,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import incidents
 from engine.errors import Conflict, NotFound
 from web.pages import db_session
+from web.pages.access import require_admin as _require_admin
 
 bp = Blueprint("incidents", __name__)
 
-
-
-def _require_admin() -> None:
-    if not current_user.user.has_role("admin"):
-        abort(403)
 
 
 @bp.get("/admin/incidents")

@@ -5,19 +5,19 @@ Secrets travel in POST bodies only: GET shows the empty form (a QR code or link 
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine import cases, documents, notifications, public, reports
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Invalid, NotFound
 from engine.throttle import Exhausted
 from web import ratelimit
 from web.pages import db_session, vn_datetime
+from web.pages.access import capability_required
 
 bp = Blueprint("public", __name__)
 
@@ -249,15 +249,7 @@ def _rate_page(info: dict, code: str, secret: str, scores: dict, comment: str, e
 # --- the desk's side of online dossiers -----------------------------------------------------------
 
 
-def clerk_required(view: Any) -> Any:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.can("receives_dossiers"):
-            raise Forbidden("online dossiers are answered by the one-stop desk")
-        return view(*args, **kwargs)
-
-    return wrapper
+clerk_required = capability_required("receives_dossiers", "online dossiers are answered by the one-stop desk")
 
 
 @bp.get("/reception/online")

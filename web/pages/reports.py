@@ -4,19 +4,17 @@ For heads, leaders (their unit's subtree) and administrators; every figure comes
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine import ledger, reports
-from engine.errors import Forbidden
 from engine.models import utcnow
 from web import labels
 from web.pages import db_session
+from web.pages.access import capability_required
 
 bp = Blueprint("reports", __name__)
 
@@ -25,15 +23,8 @@ GROUP_LABELS = labels.GROUPS
 FILTER_KEYS = ("from", "to", "unit", "field", "level")
 
 
-def reporter_required(view: Any) -> Any:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.user.can("reads_reports"):
-            raise Forbidden("reports are for heads of division, leaders and administrators")
-        return view(*args, **kwargs)
-
-    return wrapper
+reporter_required = capability_required("reads_reports",
+                                        "reports are for heads of division, leaders and administrators")
 
 
 def _args() -> dict[str, str]:
@@ -55,6 +46,12 @@ def _query(f: reports.Filters, **extra: str) -> str:
     return urlencode({k: v for k, v in base.items() if v})
 
 
+def _group() -> str:
+    """The grouping asked for; anything unknown shows the table by unit."""
+    group = request.args.get("group", "unit")
+    return group if group in reports.GROUPS else "unit"
+
+
 def _download(data: bytes, mimetype: str, name: str) -> Response:
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -64,9 +61,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 def index() -> str:
     s = db_session()
     f = _filters()
-    group = request.args.get("group", "unit")
-    if group not in reports.GROUPS:
-        group = "unit"
+    group = _group()
     rows = reports.table(s, f, group)
     total = reports.summary(s, f)
     step_rows = reports.steps(s, f)
@@ -104,9 +99,7 @@ def cases() -> str:
 @reporter_required
 def export_excel() -> Response:
     f = _filters()
-    group = request.args.get("group", "unit")
-    data = reports.excel_table(db_session(), f, group if group in reports.GROUPS else "unit",
-                               translate=labels.fixed_word)
+    data = reports.excel_table(db_session(), f, _group(), translate=labels.fixed_word)
     return _download(data, XLSX, f"bao-cao-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.xlsx")
 
 
@@ -136,8 +129,7 @@ def export_pdf() -> Response:
 
     s = db_session()
     f = _filters()
-    group = request.args.get("group", "unit")
-    group = group if group in reports.GROUPS else "unit"
+    group = _group()
     html = render_template("reports/pdf.html", f=f, group=group, groups=GROUP_LABELS, rows=reports.table(s, f, group),
                            total=reports.summary(s, f), columns=reports.TABLE_COLUMNS, labels=labels.FIGURES,
                            steps=reports.steps(s, f)[:30], scope=reports.scope_label(f), now=utcnow())

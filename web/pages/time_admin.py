@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +16,7 @@ from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Notification, utcnow
 from web.pages import db_session
+from web.pages.access import require_admin as _require_admin
 from web.security import safe_next
 
 bp = Blueprint("time_admin", __name__)
@@ -35,11 +36,6 @@ def _bell() -> dict:
         return {"unread": notifications.unread_count(s, user), "items": notifications.latest(s, user, limit=8)}
 
     return {"header_notifications": header_notifications, "notification_kinds": KIND_LABELS}
-
-
-def _require_admin() -> None:
-    if not current_user.user.has_role("admin"):
-        abort(403)
 
 
 def _safe_next(default: str) -> str:

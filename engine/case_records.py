@@ -1,0 +1,109 @@
+"""What every case operation shares: the transaction's clock, the audit event, the cached process
+version, the case row lock, and reading a case or step the user may see (anything else is NotFound)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload, undefer
+
+from engine import inputs
+from engine.errors import NotFound
+from engine.models import Case, Event, ProcessVersion, User, WorkItem, utcnow
+from engine.routing import can_view_case
+from engine.status import STATUS
+
+
+def current_time(now: datetime | None) -> datetime:
+    now = now or utcnow()
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def add_event(session: Session, case: Case, kind: str, at: datetime, **kw: Any) -> Event:
+    ev = Event(case_id=case.id, kind=kind, at=at, data=kw.pop("data", {}), **kw)
+    session.add(ev)
+    return ev
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What running a case needs from its (immutable) process version; cached per process."""
+
+    id: int
+    bpmn_sha256: str
+    nodes: dict
+    forms: dict
+    deadline_days: Decimal
+
+
+_version_infos: dict[tuple[str, int], VersionInfo] = {}
+
+
+def version_info(session: Session, version_id: int) -> VersionInfo:
+    key = (str(session.get_bind().url), version_id)
+    info = _version_infos.get(key)
+    if info is None:
+        pv = session.get(ProcessVersion, version_id)
+        info = _version_infos[key] = VersionInfo(pv.id, pv.bpmn_sha256, pv.nodes, pv.forms, pv.deadline_days)
+    return info
+
+
+def forget_cached_versions() -> None:
+    """Versions never change once deployed, so they are cached per database and id; call this only when
+    the database behind a running process is replaced (a restore from backup, the test suite's reset)."""
+    _version_infos.clear()
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """Row lock on PostgreSQL (SQLite holds the write lock for the whole transaction anyway)."""
+    # The workflow state is deferred on Case (lists never need it); whoever locks the case runs the workflow.
+    case = session.scalar(select(Case).where(Case.id == case_id).options(lazyload("*"), undefer(Case.state))
+                          .with_for_update(of=Case).execution_options(populate_existing=True))
+    if case is None:
+        raise NotFound("case does not exist")
+    return case
+
+
+def item_for(session: Session, user: User, item_id: int) -> WorkItem:
+    item = session.get(WorkItem, item_id)
+    if item is None or not can_view_case(session, user, item.case):
+        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+    return item
+
+
+def get_case(session: Session, user: User, code: str) -> Case:
+    """A case the user may see; any other gives NotFound, so guessing codes reveals nothing."""
+    code = inputs.text("code", code, Case.code)
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None or not can_view_case(session, user, case):
+        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+    return case
+
+
+def open_items(session: Session, case: Case) -> list[WorkItem]:
+    return list(session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")
+                                .order_by(WorkItem.id)))
+
+
+def events(session: Session, case: Case) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)))
+
+
+def get_item(session: Session, user: User, item_id: int) -> WorkItem:
+    return item_for(session, user, item_id)
+
+
+def public_status(session: Session, code: str) -> dict:
+    """What anyone may know from a case code alone: the status and the appointment date."""
+    code = inputs.text("code", code, Case.code)
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+    return {"code": case.code, "status_code": case.status_code, "status": STATUS[case.status_code],
+            "due_at": case.due_at.isoformat() if case.due_at else None}

@@ -1,0 +1,203 @@
+"""Receiving a dossier — tiếp nhận: the applicant and procedure checked, a case code and appointment,
+the workflow started (also for an online submission a clerk accepts), or an incomplete/refused dossier
+recorded without a workflow."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import forms as form_rules
+from engine import inputs, ledger
+from engine.calendar import VN_TZ
+from engine.case_codes import next_case_code
+from engine.case_records import add_event, current_time, version_info
+from engine.config import backdate_max_days
+from engine.deadlines import calendar_for, due
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import Case, Procedure, ProcessVersion, User
+from engine.projection import Runner, diagram_error, project, save
+from engine.routing import may_receive
+from engine.status import Status, set_status
+
+CHANNELS = ("desk", "post", "online")
+# A backdated reception older than this is a typing error; before 1906 Vietnam time even has a non-whole-minute
+# offset (+07:06:30) that no ISO 8601 client can read back.
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=VN_TZ)
+APPLICANT_FIELDS = ("name", "id_number", "address", "phone", "email")
+
+
+APPLICANT_COLUMNS = {"name": Case.applicant_name, "id_number": Case.applicant_id_number,
+                     "address": Case.applicant_address, "phone": Case.applicant_phone,
+                     "email": Case.applicant_email}
+NAME_REQUIRED = "Chưa nhập họ và tên người nộp hồ sơ"
+
+
+def applicant_fields(check: inputs.Checker, applicant: Any, prefix: str = "applicant.") -> dict[str, str]:
+    """The applicant's fields checked against their columns; problems go to `check` as `<prefix><field>`."""
+    if not isinstance(applicant, dict):
+        applicant = {}
+    who = {k: check.text(f"{prefix}{k}", applicant.get(k), APPLICANT_COLUMNS[k]) for k in APPLICANT_FIELDS}
+    if not who["name"] and f"{prefix}name" not in check.details:
+        check.add(f"{prefix}name", "required")
+    return who
+
+
+def _done(check: inputs.Checker) -> None:
+    if check.details == {"applicant.name": "required"}:  # the desk's most common slip, said plainly
+        raise Invalid(NAME_REQUIRED, details=dict(check.details))
+    check.done()
+
+
+def _ensure_receiver(user: User) -> None:
+    if not may_receive(user):
+        raise Forbidden("Chỉ cán bộ Bộ phận Một cửa được tiếp nhận hồ sơ",
+                        details={"user": user.username, "roles": sorted(user.roles)})
+
+
+def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
+    if not isinstance(code, str) or not code or len(code) > 100 or "\x00" in code:
+        # PostgreSQL refuses NUL in text and SQLite would just find nothing: the same 422 on both.
+        raise Invalid("procedure must be a procedure code from the catalog", details={"procedure": "invalid"})
+    proc = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
+    if proc is None:
+        raise NotFound(f"procedure '{code}' does not exist")
+    version = session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == proc.id)
+                             .order_by(ProcessVersion.version.desc()).limit(1))
+    if version is None:
+        raise Invalid(f"procedure '{code}' has no deployed process")
+    return proc, version
+
+
+def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
+            channel: str = "desk", received_at: datetime | str | None = None, now: datetime | None = None,
+            max_backdate_days: int | None = None) -> Case:
+    """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed.
+    Only a receiving role (may_receive), only where the first step routes; a `received_at` in the past
+    (a paper dossier entered late) at most `max_backdate_days` working days back, and audited as such."""
+    now = current_time(now)
+    check = inputs.Checker()
+    procedure = check.text("procedure", procedure, Procedure.code, required=True)
+    if channel not in CHANNELS:
+        check.add("channel", f"phải là một trong {', '.join(CHANNELS)}")
+    who = applicant_fields(check, applicant)
+    data = check.json("data", data or {})
+    if received_at is not None:
+        received_at = check.moment("received_at", received_at)
+        if isinstance(received_at, datetime) and received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=VN_TZ)
+        if received_at is not None and not isinstance(received_at, datetime):
+            check.add("received_at", "phải có cả giờ tiếp nhận")
+        elif received_at is not None and received_at > now:
+            check.add("received_at", "Thời điểm tiếp nhận không thể ở tương lai")
+        elif received_at is not None and received_at < EARLIEST_RECEIPT:
+            check.add("received_at", "Thời điểm tiếp nhận phải từ năm 2000 trở đi")
+    _done(check)
+    _ensure_receiver(user)
+    clean = form_rules.validate(None, data)
+    proc, version = _procedure(session, procedure)
+    if received_at is not None and received_at < now:
+        _check_backdate(session, received_at, now,
+                        backdate_max_days() if max_backdate_days is None else max_backdate_days)
+    received_at = received_at or now
+    unit = user.unit
+    case = Case(code=next_case_code(session, unit.agency_code, received_at),
+                lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
+                current_unit_id=unit.id, channel=channel, status_code=int(Status.RECEIVED), applicant_name=who["name"],
+                applicant_id_number=who["id_number"], applicant_address=who["address"],
+                applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
+                received_at=received_at)
+    session.add(case)
+    session.flush()
+    return start_processing(session, user, case, now=now, _latest=(proc, version))
+
+
+def _check_backdate(session: Session, received_at: datetime, now: datetime, max_days: int) -> None:
+    # Calendar days first: a date years back needs no working-day calendar loaded for every year between.
+    too_far = (now - received_at) > timedelta(days=max_days * 2 + 30)
+    if too_far or calendar_for(session).working_days_between(received_at, now) > max_days:
+        raise Invalid(f"Chỉ được ghi thời điểm tiếp nhận lùi tối đa {max_days} ngày làm việc "
+                      "(MOTCUA_BACKDATE_MAX_DAYS)",
+                      details={"received_at": f"lùi quá {max_days} ngày làm việc", "max_days": max_days})
+
+
+def start_processing(session: Session, user: User, case: Case, now: datetime | None = None,
+                     _latest: tuple[Procedure, ProcessVersion] | None = None) -> Case:
+    """Accept a case at the desk: appointment from the legal limit, workflow started, first steps routed.
+    Used for dossiers received at the desk and for online ones (status 1) a clerk accepts."""
+    now = current_time(now)
+    if case.state is not None:
+        raise Conflict(f"case {case.code} is already being processed")
+    _ensure_receiver(user)
+    proc, version = _latest or _procedure(session, case.procedure.code)
+    unit = user.unit
+    if case.status_code == Status.NEW:
+        case.received_at = now  # an online submission counts from its acceptance at the desk
+    received_at = case.received_at
+    calendar = calendar_for(session)
+    case.process_version_id, case.received_by_id = version.id, user.id
+    set_status(session, case, Status.RECEIVED, at=received_at, by=user)
+    ledger.assign_number(session, case)
+    case.clock_started_at = received_at
+    case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
+    audit: dict[str, Any] = {"channel": case.channel}
+    if received_at < now:  # entered after the fact: the record says when, and by whom
+        audit["backdated"] = {"entered_at": now.isoformat(), "by": user.username}
+    add_event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
+           step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data=audit)
+    # Steps of a paper dossier entered later are timed from its receipt, as the law counts them.
+    runner = Runner(session, case, version_info(session, version.id), received_at)
+    seed = {**(case.data or {}), "case_code": case.code,
+            "received_at": received_at.astimezone(VN_TZ).isoformat(), "procedure": proc.code}
+    try:
+        wf = runner.start(seed)
+    except Exception as e:  # noqa: BLE001 — a diagram whose start fails is the designer's to fix, not a 500
+        raise diagram_error(e, f"Quy trình «{proc.name}» không khởi động được") from e
+    project(runner, wf, user, unit.id)
+    if runner.unrouted:
+        # A case whose first step has nowhere to go would sit with no work item: refuse it, store nothing.
+        step, level, message = runner.unrouted[0]
+        raise Invalid(f"Không tiếp nhận được thủ tục này tại {unit.name}: bước «{step}» (cấp '{level}') "
+                      f"không chuyển được — {message}",
+                      details={"level": level, "unit": unit.code, "step": step})
+    save(runner, wf)
+    session.flush()
+    return case
+
+
+def record_intake_outcome(session: Session, user: User, procedure: str, applicant: dict, outcome: str,
+                          note: str, missing: list[str] | None = None, channel: str = "desk",
+                          now: datetime | None = None) -> Case:
+    """An incomplete (Mẫu 02) or refused (Mẫu 03) dossier at the desk: recorded, counted in reports,
+    no workflow started."""
+    now = current_time(now)
+    if outcome not in {"incomplete", "refused"}:
+        raise Invalid("outcome must be 'incomplete' or 'refused'")
+    check = inputs.Checker()
+    procedure = check.text("procedure", procedure, Procedure.code, required=True)
+    who = applicant_fields(check, applicant)
+    note = check.text("note", note, Case.intake_note, multiline=True)
+    missing = [check.text(f"missing[{i}]", m, multiline=True) for i, m in enumerate(missing or [])]
+    if channel not in CHANNELS:
+        check.add("channel", f"phải là một trong {', '.join(CHANNELS)}")
+    _done(check)
+    if not note.strip() and not missing:
+        raise Invalid("Cần ghi rõ lý do", details={"note": "required"})
+    _ensure_receiver(user)
+    proc, _version = _procedure(session, procedure)
+    unit = user.unit
+    case = Case(code=next_case_code(session, unit.agency_code, now), lookup_secret=secrets.token_hex(3).upper(),
+                procedure_id=proc.id, receiving_unit_id=unit.id, received_by_id=user.id,
+                current_unit_id=unit.id, channel=channel, status_code=int(Status.NOT_RECEIVED), result=outcome,
+                applicant_name=who["name"], applicant_id_number=who["id_number"],
+                applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
+                data={"missing_documents": missing or []}, received_at=now, intake_note=note.strip())
+    session.add(case)
+    session.flush()
+    add_event(session, case, "intake_" + outcome, now, actor_id=user.id, to_unit_id=unit.id,
+           data={"note": note, "missing": missing or []})
+    return case

@@ -1,0 +1,189 @@
+"""Working a step: completing it (the workflow runs on under the case lock), claiming and releasing it,
+and routing again the steps that found no unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import forms as form_rules
+from engine import inputs, step_documents, step_outputs, workflow
+from engine.calendar import VN_TZ, classify
+from engine.case_records import add_event, current_time, get_case, item_for, lock_case, version_info
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import Case, User, WorkItem
+from engine.projection import Runner, diagram_error, project, resume, save
+from engine.routing import can_view_case
+from engine.status import Status
+
+
+@dataclass
+class Completion:
+    """What completing a task did: the case after it and where the work went next."""
+
+    case: Case
+    item: WorkItem
+    next_items: list[WorkItem] = field(default_factory=list)
+
+
+def _ensure_assignee(user: User, item: WorkItem) -> None:
+    if item.unit_id != user.unit_id or item.role_code not in user.roles:
+        raise Forbidden(f"Bước «{item.name}» thuộc {item.unit.name} (vai trò {item.role_code}), không phải của bạn")
+    if item.claimed_by_id and item.claimed_by_id != user.id:
+        raise _claimed_elsewhere(item)
+
+
+def _already_done(item: WorkItem) -> Conflict:
+    who = item.completed_by.full_name if item.completed_by else "hệ thống"
+    at = item.completed_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if item.completed_at else ""
+    return Conflict(f"Bước «{item.name}» đã được {who} hoàn thành lúc {at}",
+                    details={"completed_by": item.completed_by.username if item.completed_by else None,
+                             "completed_at": item.completed_at.isoformat() if item.completed_at else None})
+
+
+def complete_task(session: Session, user: User, item_id: int, data: Any,
+                  now: datetime | None = None, documents: list[int] | None = None) -> Completion:
+    """Complete a work item: lock the case, run the workflow, re-project work items, append audit; the
+    submitted data is kept whole as the step's own record (engine.step_outputs)."""
+    now = current_time(now)
+    data = inputs.json_data("data", data)  # refused before the case is locked
+    # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
+    item = session.get(WorkItem, item_id, options=[lazyload("*")])
+    if item is None:
+        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+    case = lock_case(session, item.case_id)
+    if not can_view_case(session, user, case):
+        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+    # Re-read what a concurrent completion or claim may have changed, now that the case row is ours
+    # (claims take the same lock), then check who holds the step.
+    session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
+    _must_be_open(item)
+    _ensure_assignee(user, item)
+    version = version_info(session, case.process_version_id)
+    schema = version.forms.get(item.form) if item.form else None
+    clean = form_rules.validate(schema, data)
+    step_documents.check_completion(session, item, step_documents.attachments_rule(
+        version.nodes.get(item.task_bpmn_id), schema), documents)
+    runner = Runner(session, case, version, now)
+    wf = runner.load()
+    task = workflow.find_task(wf, item.task_uuid)
+    if task is None or not workflow.is_ready(task):
+        raise Conflict(f"Bước «{item.name}» không còn chờ xử lý trong quy trình")
+    try:
+        workflow.complete_task(wf, task, clean)
+    except Exception as e:  # noqa: BLE001 — a diagram error must not lose the step; roll back and say why
+        raise diagram_error(e, f"Quy trình gặp lỗi sau bước «{item.name}»") from e
+    item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
+    item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
+    item.timing = classify(now, item.due_at) if item.due_at else None
+    step_outputs.record(session, case, item, user, clean, schema, version.id, now)
+    add_event(session, case, "task_completed", now, actor_id=user.id, from_unit_id=item.unit_id,
+           step=item.name, step_bpmn_id=item.task_bpmn_id, step_due_at=item.due_at, timing=item.timing,
+           data={"outcome": item.outcome, "comment": clean.get("comment")})
+    node = version.nodes.get(item.task_bpmn_id) or {}
+    if item.supplement:
+        resume(runner)
+    elif case.status_code == Status.RECEIVED:
+        runner.set_status(Status.PROCESSING, user)
+    if node.get("status_code"):
+        runner.set_status(int(node["status_code"]), user)
+    case.error = None
+    created = project(runner, wf, user, item.unit_id, step_done=item)
+    save(runner, wf)
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise Conflict("Hồ sơ vừa được người khác cập nhật; hãy tải lại trang và thử lại") from e
+    return Completion(case=case, item=item, next_items=created)
+
+
+def retry_routing(session: Session, user: User, code: str, now: datetime | None = None) -> Case:
+    """Route again the steps that could not be routed (after the organisation was fixed)."""
+    now = current_time(now)
+    case = get_case(session, user, code)
+    if case.state is None:
+        raise Invalid(f"case {code} has no running process")
+    case = lock_case(session, case.id)
+    runner = Runner(session, case, version_info(session, case.process_version_id), now)
+    wf = runner.load()
+    case.error = None
+    project(runner, wf, user, case.receiving_unit_id)
+    save(runner, wf)
+    session.flush()
+    return case
+
+
+def _claimed_elsewhere(item: WorkItem) -> Conflict:
+    holder = item.claimed_by
+    return Conflict(f"Bước «{item.name}» đang do {holder.full_name} nhận xử lý",
+                    details={"claimed_by": holder.username, "claimed_by_name": holder.full_name})
+
+
+# What a concurrent claim or completion may have changed; re-read once the case lock is held.
+_CLAIM_STATE = ["state", "claimed_by_id", "claimed_by", "completed_by_id", "completed_at", "completed_by"]
+
+
+def _set_claim(session: Session, item: WorkItem, new: int | None, expected: int | None) -> bool:
+    """Conditional UPDATE: the claim changes only if the step is still open and held by `expected`
+    (None: nobody). On PostgreSQL a concurrent writer re-evaluates the WHERE after the first commits,
+    so exactly one of two simultaneous claims matches a row."""
+    held = WorkItem.claimed_by_id.is_(None) if expected is None else WorkItem.claimed_by_id == expected
+    result = session.execute(update(WorkItem).where(WorkItem.id == item.id, WorkItem.state == "open", held)
+                             .values(claimed_by_id=new).execution_options(synchronize_session=False))
+    session.refresh(item, attribute_names=_CLAIM_STATE)
+    return result.rowcount == 1
+
+
+def _must_be_open(item: WorkItem) -> None:
+    if item.state == "completed":
+        raise _already_done(item)
+    if item.state != "open":
+        raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
+
+
+def claim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
+    """Take a step for oneself — nhận xử lý. Of two officials claiming at once exactly one wins; the other
+    gets a Conflict naming the winner. Claiming a step one already holds changes nothing."""
+    item = item_for(session, user, item_id)
+    # The case lock orders a claim against a completion of the same case (complete_task holds it too).
+    lock_case(session, item.case_id)
+    session.refresh(item, attribute_names=_CLAIM_STATE)
+    _must_be_open(item)
+    _ensure_assignee(user, item)
+    if item.claimed_by_id == user.id:
+        return item
+    if not _set_claim(session, item, user.id, None):
+        _must_be_open(item)
+        if item.claimed_by_id != user.id:
+            raise _claimed_elsewhere(item)
+        return item
+    add_event(session, item.case, "claimed", current_time(now), actor_id=user.id, step=item.name,
+           step_bpmn_id=item.task_bpmn_id)
+    return item
+
+
+def unclaim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
+    """Release a step to the shared inbox: by its holder, or by a head of the step's own unit. Only open
+    steps can be released, and releasing a step nobody holds records nothing."""
+    item = item_for(session, user, item_id)
+    lock_case(session, item.case_id)
+    session.refresh(item, attribute_names=_CLAIM_STATE)
+    _must_be_open(item)
+    holder = item.claimed_by_id
+    if holder is None:
+        return item
+    if holder != user.id and not (user.can("releases_claims") and user.unit_id == item.unit_id):
+        raise Forbidden("Chỉ người đã nhận hoặc lãnh đạo phòng của đơn vị xử lý bước này mới trả lại được bước")
+    if not _set_claim(session, item, None, holder):
+        _must_be_open(item)
+        if item.claimed_by_id is not None:
+            raise _claimed_elsewhere(item)
+        return item
+    add_event(session, item.case, "unclaimed", current_time(now), actor_id=user.id, step=item.name,
+           step_bpmn_id=item.task_bpmn_id, data={"held_by": holder})
+    return item
