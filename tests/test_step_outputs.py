@@ -77,8 +77,9 @@ def test_case_file_rows_are_labelled_and_formatted_and_the_decision_starts_from_
         node = case.process_version.nodes["province_decide"]
         assert step_outputs.prefill(s, case, forms["quyet_dinh"], node) == {"so_tien": 1800000}
         # A rule in the diagram (spiffworkflow property) works without touching the form.
-        assert step_outputs.prefill(s, case, forms["quyet_dinh"], {"prefill": "so_quyet_dinh=commune_confirm.so_van_ban"}) \
-            == {"so_tien": 1800000, "so_quyet_dinh": "15/DS-UBND"}
+        rule = {"prefill": "so_quyet_dinh=commune_confirm.so_van_ban"}
+        assert step_outputs.prefill(s, case, forms["quyet_dinh"], rule) == {"so_tien": 1800000,
+                                                                            "so_quyet_dinh": "15/DS-UBND"}
 
 
 def test_yes_no_and_missing_values_read_as_words() -> None:
