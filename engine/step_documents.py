@@ -6,6 +6,7 @@ valid signature (engine.signing)."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -71,6 +72,21 @@ def results(session: Session, case: Case) -> list[Document]:
         return []
     return list(session.scalars(select(Document).where(Document.case_id == case.id, Document.is_result.is_(True))
                                 .order_by(Document.id)))
+
+
+def offer_results(session: Session, case: Case, now: datetime) -> None:
+    """On return: tell the applicant by e-mail (the outbox, when the dossier has an address) which result
+    documents wait for them and where. The link carries the code only; the secret stays on the receipt."""
+    from engine import notifications
+    from engine.slip_data import lookup_url
+
+    docs = results(session, case)
+    if docs:
+        names = ", ".join(d.filename for d in docs)
+        notifications.notify_applicant(
+            session, case, "results",
+            f"Hồ sơ {case.code} đã có kết quả giải quyết điện tử ({names}), có chữ ký số của cơ quan giải quyết. "
+            f"Tải về tại {lookup_url(case)} bằng mã hồ sơ và mã tra cứu in trên giấy tiếp nhận.", now=now)
 
 
 def result_document(session: Session, case: Case, document_id: int) -> Document:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine import signing, slips
 from engine.demo import demo_agencies
-from engine.models import Case
+from engine.models import Case, Notification
 from engine.pdf import render_pdf
 from tests.test_three_level_case_api import receive, user_for
 from web.cli import main
@@ -86,6 +86,9 @@ def test_the_province_decision_reaches_the_applicant_signed_and_a_changed_byte_s
     assert api.post(f"/api/v1/public/cases/{code}/results", json={"secret": "WRONG1"}).status_code == 404
     results = api.post(f"/api/v1/public/cases/{code}/results", json={"secret": secret}).get_json()
     assert [d["name"] for d in results["documents"]] == ["quyet-dinh.pdf"]
+    with api.db.transaction() as s:  # and by e-mail through the outbox: names the result, never the secret
+        mail = s.scalar(select(Notification).where(Notification.kind == "results"))
+        assert mail.email == "binh@example.vn" and "quyet-dinh.pdf" in mail.message and secret not in mail.message
     url = results["documents"][0]["url"]
     signed = api.client.get(url.replace("http://localhost", "")).data
     assert signed.startswith(b"%PDF-") and len(signed) > len(decision)
