@@ -19,7 +19,7 @@ from engine.models import Procedure
 from engine.resources import shipped
 
 CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
-                "documents", "bpmn")
+                "documents", "bpmn", "national_code")
 
 
 def load_forms(root: Path | None = None) -> dict[str, dict]:
@@ -58,8 +58,14 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
         bpmn_path = root / entry["bpmn"]
         xml = bpmn_path.read_bytes()
         latest = latest_version(session, proc.id) if proc is not None else None
-        if latest is not None and latest.bpmn_sha256 == hashlib.sha256(xml).hexdigest():
+        sha = hashlib.sha256(xml).hexdigest()
+        if latest is not None and latest.bpmn_sha256 == sha:
             done.append(f"{code}: up to date (version {latest.version})")
+            continue
+        if proc is not None and _has_version(session, proc.id, sha):
+            # A later version was deployed on purpose (the designer, a restructuring): the shipped file
+            # is an older version already deployed, not a change, so it does not come back on top.
+            done.append(f"{code}: shipped diagram already deployed; newest is version {latest.version}")
             continue
         try:
             pv = deploy(session, xml, entry["bpmn"], forms=forms, procedure_code=code,
@@ -68,3 +74,10 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
             raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
         done.append(f"{code}: deployed version {pv.version}")
     return done
+
+
+def _has_version(session: Session, procedure_id: int, sha: str) -> bool:
+    from engine.models import ProcessVersion
+
+    return session.scalar(select(ProcessVersion.id).where(ProcessVersion.procedure_id == procedure_id,
+                                                          ProcessVersion.bpmn_sha256 == sha).limit(1)) is not None

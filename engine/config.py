@@ -35,6 +35,10 @@ class Settings:
     login_failures_per_account: int = 5
     login_failures_per_address: int = 100
     login_max_delay_seconds: int = 900
+    # Liên thông (engine.partners): this system's identity towards partners, and how hard the dispatcher tries.
+    agency_code: str = ""
+    lienthong_max_attempts: int = 8
+    lienthong_backoff_seconds: float = 2.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -76,6 +80,9 @@ def load_settings(**overrides: object) -> Settings:
         "login_failures_per_account": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
         "login_failures_per_address": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ADDRESS", "100")),
         "login_max_delay_seconds": int(env.get("MOTCUA_LOGIN_MAX_DELAY_SECONDS", "900")),
+        "agency_code": env.get("MOTCUA_AGENCY_CODE", ""),
+        "lienthong_max_attempts": int(env.get("MOTCUA_LIENTHONG_MAX_ATTEMPTS", "8")),
+        "lienthong_backoff_seconds": float(env.get("MOTCUA_LIENTHONG_BACKOFF_SECONDS", "2")),
     }
     values.update(overrides)
     return Settings(database_url=url, instance_path=instance, **values)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import connectivity, inputs, workflow
+from engine import connectivity, inputs, messages, workflow
 from engine.errors import Conflict, Invalid
 from engine.models import Level, Procedure, ProcessVersion, Role, User, WorkItem
 from engine.sandbox import compile_check
@@ -31,8 +31,7 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 USER_TASK_TAGS = {"userTask", "manualTask", "task"}
 # Elements a diagram may contain that motcua cannot execute; named clearly instead of failing later.
 UNSUPPORTED = {"complexGateway": "cổng phức hợp", "transaction": "giao dịch",
-               "businessRuleTask": "tác vụ quy tắc nghiệp vụ (DMN)", "sendTask": "tác vụ gửi",
-               "receiveTask": "tác vụ nhận", "choreography": "biểu đồ vũ đạo",
+               "businessRuleTask": "tác vụ quy tắc nghiệp vụ (DMN)", "choreography": "biểu đồ vũ đạo",
                "conversation": "hội thoại"}
 
 
@@ -243,6 +242,7 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
             result.nodes[eid] = {"kind": "end", "name": el.get("name") or eid, "result": res,
                                  "status_code": int(props["status_code"])
                                  if props.get("status_code", "").isdigit() else None}
+        messages.collect(el, tag, props, result.nodes, problem)  # liên thông send/receive (engine.messages)
 
 
 def _check_level_role(el: etree._Element, props: Mapping[str, str], levels: set, roles: set,
@@ -342,6 +342,12 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
     v = validate(xml, filename, levels=levels, roles=roles, forms=forms)
     if not v.valid:
         raise Invalid(f"{filename}: {len(v.problems)} lỗi", details=v.as_json())
+    unknown = messages.unknown_partners(session, v.nodes)
+    if unknown:
+        raise Invalid(f"{filename}: hệ thống liên thông chưa đăng ký: {', '.join(p for _e, p in unknown)}",
+                      details={"problems": [{"file": filename, "line": None, "element_id": eid,
+                                             "message": f"hệ thống liên thông '{p}' chưa đăng ký (motcua partner add)"}
+                                            for eid, p in unknown]})
     _check_names(v, procedure_code or (catalog or {}).get("code"), (catalog or {}).get("name"))
     code = procedure_code or (catalog or {}).get("code") or v.process_id
     proc = session.scalar(select(Procedure).where(Procedure.code == code))

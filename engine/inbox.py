@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from engine import inputs
+from engine import delegation, inputs
 from engine.calendar import WorkCalendar
 from engine.case_records import current_time
 from engine.deadlines import calendar_for
@@ -51,15 +51,17 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
     limit = max(1, min(limit, 200))
     if procedure:
         procedure = inputs.text("procedure", procedure, Procedure.code)
-    q = select(WorkItem).where(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)),
+    own = and_(WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)))
+    if claimed == "me":
+        own = and_(own, WorkItem.claimed_by_id == user.id)
+    elif claimed == "none":
+        own = and_(own, WorkItem.claimed_by_id.is_(None))
+    # A deputy also sees the steps of the officials they stand in for (engine.delegation).
+    q = select(WorkItem).where(or_(own, delegation.inbox_scope(session, user, claimed, now)),
                                WorkItem.state == "open")
     if procedure:
         q = q.join(Case, Case.id == WorkItem.case_id).join(Procedure, Procedure.id == Case.procedure_id) \
              .where(Procedure.code == procedure)
-    if claimed == "me":
-        q = q.where(WorkItem.claimed_by_id == user.id)
-    elif claimed == "none":
-        q = q.where(WorkItem.claimed_by_id.is_(None))
     if time_state:
         if time_state not in TIME_STATES:
             raise Invalid(f"time_state must be one of {', '.join(TIME_STATES)}")

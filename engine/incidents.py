@@ -60,9 +60,19 @@ def stuck_cases(session: Session, user: User, limit: int = 500) -> list[Incident
         .outerjoin(since, since.c.case_id == Case.id).outerjoin(open_steps, open_steps.c.case_id == Case.id)
         .where(Case.error.is_not(None))
         .order_by(since.c.at.is_(None), since.c.at, Case.id).limit(max(1, min(limit, 5000)))).all()
-    return [Incident(code=c.code, procedure=c.procedure.code, receiving_unit=c.receiving_unit.code,
-                     status=STATUS.get(c.status_code, str(c.status_code)), kind=kind_of(c), error=c.error or "",
-                     since=at, open_steps=int(n or 0)) for c, at, n in rows]
+    found = [Incident(code=c.code, procedure=c.procedure.code, receiving_unit=c.receiving_unit.code,
+                      status=STATUS.get(c.status_code, str(c.status_code)), kind=kind_of(c), error=c.error or "",
+                      since=at, open_steps=int(n or 0)) for c, at, n in rows]
+    return found + delivery_incidents(session, user, limit)
+
+
+def delivery_incidents(session: Session, user: User, limit: int = 500) -> list[Incident]:
+    """Liên thông messages the dispatcher gave up on (kind "delivery"; `motcua outbox retry ID`)."""
+    from engine import lienthong_outbox
+
+    return [Incident(code=m.case_code or m.message_id, procedure=m.message, receiving_unit=m.partner,
+                     status=f"outbox #{m.id}", kind="delivery", error=f"{m.attempts} lần gửi lỗi: {m.error}",
+                     since=m.since, open_steps=0) for m in lienthong_outbox.incidents(session, user, limit)]
 
 
 @dataclass

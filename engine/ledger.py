@@ -26,6 +26,7 @@ from engine.calendar import VN_TZ
 from engine.models import Case, Event, LedgerSequence, Unit
 from engine.org import roles_with
 from engine.status import STATUS
+from engine.unit_history import NamesAt, successor_id
 
 TIMING = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 RESULTS = {"approved": "Giải quyết", "refused": "Từ chối"}
@@ -98,6 +99,7 @@ def rows(session: Session, f: Any, limit: int = 50000) -> list[LedgerRow]:
 def rows_for_cases(session: Session, cases: list[Case]) -> list[LedgerRow]:
     """One row per case, the transfer dates read from all their handovers in a few queries."""
     desk_roles = set(roles_with(session, "receives_dossiers"))
+    names = NamesAt(session)  # a unit's name as it was when the case reached it
     handovers: dict[int, list[Event]] = {}
     ids = [c.id for c in cases]
     for i in range(0, len(ids), 500):
@@ -108,18 +110,28 @@ def rows_for_cases(session: Session, cases: list[Case]) -> list[LedgerRow]:
     for case in cases:
         evs = handovers.get(case.id, [])
 
-        def at_desk(ev: Event, case: Case = case) -> bool:
-            return ev.to_unit_id == case.receiving_unit_id and (ev.data or {}).get("role") in desk_roles
+        # After a merge the receiving desk's work goes to its successor (engine.restructure).
+        home = {case.receiving_unit_id} | ({successor_id(session, case.receiving_unit)}
+                                          if not case.receiving_unit.active else set())
+
+        def at_desk(ev: Event, home: set = home) -> bool:
+            return ev.to_unit_id in home and (ev.data or {}).get("role") in desk_roles
 
         sent = next((ev for ev in evs if not at_desk(ev)), None)
         back = next((ev for ev in evs if sent is not None and ev.at >= sent.at and ev.id != sent.id
                      and at_desk(ev)), None)
+        first_at = {}
+        for ev in evs:
+            first_at.setdefault(ev.to_unit_id, ev.at)
         units = list(dict.fromkeys(ev.to_unit for ev in evs if ev.to_unit is not None))
-        lead = min(units, key=lambda u: (u.level.rank, u.id)).name if units else case.receiving_unit.name
+        lead_unit = min(units, key=lambda u: (u.level.rank, u.id)) if units else None
+        lead = names.name(lead_unit, first_at[lead_unit.id]) if lead_unit else \
+            names.name(case.receiving_unit, case.received_at)
         book, n = number(case)
         out.append(LedgerRow(
             number=n, book=book, case=case, sets=(case.data or {}).get("number_of_sets") or 1, lead=lead,
-            units=", ".join(u.name for u in units), received_at=case.received_at, due_at=case.due_at,
+            units=", ".join(names.name(u, first_at[u.id]) for u in units), received_at=case.received_at,
+            due_at=case.due_at,
             sent_at=sent.at if sent else None, back_at=back.at if back else (case.resolved_at if sent else None),
             returned_at=case.returned_at, status=STATUS.get(case.status_code, ""),
             result=RESULTS.get(case.result or "", ""), timing=TIMING.get(case.timing or "", "")))

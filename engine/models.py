@@ -465,3 +465,207 @@ class ProcessDraft(Base):
     forms: Mapped[dict] = mapped_column(JSONType, default=dict)  # form name -> form-js schema
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Restructuring (engine.restructure, engine.unit_history) -------------------------------------
+
+
+class UnitName(Base):
+    """A unit's name and agency code while they were in force: [valid_from, valid_to). Pages, slips, the
+    ledger and reports show the name a unit had when the event happened."""
+
+    __tablename__ = "unit_names"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    agency_code: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NULL: since the unit existed
+    valid_to: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitSuccessor(Base):
+    """Predecessor → successor from `effective` on (a merge, or a unit whose level was abolished)."""
+
+    __tablename__ = "unit_successors"
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    effective: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # merge | abolish
+
+
+class LevelAlias(Base):
+    """A level that no longer exists: lanes naming it resolve to `work_to` (a level code, or "commune" for
+    the case's own commune) — old diagrams keep running."""
+
+    __tablename__ = "level_aliases"
+    level_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    work_to: Mapped[str] = mapped_column(String(32))
+    effective: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RestructureRun(Base):
+    """One plan being applied: the organisation step and the cases done so far (resumable, idempotent)."""
+
+    __tablename__ = "restructure_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    plan: Mapped[dict] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running | done
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cases_done: Mapped[int] = mapped_column(Integer, default=0)
+# --- Liên thông: other agencies' systems -----------------------------------------------------------
+
+
+class Partner(Base):
+    """Another agency's system (or the national portal) this instance exchanges signed messages with.
+    `key` is the partner's Standard Webhooks secret: it verifies what the partner signs."""
+
+    __tablename__ = "partners"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16), default="system")  # system | portal
+    key: Mapped[str] = mapped_column(String(200))
+    unit_code: Mapped[str | None] = mapped_column(String(64))  # where its messages create cases
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message to a partner, written in the transaction of the step that sends it; the dispatcher delivers
+    it later. Per (partner, case) messages go out in `id` order, one at a time."""
+
+    __tablename__ = "lienthong_outbox"
+    __table_args__ = (Index("ix_lienthong_outbox_due", "state", "next_attempt_at"),
+                      Index("ix_lienthong_outbox_case", "partner_code", "case_id", "state", "id"))
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    message: Mapped[str] = mapped_column(String(100))
+    body: Mapped[dict] = mapped_column(JSONType, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | incident
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # machine deadline missed, staff told
+
+
+class InboxMessage(Base):
+    """A message received from a partner, stored once per message id before it is acknowledged."""
+
+    __tablename__ = "lienthong_inbox"
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class CaseLink(Base):
+    """A case created here by a partner's message, linked to the origin system's case (correlation)."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("origin_system", "origin_case_code", "message"),)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    origin_system: Mapped[str] = mapped_column(String(64))
+    origin_case_code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(String(100))
+
+
+# --- Officials' everyday work: assignment, deputies, comments ----------------------------------------
+
+
+class Assignment(Base):
+    """Phân công: a head gave an open step to a specialist of the unit (the step's claim is set to them).
+    Append-only: a reassignment is a new row, so the latest row of a step is the one in force."""
+
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), index=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    target: Mapped[date | None] = mapped_column(Date)  # internal target day, never after the step's due day
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    assignee: Mapped[User] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    assigned_by: Mapped[User] = relationship(foreign_keys=[assigned_by_id], lazy="joined")
+
+
+class Delegation(Base):
+    """Ủy quyền: `deputy` acts for `delegator` (same unit) from `starts` to `until` (local days, inclusive),
+    for the listed procedure codes or all when the list is empty. Revoking stamps `revoked_at`."""
+
+    __tablename__ = "delegations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delegator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    starts: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    procedures: Mapped[list] = mapped_column(JSONType, default=list)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    delegator: Mapped[User] = relationship(foreign_keys=[delegator_id], lazy="joined")
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id], lazy="joined")
+
+
+class CaseComment(Base):
+    """Trao đổi: an official's note on a case, for colleagues; never part of the legal slips."""
+
+    __tablename__ = "case_comments"
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list] = mapped_column(JSONType, default=list)  # usernames
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    author: Mapped[User] = relationship(lazy="joined")
+
+
+class SavedView(Base):
+    """A named filter of the inbox or the case search, private to its owner or shared with the owner's unit."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # inbox | cases
+    name: Mapped[str] = mapped_column(String(100))
+    filters: Mapped[dict] = mapped_column(JSONType, default=dict)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined")
+
+
+class FollowUp(Base):
+    """Nhắc lại: an official's own reminder on a step; the sweep puts it in their bell when `at` comes."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("user_id", "work_item_id"), Index("ix_follow_ups_due", "notified_at", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StepWarning(Base):
+    """Cảnh báo sớm: a step reached `threshold` per cent of its time; one row per step and threshold, so each
+    warning reaches the bell once (inserted with ON CONFLICT DO NOTHING by any number of sweeps)."""
+
+    __tablename__ = "step_warnings"
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), primary_key=True)
+    threshold: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -31,6 +31,11 @@ SUBJECTS = {
     "reminder": "Nhắc việc: hồ sơ sắp đến hạn",
     "overdue": "Hồ sơ quá hạn xử lý",
     "escalated": "Hồ sơ quá hạn tại đơn vị",
+    "assigned": "Bạn được giao xử lý hồ sơ",
+    "delegated": "Bạn được ủy quyền xử lý thay",
+    "mention": "Bạn được nhắc tên trong trao đổi về hồ sơ",
+    "followup": "Nhắc lại việc bạn đã hẹn",
+    "early_warning": "Cảnh báo sớm: bước xử lý đã dùng phần lớn thời gian",
     "apology": "Thư xin lỗi và hẹn lại ngày trả kết quả",
     "timer": "Hồ sơ cần xử lý",
 }

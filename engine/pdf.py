@@ -68,3 +68,19 @@ def render_pdf(html: str, base_url: Path | None = None, extra_dirs: Iterable[Pat
         pdf = signing.sign(pdf, sign_as)
     return pdf
 
+
+
+def merge(parts: Iterable[bytes]) -> bytes:
+    """One PDF of several rendered ones, in order (bulk printing of slips). pypdf copies pages only: no
+    JavaScript, attachments or outlines of the parts are carried over."""
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for part in parts:
+        for page in PdfReader(BytesIO(part)).pages:
+            writer.add_page(page)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()

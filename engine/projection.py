@@ -161,6 +161,27 @@ def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bo
     return True
 
 
+def advance(session: Session, case: Case, apply: Any, now: datetime | None = None) -> list[WorkItem]:
+    """Run `apply(wf)` on the locked case's workflow (a partner's message arrived), re-project, save."""
+    from engine.errors import Conflict
+
+    now = current_time(now)
+    runner = Runner(session, case, version_info(session, case.process_version_id), now)
+    wf = runner.load()
+    try:
+        apply(wf)
+    except ValueError as e:
+        raise Conflict(f"hồ sơ {case.code}: {e}", details={"message": str(e)}) from e
+    except Exception as e:  # noqa: BLE001 — a diagram error after the message: 422 naming the element
+        raise diagram_error(e, "Quy trình gặp lỗi khi nhận thư liên thông") from e
+    if case.status_code == Status.RECEIVED:
+        runner.set_status(Status.PROCESSING)
+    created = project(runner, wf, None, case.current_unit_id)
+    save(runner, wf)
+    session.flush()
+    return created
+
+
 def diagram_error(e: Exception, what: str) -> Invalid:
     """A 422 naming the BPMN element whose script, condition or timer failed (or ran out of budget)."""
     element, name, detail = workflow.failure(e)
@@ -170,6 +191,9 @@ def diagram_error(e: Exception, what: str) -> Invalid:
 
 def save(runner: Runner, wf: Any) -> None:
     case = runner.case
+    from engine import messages  # liên thông: what the diagram sent in this step goes to the outbox
+
+    messages.drain(runner.session, case, wf, runner.version.nodes, runner.now, case.current_unit_id)
     case.state = workflow.dump(wf)
     case.data = _json_safe(workflow.workflow_data(wf))
     case.next_timer_at = workflow.next_timer_due(wf)

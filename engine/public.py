@@ -217,6 +217,9 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
                 data=clean, received_at=now)
     session.add(case)
     session.flush()
+    from engine import portal
+
+    portal.status_changed(session, case, None, Status.NEW, now)  # born status 1: the portal hears it
     names = []
     for up in uploads:
         doc = documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,

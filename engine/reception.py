@@ -140,7 +140,10 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     received_at = case.received_at
     calendar = calendar_for(session)
     case.process_version_id, case.received_by_id = version.id, user.id
-    set_status(session, case, Status.RECEIVED, at=received_at, by=user)
+    if not set_status(session, case, Status.RECEIVED, at=received_at, by=user):
+        from engine import portal
+
+        portal.status_changed(session, case, None, Status.RECEIVED, received_at)  # born received: still news
     ledger.assign_number(session, case)
     case.clock_started_at = received_at
     case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
@@ -198,6 +201,9 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
                 data={"missing_documents": missing or []}, received_at=now, intake_note=note.strip())
     session.add(case)
     session.flush()
+    from engine import portal
+
+    portal.status_changed(session, case, None, Status.NOT_RECEIVED, now)  # born status 3: the portal hears it
     add_event(session, case, "intake_" + outcome, now, actor_id=user.id, to_unit_id=unit.id,
            data={"note": note, "missing": missing or []})
     return case

@@ -201,6 +201,10 @@ def table(session: Session, f: Filters, group: str = "unit") -> list[Row]:
         names = dict(session.execute(select(Level.code, Level.name)).all())
         for r in rows:
             r.label = names.get(r.key, r.key)
+    if group == "unit":  # old units before a restructuring's effective date, their successors after
+        from engine.unit_history import regroup
+
+        rows = regroup(session, rows, f.period.start, f.period.end, _with_rate)
     return rows
 
 

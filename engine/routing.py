@@ -12,11 +12,29 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.errors import RoutingError
-from engine.models import Case, Event, Level, Unit, User, WorkItem
+from engine.models import Case, Event, Level, Unit, UnitSuccessor, User, WorkItem
 
 
 def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
-    """The unit that does a step at `level` for a case received at `receiving_unit`."""
+    """The unit that does a step at `level` for a case received at `receiving_unit`.
+
+    After a restructuring (engine.restructure) the receiving unit may be inactive (merged: its successor
+    receives instead) and the lane's level may be abolished (its alias `work_to` does the step), so old
+    diagrams and running cases keep routing. Both are consulted only when the plain rule finds nothing, so
+    an unchanged organisation costs no extra query."""
+    try:
+        return _resolve(session, receiving_unit, level, data)
+    except RoutingError:
+        from engine import unit_history
+
+        moved = unit_history.successor(session, receiving_unit)
+        alias = unit_history.level_alias(session, level)
+        if moved is None and alias is None:
+            raise
+        return _resolve(session, moved or receiving_unit, alias or level, data)
+
+
+def _resolve(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
     ancestors = receiving_unit.ancestor_ids()
     unit = session.scalar(select(Unit).where(Unit.id.in_(ancestors), Unit.level_code == level,
                                              Unit.active.is_(True)))
@@ -56,6 +74,11 @@ def can_view_case(session: Session, user: User, case: Case) -> bool:
         return True
     if case.receiving_unit_id == user.unit_id:
         return True
+    if not case.receiving_unit.active:  # merged away: its successor's staff keep its cases (engine.restructure)
+        from engine.unit_history import successor_id
+
+        if successor_id(session, case.receiving_unit) == user.unit_id:
+            return True
     return bool(session.scalar(select(exists().where(WorkItem.case_id == case.id,
                                                      WorkItem.unit_id == user.unit_id))))
 
@@ -66,4 +89,6 @@ def visible_cases(user: User) -> ColumnElement[bool]:
         return Case.id.is_not(None)
     routed = exists().where(WorkItem.case_id == Case.id, WorkItem.unit_id == user.unit_id)
     handed = exists().where(Event.case_id == Case.id, Event.to_unit_id == user.unit_id)
-    return or_(Case.receiving_unit_id == user.unit_id, routed, handed)
+    inherited = Case.receiving_unit_id.in_(select(UnitSuccessor.predecessor_id)
+                                           .where(UnitSuccessor.successor_id == user.unit_id))
+    return or_(Case.receiving_unit_id == user.unit_id, routed, handed, inherited)

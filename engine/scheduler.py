@@ -29,7 +29,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine import notifications
+from engine import early_warning, followups, notifications
 from engine.config import Settings
 from engine.db import Database
 from engine.metrics import SWEEP_SECONDS
@@ -87,6 +87,8 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
         _fire_timers(lambda: _same(target), now, report, batch)
         while _items_batch(target, now, report, batch):
             pass
+        report.notifications += followups.notify_due(target, now)  # officials' own "nhắc lại"
+        report.notifications += early_warning.notify_crossed(target, now)
         return report
     _fire_timers(target.transaction, now, report, batch)
     while True:
@@ -94,6 +96,9 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
             more = _items_batch(s, now, report, batch)
         if not more:
             break
+    with target.transaction() as s:
+        report.notifications += followups.notify_due(s, now)  # officials' own "nhắc lại"
+        report.notifications += early_warning.notify_crossed(s, now)
     return report
 
 
@@ -349,10 +354,28 @@ def _outbox_job(database: Database, settings: Settings) -> None:
         log.exception("outbox run failed")
 
 
+def _lienthong_job(database: Database, settings: Settings) -> None:
+    """Deliver liên thông messages: in every scheduler process, outside the lease like the mail outbox."""
+    from engine import lienthong_deadlines, lienthong_outbox, partners
+
+    try:
+        identity = partners.ensure_identity(settings.instance_path, settings.agency_code)
+        report = lienthong_outbox.dispatch(database, settings, identity)
+        lienthong_deadlines.check(database)  # NĐ 63/2024: sync ≤ 10 minutes, acknowledgement ≤ 2 working hours
+        if report.delivered or report.failed or report.incidents:
+            log.info("liên thông: %s delivered, %s to retry, %s incident(s)", len(report.delivered),
+                     len(report.failed), len(report.incidents))
+    except Exception:  # noqa: BLE001 — database or partner away: the rows wait for the next run
+        log.exception("liên thông dispatch failed")
+
+
 def _add_jobs(scheduler: Any, sweeper: Sweeper) -> None:
     settings = sweeper.settings
     scheduler.add_job(_job, "interval", args=[sweeper], seconds=settings.sweep_seconds, id="sweep",
                       max_instances=1, coalesce=True, next_run_time=utcnow())
+    scheduler.add_job(_lienthong_job, "interval", args=[sweeper.database, settings],
+                      seconds=min(settings.sweep_seconds, 1.0), id="lienthong", max_instances=1, coalesce=True,
+                      next_run_time=utcnow())
     if settings.smtp_host:
         scheduler.add_job(_outbox_job, "interval", args=[sweeper.database, settings], seconds=settings.sweep_seconds,
                           id="outbox", max_instances=1, coalesce=True, next_run_time=utcnow())

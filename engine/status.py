@@ -81,4 +81,7 @@ def set_status(session: Session, case: Case, to: int, *, at: datetime, by: User 
             case.timing = "late"  # QĐ 766: more than one supplement request counts as late
     if to == Status.RETURNED and case.returned_at is None:
         case.returned_at = at
+    from engine import portal  # the national portal gets every change through the liên thông outbox
+
+    portal.status_changed(session, case, data["from"], int(to), at)
     return True

@@ -11,8 +11,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import delegation, inputs, step_documents, step_outputs, workflow
 from engine import forms as form_rules
-from engine import inputs, step_documents, step_outputs, workflow
 from engine.calendar import VN_TZ, classify
 from engine.case_records import add_event, current_time, get_case, item_for, lock_case, version_info
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -31,11 +31,17 @@ class Completion:
     next_items: list[WorkItem] = field(default_factory=list)
 
 
-def _ensure_assignee(user: User, item: WorkItem) -> None:
+def _ensure_assignee(user: User, item: WorkItem, session: Session | None = None,
+                     now: datetime | None = None) -> User | None:
+    """Check the user may act on the step; returns the official they act for as a deputy, else None."""
+    principal = delegation.acting_for(session, user, item, now) if session is not None else None
+    if principal is not None:
+        return principal
     if item.unit_id != user.unit_id or item.role_code not in user.roles:
         raise Forbidden(f"Bước «{item.name}» thuộc {item.unit.name} (vai trò {item.role_code}), không phải của bạn")
     if item.claimed_by_id and item.claimed_by_id != user.id:
         raise _claimed_elsewhere(item)
+    return None
 
 
 def _already_done(item: WorkItem) -> Conflict:
@@ -63,7 +69,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     # (claims take the same lock), then check who holds the step.
     session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
     _must_be_open(item)
-    _ensure_assignee(user, item)
+    principal = _ensure_assignee(user, item, session, now)
     version = version_info(session, case.process_version_id)
     schema = version.forms.get(item.form) if item.form else None
     clean = form_rules.validate(schema, data)
@@ -84,7 +90,9 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     step_outputs.record(session, case, item, user, clean, schema, version.id, now)
     add_event(session, case, "task_completed", now, actor_id=user.id, from_unit_id=item.unit_id,
            step=item.name, step_bpmn_id=item.task_bpmn_id, step_due_at=item.due_at, timing=item.timing,
-           data={"outcome": item.outcome, "comment": clean.get("comment")})
+           data={"outcome": item.outcome, "comment": clean.get("comment"),
+                 **({"on_behalf_of": principal.username, "on_behalf_of_name": principal.full_name}
+                    if principal else {})})
     node = version.nodes.get(item.task_bpmn_id) or {}
     if item.supplement:
         resume(runner)
@@ -156,7 +164,7 @@ def claim(session: Session, user: User, item_id: int, now: datetime | None = Non
     lock_case(session, item.case_id)
     session.refresh(item, attribute_names=_CLAIM_STATE)
     _must_be_open(item)
-    _ensure_assignee(user, item)
+    _ensure_assignee(user, item, session, now)
     if item.claimed_by_id == user.id:
         return item
     if not _set_claim(session, item, user.id, None):

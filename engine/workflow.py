@@ -212,3 +212,67 @@ def completed_end_events(wf: BpmnWorkflow) -> list[str]:
 
 def is_completed(wf: BpmnWorkflow) -> bool:
     return wf.is_completed()
+
+
+def version_spec(key: str, spec_blob: str | Callable[[], str]) -> Any:
+    """The parsed top-level spec of a process version (cached like every spec)."""
+    return _ensure_specs(key, spec_blob)[0]
+
+
+def waiting_steps(wf: BpmnWorkflow) -> list[str]:
+    """BPMN ids the instance waits on: READY user tasks, WAITING timers and messages."""
+    ready = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+    waiting = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent)]
+    return [b for b in ready + waiting if b]
+
+
+def migrate(wf: BpmnWorkflow, key: str, spec_blob: str | Callable[[], str], mapping: dict[str, str]) -> None:
+    """Move a running instance onto another version's spec with SpiffWorkflow's own diff (SpecDiff aligns
+    task specs by BPMN id, then by structure; migrate_workflow swaps specs and re-predicts what waits).
+
+    motcua adds two things (docs/restructuring.md): `mapping` names the successor of a step the new version
+    no longer has, and finished tasks whose spec is gone are spliced out of Spiff's tree — their record is
+    motcua's audit trail and work items, which migration never touches — so the state stays loadable."""
+    from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+
+    new_spec, new_subs = _ensure_specs(key, spec_blob)
+    top, _subs = diff_workflow(_registry, wf, new_spec, new_subs)
+    for task in list(wf.tasks.values()):
+        target = mapping.get(task.task_spec.name)
+        if target and target in new_spec.task_specs:
+            top.alignment[task] = new_spec.task_specs[target]
+    for task in list(wf.get_tasks(skip_subprocesses=True)):
+        if top.alignment.get(task) is None and task.id in wf.tasks and task.parent is not None:
+            _splice(wf, task)
+    migrate_workflow(top, wf, new_spec)
+    wf.subprocess_specs = new_subs
+    with budget.step_budget():
+        wf.do_engine_steps()
+
+
+def _splice(wf: BpmnWorkflow, task: Task) -> None:
+    """Remove a task from the tree, its children taking its place under its parent."""
+    parent = task.parent
+    index = parent._children.index(task.id)
+    parent._children[index:index + 1] = list(task._children)
+    for child in task.children:
+        child._parent = parent.id
+    del wf.tasks[task.id]
+def deliver_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
+    """A partner's message `name` reaches the task waiting for it (correlation by case was done in SQL, so
+    the event carries none); the payload becomes that task's data under the message's variable or name.
+    Raises ValueError when no task waits for it."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+
+    waiting = [t for t in wf.get_tasks(state=TaskState.WAITING, spec_class=CatchingEvent)
+               if isinstance(t.task_spec.event_definition, MessageEventDefinition)
+               and t.task_spec.event_definition.name == name]
+    if not waiting:
+        raise ValueError(f"no step is waiting for message '{name}'")
+    task = waiting[0]
+    definition = task.task_spec.event_definition
+    with budget.step_budget():
+        wf.send_event(BpmnEvent(definition, payload, {}))
+        task.data[getattr(definition, "message_var", None) or name] = payload
+        wf.do_engine_steps()

@@ -73,10 +73,22 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
 
 def _register_api(app: Flask) -> None:
-    from web import api, api_casefile, api_designer, api_incidents, api_reports, api_time
+    from web import (
+        api,
+        api_casefile,
+        api_designer,
+        api_incidents,
+        api_lienthong,
+        api_officials,
+        api_reports,
+        api_restructure,
+        api_time,
+    )
     from web.api import _http_error
 
-    for module in (api, api_designer, api_reports, api_time, api_incidents, api_casefile):
+    modules = (api, api_designer, api_reports, api_time, api_incidents, api_lienthong, api_restructure, api_officials,
+               api_casefile)
+    for module in modules:
         app.register_blueprint(module.bp)
 
     @app.errorhandler(404)

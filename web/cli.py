@@ -52,6 +52,9 @@ def init(ctx: Context, demo: bool) -> None:
     from engine.demo import create_demo, demo_agencies
 
     ctx.settings.instance_path.mkdir(parents=True, exist_ok=True)
+    from engine.partners import ensure_identity
+
+    ensure_identity(ctx.settings.instance_path, ctx.settings.agency_code)  # liên thông identity and key
     schema.upgrade(ctx.db.engine)
     try:
         with ctx.db.transaction() as s:
@@ -276,9 +279,9 @@ def db_revision(ctx: Context, message: str) -> None:
 
 def _load_plugins() -> None:
     """Commands owned by other modules (scheduler and calendar overrides, slips) register themselves."""
-    from web import cli_incidents, cli_ops, cli_slips, cli_time
+    from web import cli_incidents, cli_lienthong, cli_ops, cli_restructure, cli_slips, cli_time
 
-    for module in (cli_time, cli_slips, cli_incidents, cli_ops):
+    for module in (cli_time, cli_slips, cli_incidents, cli_ops, cli_lienthong, cli_restructure):
         module.register(main)
 
 

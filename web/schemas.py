@@ -452,7 +452,7 @@ class Incident(BaseModel):
     procedure: str
     receiving_unit: str
     status: str
-    kind: Literal["routing", "script"]
+    kind: Literal["routing", "script", "delivery"]
     error: str
     since: datetime | None
     open_steps: int
@@ -465,3 +465,324 @@ class Incidents(BaseModel):
 class Retried(BaseModel):
     case: CaseBrief
     new_tasks: list[Task]
+
+
+# --- restructuring and case migration (engine.restructure, engine.migrate_cases) -----------------------
+
+class MergeInto(BaseModel):
+    code: text(64, 1)
+    name: text(300) | None = None
+    level: text(32) | None = None
+    parent: text(64) | None = None
+    agency_code: text(64) | None = None
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    into: MergeInto | text(64, 1)
+    from_: list[text(64, 1)] = Field(alias="from", min_length=1, max_length=100)
+
+
+class AbolishLevelIn(BaseModel):
+    level: text(32, 1)
+    children_to: Literal["parent"] = "parent"
+    work_to: text(32, 1)
+
+
+class RenameIn(BaseModel):
+    unit: text(64, 1)
+    name: text(300, 1)
+    agency_code: text(64) | None = None
+
+
+class MoveUsersIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: text(64, 1) = Field(alias="from")
+    to: text(64, 1)
+
+
+class RestructurePlanIn(BaseModel):
+    """The plan, with the keys of PLAN.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+    effective: DateTimeText
+    merge: list[MergeIn] = Field(default_factory=list, max_length=2000)
+    abolish_level: list[AbolishLevelIn] = Field(default_factory=list, max_length=10)
+    rename: list[RenameIn] = Field(default_factory=list, max_length=2000)
+    move_users: list[MoveUsersIn] = Field(default_factory=list, max_length=2000)
+
+
+class DryRunQuery(BaseModel):
+    dry_run: Literal["true", "false"] = Field("true", description="true: preview only; false: apply")
+
+
+class StepMove(BaseModel):
+    item_id: int
+    step: str
+    step_id: str
+    role: str
+    from_unit: str
+    to_unit: str | None
+    problem: str | None
+
+
+class CaseMovesOut(BaseModel):
+    code: str
+    moves: list[StepMove]
+    receiving_to: str | None
+
+
+class RestructureOut(BaseModel):
+    plan_sha256: str
+    effective: str
+    ok: bool
+    applied: bool
+    items: int
+    cases: list[CaseMovesOut]
+    problems: list[str]
+    warnings: list[str]
+    units: list[str]
+    result: dict[str, Any] | None = Field(None, description="after an apply: cases and steps moved, batches")
+
+
+class MigrateIn(BaseModel):
+    to_version: int = Field(ge=1, le=DB_ID_MAX)
+    cases: list[text(64, 1)] | None = Field(None, max_length=1000)
+    map: dict[text(200, 1), text(200, 1)] | None = None
+    dry_run: bool = True
+
+
+class CaseMigrationCheck(BaseModel):
+    code: str
+    from_version: int
+    waiting: list[str]
+    can_migrate: bool
+    why: list[str]
+
+
+class MigrationOut(BaseModel):
+    procedure: str
+    to_version: int
+    mapping: dict[str, str]
+    cases: list[CaseMigrationCheck]
+    movable: int
+    blocked: int
+    applied: bool
+
+
+# --- officials' everyday work: assignment, deputies, comments (engine.assignment/delegation/comments) -----
+
+class AssignIn(BaseModel):
+    """Give an open step to an official of its unit holding its role (phân công)."""
+
+    username: text(100, 1)
+    note: text(2000) | None = None
+    target: DateText | None = Field(None, description="internal target day, not after the step's due day")
+
+
+class AssignmentOut(BaseModel):
+    task: Task
+    assignee: str
+    assignee_name: str
+    assigned_by: str
+    note: str | None
+    target: date | None
+    at: datetime
+
+
+class PersonLoad(BaseModel):
+    username: str
+    full_name: str
+    roles: list[str]
+    open: int
+    overdue: int
+
+
+class UnitLoadOut(BaseModel):
+    unit: str
+    unit_name: str
+    people: list[PersonLoad]
+    unassigned: int
+    unassigned_overdue: int
+
+
+class DelegationIn(BaseModel):
+    """Name a deputy (ủy quyền); `for` names the official when their head sets it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    to: text(100, 1)
+    starts: DateText
+    until: DateText
+    procedures: list[text(100)] | None = Field(None, max_length=100)
+    for_: text(100) | None = Field(None, alias="for")
+
+
+class DelegationOut(BaseModel):
+    id: int
+    delegator: str
+    delegator_name: str
+    deputy: str
+    deputy_name: str
+    unit: str
+    starts: date
+    until: date
+    procedures: list[str]
+    revoked_at: datetime | None
+
+
+class Delegations(BaseModel):
+    items: list[DelegationOut]
+
+
+class CommentIn(BaseModel):
+    text: text(4000, 1)
+    mentions: list[text(100)] | None = Field(None, max_length=20)
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str
+    author_name: str
+    text: str
+    mentions: list[str]
+    at: datetime
+
+
+class Comments(BaseModel):
+    items: list[CommentOut]
+
+
+# --- saved views and follow-ups (engine.saved_views, engine.followups) ----------------------------------
+
+class ViewIn(BaseModel):
+    """A named inbox filter (procedure, claimed, state) or case-search filter (q)."""
+
+    kind: Literal["inbox", "cases"]
+    name: text(100, 1)
+    filters: dict[str, text(200)]
+    shared: bool = False
+
+
+class ViewOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    filters: dict[str, str]
+    shared: bool
+    owner: str
+
+
+class ViewsQuery(BaseModel):
+    kind: Literal["inbox", "cases"] | None = None
+
+
+class Views(BaseModel):
+    items: list[ViewOut]
+
+
+class FollowUpIn(BaseModel):
+    at: DateTimeText = Field(description="when to be reminded; ISO 8601, Vietnam time when no offset")
+
+
+class FollowUpOut(BaseModel):
+    task: int
+    at: datetime
+
+
+# --- bulk work (engine.bulk) ------------------------------------------------------------------------------
+
+class BulkClaimIn(BaseModel):
+    ids: list[DbId] = Field(min_length=1, max_length=200)
+
+
+class BulkRefused(BaseModel):
+    id: int
+    message: str
+
+
+class BulkClaimed(BaseModel):
+    claimed: list[Task]
+    refused: list[BulkRefused]
+
+
+class BulkCasesIn(BaseModel):
+    codes: list[text(64, 1)] = Field(min_length=1, max_length=200)
+
+
+class BulkSlipsIn(BulkCasesIn):
+    slip: Literal["01", "05"] = Field(description="01 giấy tiếp nhận (receipt) or 05 phiếu kiểm soát")
+
+
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+XLSX_CONTENT = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                {"schema": {"type": "string", "format": "binary"}}}
+
+
+# --- the diagram as a heatmap (engine.heatmap) ------------------------------------------------------------
+
+class StepsQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    procedure: text(100, 1)
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+
+
+class StepHeatOut(BaseModel):
+    element: str = Field(description="the BPMN element id")
+    name: str
+    waiting: int = Field(description="open steps there now")
+    overdue: int
+    overdue_share: float = Field(description="per cent of the waiting ones overdue")
+    completed: int = Field(description="completed in the period")
+    median_hours: float | None = Field(description="working hours, created → completed")
+    p90_hours: float | None
+
+
+class StepsOut(BaseModel):
+    procedure: str
+    from_: date = Field(alias="from")
+    to: date
+    steps: list[StepHeatOut]
+
+
+# --- the province's QĐ 766 score (engine.score766) ---------------------------------------------------------
+
+class Score766Query(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
+    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
+    unit: text(64) | None = None
+
+
+class IndexOut(BaseModel):
+    code: str = Field(description="2.1, 2.2, 3.3, 4.1, 4.2 or 5.4")
+    name: str
+    formula: str
+    numerator: float
+    denominator: int
+    value: float | None = Field(description="per cent (working days for 2.2)")
+    unit: str
+    full_at: float | None
+    meets: bool | None
+    costs_count: int
+    costs: list[str] = Field(description="codes of the cases that cost points (at most 200)")
+
+
+class ProcedureTime(BaseModel):
+    procedure: str
+    name: str
+    average_days: float
+    resolved: int
+    legal_days: float
+
+
+class Score766Out(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    unit: str | None
+    indices: list[IndexOut]
+    by_procedure: list[ProcedureTime]

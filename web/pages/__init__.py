@@ -29,6 +29,9 @@ AREAS = [
     "reports",        # /reports (reports issue)
     "public",         # /tra-cuu, /thu-tuc, online submission, rating (citizen issue)
     "incidents",      # /admin/incidents: cases stuck on a routing error or a failing script
+    "restructure",    # /admin/restructure (a plan: preview, apply); /designer/<code>/migrate/<version>
+    "lienthong",      # /admin/lienthong: partner systems and undelivered messages
+    "officials",      # assignment and unit load, deputies (/delegations), comments on cases
 ]
 LANGUAGES = ("vi", "en")
 
@@ -117,10 +120,14 @@ NAV = [
     ("public.online_inbox", _l("Hồ sơ trực tuyến"), "receives_dossiers"),
     ("inbox.inbox", _l("Hộp công việc"), None),
     ("case_view.search", _l("Tra cứu hồ sơ"), None),
+    ("officials.my_load", _l("Phân công"), "escalation_target"),
+    ("officials.delegations", _l("Ủy quyền"), None),
     ("designer.index", _l("Thiết kế quy trình"), "designs"),
     ("reports.index", _l("Báo cáo"), "reads_reports"),
     ("time_admin.calendar", _l("Lịch làm việc"), "admin"),
     ("incidents.index", _l("Sự cố"), "admin"),
+    ("restructure.plan_page", _l("Sắp xếp đơn vị"), "admin"),
+    ("lienthong.index", _l("Liên thông"), "admin"),
 ]
 NAV_FALLBACK_URLS = {"designer.index": "/designer", "reports.index": "/reports",
                      "time_admin.calendar": "/admin/calendar"}

@@ -10,13 +10,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents, slips, step_outputs
+from engine import apology, cases, documents, lienthong_deadlines, slips, step_outputs
 from engine.control_slip import control_rows
 from engine.errors import NotFound
 from engine.models import Case, Event, utcnow
 from engine.routing import visible_cases
+from engine.unit_history import name_at
 from web import labels
-from web.pages import db_session
+from web.pages import db_session, officials
 
 bp = Blueprint("case_view", __name__)
 
@@ -76,7 +77,10 @@ def case(code: str) -> str:
         case_file=step_outputs.case_file(s, c, version.forms if version else {}),
         # The raw workflow variables are for administrators; officials read the case file above.
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")}
-        if "admin" in current_user.user.roles else None)
+        if "admin" in current_user.user.roles else None,
+        branches=lienthong_deadlines.timeline(s, c),
+        receiving_unit_name=name_at(s, c.receiving_unit, c.received_at),  # as it was called then
+        **officials.case_extras(s, current_user.user, c))
 
 
 @bp.get("/cases/<code>/documents/<int:doc_id>")

@@ -19,14 +19,14 @@ from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
 from web import labels
-from web.pages import db_session
+from web.pages import db_session, officials
 from web.security import safe_next
 
 bp = Blueprint("inbox", __name__)
 
 TIME_STATE_LABELS = {"overdue": _l("Quá hạn"),
                      "due_soon": _l("Đến hạn trong 1 ngày làm việc"), "in_time": _l("Trong hạn")}
-CLAIM_FILTERS = {"": _l("Tất cả"), "me": _l("Tôi đã nhận"), "none": _l("Chưa ai nhận")}
+CLAIM_FILTERS = {"": _l("Tất cả"), "me": _l("Của tôi"), "none": _l("Chưa ai nhận")}
 
 
 def _clock(s: Any) -> tuple[datetime, datetime]:
@@ -98,8 +98,9 @@ def _task_context(item: WorkItem) -> dict:
     schema = version.forms.get(item.form) if version is not None and item.form else None
     now, soon = _clock(s)
     comments = [e for e in cases.events(s, case) if e.kind == "task_completed" and (e.data or {}).get("comment")]
-    may_act = item.state == "open" and item.unit_id == user.unit_id and item.role_code in user.roles and \
-        item.claimed_by_id in (None, user.id)
+    extras = officials.task_extras(s, user, item)  # assignment, and the official a deputy acts for
+    may_act = item.state == "open" and (extras["acting_for"] is not None or (
+        item.unit_id == user.unit_id and item.role_code in user.roles and item.claimed_by_id in (None, user.id)))
     node = (version.nodes.get(item.task_bpmn_id) if version is not None else None) or {}
     return {"item": item, "case": case, "schema": schema, "docs": documents.for_case(s, case),
             "case_file": step_outputs.case_file(s, case, version.forms if version is not None else {}),
@@ -109,7 +110,7 @@ def _task_context(item: WorkItem) -> dict:
             "state": cases.time_state(item.due_at, now, soon) if item.state == "open" else None,
             "state_labels": TIME_STATE_LABELS, "comments": comments, "may_act": may_act,
             "status": labels.STATUS[case.status_code], "levels": org.level_labels(s), "roles": org.role_labels(s),
-            "doc_names": documents.document_names(case.procedure)}
+            "doc_names": documents.document_names(case.procedure), **extras}
 
 
 @bp.get("/tasks/<int:item_id>")

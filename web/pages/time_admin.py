@@ -23,7 +23,9 @@ bp = Blueprint("time_admin", __name__)
 
 KIND_LABELS = {"reminder": _l("Nhắc việc"), "overdue": _l("Quá hạn"), "escalated": _l("Đôn đốc"),
                "timer": _l("Việc mới"),
-               "apology": _l("Xin lỗi, hẹn lại")}
+               "apology": _l("Xin lỗi, hẹn lại"), "assigned": _l("Được giao việc"),
+               "delegated": _l("Được ủy quyền"), "mention": _l("Được nhắc tên"),
+               "followup": _l("Nhắc lại"), "early_warning": _l("Cảnh báo sớm")}
 
 
 @bp.app_context_processor

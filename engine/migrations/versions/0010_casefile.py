@@ -1,7 +1,7 @@
 """case file: immutable step outputs; documents attached at a step, marked as the result
 
 Revision ID: 0010_casefile
-Revises: 0003_sessions
+Revises: 0011_officials
 Create Date: 2026-12-01 13:30:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import engine.models
 
 revision = '0010_casefile'
-down_revision = '0003_sessions'
+down_revision = '0011_officials'
 branch_labels = None
 depends_on = None
 
