@@ -45,6 +45,11 @@ class Settings:
     def documents_path(self) -> Path:
         return self.instance_path / "documents"
 
+    @property
+    def signing_path(self) -> Path:
+        """The agencies' signing keys and the trust roots (engine.signing); MOTCUA_SIGNING_PATH moves them."""
+        return Path(os.environ.get("MOTCUA_SIGNING_PATH") or self.instance_path / "signing")
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings from MOTCUA_* environment variables; keyword overrides win (tests)."""

@@ -54,6 +54,11 @@ def demo_accounts(levels: int = 3) -> list[tuple[str, str, list[str], str]]:
     return accounts
 
 
+def demo_agencies() -> dict[str, str]:
+    """Agency code → name of every demo unit (each gets a demo signing certificate)."""
+    return {agency: name for _code, name, _level, _parent, agency in demo_units(3) + demo_units(2)}
+
+
 def create_demo(session: Session, levels: int = 3) -> list[str]:
     """Idempotent: creates what is missing and reports it."""
     done = []

@@ -232,6 +232,8 @@ def _collect_nodes(proc: etree._Element, result: Validation, levels: set, roles:
                 "supplement": props.get("supplement", "").lower() == "true",
                 "status_code": int(status) if status and status.isdigit() else None,
                 "lane": lane.get("name") if lane is not None else None,
+                # Case file (engine.step_outputs): `prefill` "field=step.field; …", `attachments` optional|required
+                "prefill": props.get("prefill") or None, "attachments": props.get("attachments") or None,
             }
         elif tag == "endEvent":
             res = props.get("result")

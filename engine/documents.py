@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Invalid, NotFound
@@ -59,18 +59,35 @@ def store(session: Session, root: Path, case: Case, user: User | None, filename:
             tmp.write(chunk)
     sha = digest.hexdigest()
     relative = Path(sha[:2]) / f"{sha}{ext}"
-    target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        Path(tmp.name).unlink(missing_ok=True)
-    else:
-        Path(tmp.name).replace(target)
+    # The file takes its place only when the transaction commits; a rollback removes it (_place, _discard).
+    session.info.setdefault(PENDING, []).append((Path(tmp.name), root / relative))
     doc = Document(case_id=case.id, doc_code=doc_code or None, filename=shown, content_type=content_type,
                    size=size, sha256=sha, storage_path=str(relative), uploaded_by_id=user.id if user else None,
                    uploaded_at=utcnow())
     session.add(doc)
     session.flush()
     return doc
+
+
+PENDING = "motcua_pending_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _place(session: Session) -> None:
+    """Move this transaction's uploads into place: the rows that name them are committed now."""
+    for tmp, target in session.info.pop(PENDING, []):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # content-addressed: the same bytes are already there
+            tmp.unlink(missing_ok=True)
+        else:
+            tmp.replace(target)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard(session: Session) -> None:
+    """A failed request leaves no file behind (scans carry personal data)."""
+    for tmp, _target in session.info.pop(PENDING, []):
+        tmp.unlink(missing_ok=True)
 
 
 def for_case(session: Session, case: Case) -> list[Document]:
@@ -93,7 +110,11 @@ def open_document(session: Session, root: Path, case: Case, document_id: int) ->
     if doc is None or doc.case_id != case.id:
         raise NotFound(f"document {document_id} not found")
     path = (root / doc.storage_path).resolve()
-    if not path.is_relative_to(root.resolve()) or not path.exists():
+    for tmp, target in session.info.get(PENDING, []):  # stored earlier in this same transaction
+        if target.resolve() == path and not path.exists():
+            path = tmp
+            break
+    if not path.resolve().is_relative_to(root.resolve()) or not path.exists():
         raise NotFound(f"the file of document {document_id} is missing")
     digest = hashlib.sha256()
     with path.open("rb") as f:

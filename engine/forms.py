@@ -5,9 +5,10 @@ The browser validates too, but the server is the rule: required fields, types an
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from engine import vn_numbers
 from engine.errors import Invalid
 
 # Keys that would break the workflow state or shadow a sandbox function.
@@ -70,10 +71,8 @@ def _coerce(kind: str, value: Any, comp: dict) -> Any:
             raise ValueError(f"tối đa {limit} ký tự")
         return text
     if kind == "number":
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise ValueError("phải là một số") from None
+        # `1.800.000` is 1800000 đồng, never 1.8; what reads two ways is refused (engine.vn_numbers).
+        number = vn_numbers.parse(value, whole=vn_numbers.is_whole(comp))
         bounds = comp.get("validate") or {}
         if "min" in bounds and number < Decimal(str(bounds["min"])):
             raise ValueError(f"phải ≥ {bounds['min']}")

@@ -384,6 +384,34 @@ class Document(Base):
     storage_path: Mapped[str] = mapped_column(String(500))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Attached at a step (engine.step_documents); None for reception scans. `is_result`: kết quả giải quyết,
+    # offered to the applicant once the case is returned.
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
+    is_result: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class StepOutput(Base):
+    """What one completion submitted, kept whole: the legal record of that step (engine.step_outputs).
+    Append-only — inserted once when the step completes, never updated or deleted."""
+
+    __tablename__ = "step_outputs"
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id"), unique=True)
+    step_bpmn_id: Mapped[str] = mapped_column(String(200))
+    step: Mapped[str] = mapped_column(String(300))
+    form: Mapped[str | None] = mapped_column(String(200))
+    form_sha256: Mapped[str | None] = mapped_column(String(64))  # the form's exact version (its schema's hash)
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    role_code: Mapped[str] = mapped_column(String(32))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timing: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    completed_by: Mapped[User | None] = relationship(lazy="joined")
 
 
 # --- Time, scheduler, notifications, ratings ----------------------------------------------------

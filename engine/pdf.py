@@ -47,9 +47,11 @@ def _fetcher(roots: tuple[Path, ...]):  # noqa: ANN202 — a weasyprint.urls.URL
     return AssetsOnly(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
 
 
-def render_pdf(html: str, base_url: Path | None = None, extra_dirs: Iterable[Path] = ()) -> bytes:
+def render_pdf(html: str, base_url: Path | None = None, extra_dirs: Iterable[Path] = (),
+               sign_as: str | None = None) -> bytes:
     """PDF bytes of `html`. Relative URLs resolve against the folder `base_url` (default web/static), and
-    only data: URLs and files in the asset folders (plus `extra_dirs`) are loaded."""
+    only data: URLs and files in the asset folders (plus `extra_dirs`) are loaded. A PDF an agency issues
+    (`sign_as`: its agency code) leaves here signed by that agency (engine.signing)."""
     from weasyprint import HTML
 
     roots = (*ASSET_DIRS, *(Path(d) for d in extra_dirs))
@@ -59,7 +61,12 @@ def render_pdf(html: str, base_url: Path | None = None, extra_dirs: Iterable[Pat
     document.metadata.attachments = []
     for page in document.pages:
         page.links[:] = [link for link in page.links if link[0] != "attachment"]
-    return document.write_pdf()
+    pdf = document.write_pdf()
+    if sign_as:
+        from engine import signing
+
+        pdf = signing.sign(pdf, sign_as)
+    return pdf
 
 
 

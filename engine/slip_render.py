@@ -154,7 +154,7 @@ def render_slip(session: Session, case: Case, nn: str, base_url: str | None = No
     url = facts.get("lookup_url")
     if url:  # the receipt's QR code opens the lookup page with the code filled in
         ctx.update(qr=qr_svg(url), qr_text=url, lookup_page=url.split("?", 1)[0])
-    return _pdf(path, f"{nn}.html", ctx)
+    return _pdf(path, f"{nn}.html", ctx, sign_as=case.receiving_unit.agency_code)
 
 
 def render_ledger(rows: list[LedgerRow], period_label: str, unit: Unit | None = None,
@@ -170,7 +170,7 @@ def render_ledger(rows: list[LedgerRow], period_label: str, unit: Unit | None = 
         unit = rows[0].case.receiving_unit if len(receiving) == 1 else None
     ctx = _frame("06", unit, path, now or utcnow())
     ctx.update(period=period_label, rows=rows, place_date=place_date(ctx["agency"].get("place", ""), ctx["now"]))
-    return _pdf(path, "06.html", ctx)
+    return _pdf(path, "06.html", ctx, sign_as=unit.agency_code if unit is not None else None)
 
 
 # --- HTML to PDF ------------------------------------------------------------------------------
@@ -184,8 +184,9 @@ def render_html(path: Path, template: str, ctx: dict[str, Any]) -> str:
         raise Invalid(f"slip template {where}: {e.message or e}") from e
 
 
-def _pdf(path: Path, template: str, ctx: dict[str, Any]) -> bytes:
+def _pdf(path: Path, template: str, ctx: dict[str, Any], sign_as: str | None = None) -> bytes:
     from engine.pdf import render_pdf
 
     # A province's own slips folder may hold its fonts, stylesheet and seal; nothing else is reachable.
-    return render_pdf(render_html(path, template, ctx), base_url=path, extra_dirs=(path,))
+    # Issued by the agency `sign_as`: signed by its key on the way out (engine.signing).
+    return render_pdf(render_html(path, template, ctx), base_url=path, extra_dirs=(path,), sign_as=sign_as)

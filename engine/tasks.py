@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import delegation, inputs, workflow
+from engine import delegation, inputs, step_documents, step_outputs, workflow
 from engine import forms as form_rules
 from engine.calendar import VN_TZ, classify
 from engine.case_records import add_event, current_time, get_case, item_for, lock_case, version_info
@@ -53,8 +53,9 @@ def _already_done(item: WorkItem) -> Conflict:
 
 
 def complete_task(session: Session, user: User, item_id: int, data: Any,
-                  now: datetime | None = None) -> Completion:
-    """Complete a work item: lock the case, run the workflow, re-project work items, append audit."""
+                  now: datetime | None = None, documents: list[int] | None = None) -> Completion:
+    """Complete a work item: lock the case, run the workflow, re-project work items, append audit; the
+    submitted data is kept whole as the step's own record (engine.step_outputs)."""
     now = current_time(now)
     data = inputs.json_data("data", data)  # refused before the case is locked
     # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
@@ -70,7 +71,10 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     _must_be_open(item)
     principal = _ensure_assignee(user, item, session, now)
     version = version_info(session, case.process_version_id)
-    clean = form_rules.validate(version.forms.get(item.form) if item.form else None, data)
+    schema = version.forms.get(item.form) if item.form else None
+    clean = form_rules.validate(schema, data)
+    step_documents.check_completion(session, item, step_documents.attachments_rule(
+        version.nodes.get(item.task_bpmn_id), schema), documents)
     runner = Runner(session, case, version, now)
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
@@ -83,6 +87,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
     item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
     item.timing = classify(now, item.due_at) if item.due_at else None
+    step_outputs.record(session, case, item, user, clean, schema, version.id, now)
     add_event(session, case, "task_completed", now, actor_id=user.id, from_unit_id=item.unit_id,
            step=item.name, step_bpmn_id=item.task_bpmn_id, step_due_at=item.due_at, timing=item.timing,
            data={"outcome": item.outcome, "comment": clean.get("comment"),
@@ -95,6 +100,8 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
         runner.set_status(Status.PROCESSING, user)
     if node.get("status_code"):
         runner.set_status(int(node["status_code"]), user)
+        if case.status_code == Status.RETURNED:
+            step_documents.offer_results(session, case, now)
     case.error = None
     created = project(runner, wf, user, item.unit_id, step_done=item)
     save(runner, wf)

@@ -10,7 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
-from engine import budget, inputs
+from engine import budget, inputs, signing
 from engine.config import Settings, load_settings
 from engine.db import Database
 from engine.deadlines import configure_hours
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.extensions["motcua_db"] = database or Database(settings.database_url)
     configure_hours(settings.working_hours)
     budget.configure(settings.script_cpu_ms, settings.script_memory_mb)
+    signing.configure(settings.signing_path)
 
     from web import ops
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 def _register_api(app: Flask) -> None:
     from web import (
         api,
+        api_casefile,
         api_designer,
         api_incidents,
         api_lienthong,
@@ -84,7 +86,8 @@ def _register_api(app: Flask) -> None:
     )
     from web.api import _http_error
 
-    modules = (api, api_designer, api_reports, api_time, api_incidents, api_lienthong, api_restructure, api_officials)
+    modules = (api, api_designer, api_reports, api_time, api_incidents, api_lienthong, api_restructure, api_officials,
+               api_casefile)
     for module in modules:
         app.register_blueprint(module.bp)
 

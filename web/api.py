@@ -145,6 +145,9 @@ def case_json(session: Any, case: Case, full: bool = True) -> dict:
                                "address": case.applicant_address, "phone": case.applicant_phone,
                                "email": case.applicant_email},
                     data=case.data, events=[event_json(e) for e in cases.events(session, case)])
+        from web.api_casefile import steps_json
+
+        body["steps"] = steps_json(session, case)
     return body
 
 
@@ -229,7 +232,7 @@ def get_task(session: Any, user: Any, id: int) -> Response:
 @operation(tag="tasks", ok=(200, S.Completed), errors=(403, 404, 409), body=S.CompleteIn)
 def complete(session: Any, user: Any, id: int, json: S.CompleteIn) -> Response:
     """Complete a task with its form data; answers where the case went next."""
-    result = cases.complete_task(session, user, id, json.data or {})
+    result = cases.complete_task(session, user, id, json.data or {}, documents=json.documents)
     return jsonify({"task": item_json(result.item), "case": case_json(session, result.case, full=False),
                     "next": [item_json(i) for i in result.next_items]})
 

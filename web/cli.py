@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import budget, catalog, org, schema
+from engine import budget, catalog, org, schema, signing
 from engine.calendar import VN_TZ
 from engine.config import load_settings
 from engine.db import Database
@@ -21,6 +21,7 @@ class Context:
     def __init__(self) -> None:
         self.settings = load_settings()
         budget.configure(self.settings.script_cpu_ms, self.settings.script_memory_mb)
+        signing.configure(self.settings.signing_path)
         self._db: Database | None = None
 
     @property
@@ -50,7 +51,7 @@ def main() -> None:
 @pass_ctx
 def init(ctx: Context, demo: bool, levels: int) -> None:
     """Upgrade the database to the newest schema and load the shipped catalog (idempotent)."""
-    from engine.demo import create_demo
+    from engine.demo import create_demo, demo_agencies
 
     ctx.settings.instance_path.mkdir(parents=True, exist_ok=True)
     from engine.partners import ensure_identity
@@ -65,6 +66,9 @@ def init(ctx: Context, demo: bool, levels: int) -> None:
             if demo:
                 created = create_demo(s, levels=levels)
                 click.echo(f"demo: {len(created)} unit(s)/account(s) created")
+                # A demo CA and a certificate per demo agency, so every slip and result is signed.
+                for line in signing.make_demo_keys(demo_agencies(), ctx.settings.signing_path):
+                    click.echo(f"demo signing: {line}")
     except MotcuaError as e:
         _print_problems(e)
         sys.exit(2)

@@ -135,10 +135,79 @@ class ApplicantOut(BaseModel):
     email: str | None
 
 
+class StepDocument(BaseModel):
+    id: int
+    name: str
+    sha256: str
+    size: int
+    result: bool = Field(description="a result of the case (kết quả giải quyết), offered to the applicant")
+
+
+class StepOut(BaseModel):
+    """One completed step as its official submitted it (immutable): `id` is the step's task id."""
+
+    id: int
+    step: str
+    bpmn_id: str
+    unit: str
+    role: str
+    completed_by: str | None
+    completed_at: datetime | None
+    timing: str | None
+    data: dict[str, Any]
+    documents: list[StepDocument]
+
+
 class CaseFull(CaseBrief):
     applicant: ApplicantOut
-    data: dict[str, Any] | None
+    data: dict[str, Any] | None = Field(description="the merged workflow data gateways read; where two steps "
+                                        "fill the same field the latest completion wins (see `steps`)")
     events: list[Event]
+    steps: list[StepOut]
+
+
+class DocumentOut(StepDocument):
+    case_code: str
+    task: int | None
+    content_type: str
+
+
+DOCUMENT_UPLOAD = {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file", "step"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG"},
+        "step": {"type": "integer", "description": "the open task (step) id the document belongs to"},
+        "result": {"type": "boolean", "description": "a result of the case (kết quả giải quyết); a PDF "
+                                                     "is signed by the uploader's agency unless validly signed"}}}},
+}
+PDF_BODY = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
+class ResultDocument(BaseModel):
+    id: int
+    name: str
+    sha256: str
+    size: int
+    content_type: str
+    url: str = Field(description="download URL, valid for this case's lookup secret")
+
+
+class PublicResults(BaseModel):
+    code: str
+    status: str
+    documents: list[ResultDocument]
+
+
+class Verification(BaseModel):
+    """What a PDF's signature says: intact, who signed and when, chained to the configured trust roots."""
+
+    ok: bool
+    signed: bool
+    intact: bool
+    covers_whole_file: bool
+    trusted: bool
+    signer: str | None
+    signed_at: datetime | None
+    problem: str | None
 
 
 class ApplicantIn(BaseModel):
@@ -184,6 +253,8 @@ class TaskPage(BaseModel):
 
 class CompleteIn(BaseModel):
     data: dict[str, Any] | None = Field(None, description="the step's form data, checked against its form")
+    documents: list[DbId] | None = Field(None, description="ids of documents attached to this step that must "
+                                         "be there (POST /cases/{code}/documents)")
 
 
 class Completed(BaseModel):

@@ -1,23 +1,26 @@
 // The task page's form: rendered from the step's form-js schema; the server validates it again on submit.
 import { Form } from '@bpmn-io/form-js-viewer';
 import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
+import flatpickr from 'flatpickr';
+import { Vietnamese } from 'flatpickr/dist/l10n/vn.js';
 
 const readJSON = (id, fallback) => {
   const node = document.getElementById(id);
   try { return node ? JSON.parse(node.textContent) : fallback; } catch { return fallback; }
 };
 
-// Dates default to today (local) so a clerk confirming "ngày ký"/"ngày trả" rarely types one.
-function withToday(schema, data) {
-  const today = new Date();
-  const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
-  const walk = (components) => (components || []).forEach((c) => {
-    if (c.type === 'datetime' && c.key && (c.subtype || 'date') === 'date' && data[c.key] == null) data[c.key] = iso;
-    walk(c.components);
-  });
-  walk(schema.components);
-  return data;
+// Dates the Vietnamese way: form-js takes the date picker's format from the browser's default locale, so the
+// default is Vietnamese here (dd/mm/yyyy whatever the browser's language); flatpickr speaks Vietnamese and
+// starts weeks on Monday. A date is never filled in by itself: the official picks it (a silent "today" once
+// put the wrong signing date on a decision).
+const NativeDateTimeFormat = Intl.DateTimeFormat;
+function VietnameseByDefault(locale, options) {
+  return new NativeDateTimeFormat(locale === undefined || locale === 'default' ? 'vi-VN' : locale, options);
 }
+VietnameseByDefault.prototype = NativeDateTimeFormat.prototype;
+VietnameseByDefault.supportedLocalesOf = NativeDateTimeFormat.supportedLocalesOf;
+Intl.DateTimeFormat = VietnameseByDefault;
+flatpickr.localize(Vietnamese);
 
 async function setup() {
   const form = document.getElementById('task-form');
@@ -28,7 +31,7 @@ async function setup() {
   let viewer = null;
   if (schema) {
     viewer = new Form({ container: host });
-    const data = withToday(schema, { ...readJSON('form-data', {}) });
+    const data = { ...readJSON('form-data', {}) };
     delete data.comment;
     await viewer.importSchema(schema, data);
     const serverErrors = readJSON('form-errors', {});

@@ -22,6 +22,7 @@ AREAS = [
     "desk",           # /reception — the one-stop desk
     "inbox",          # /inbox, /tasks/<id>
     "case_view",      # /cases/<code>, documents, slips as PDF
+    "casefile",       # /tra-cuu/<code>/ket-qua/<id> (results for the applicant), /xac-thuc (signature check)
     "errors",         # 403/404/500 pages in Vietnamese
     "time_admin",     # /admin/calendar, notifications (deadlines issue)
     "designer",       # /designer (process designer issue)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engine import apology, cases, documents, lienthong_deadlines, slip_sets, slips, stop
+from engine import apology, cases, documents, lienthong_deadlines, slip_sets, slips, step_outputs, stop
 from engine.control_slip import control_rows
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, utcnow
@@ -91,7 +91,10 @@ def case(code: str) -> str:
         timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
-        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")},
+        case_file=step_outputs.case_file(s, c, version.forms if version else {}),
+        # The raw workflow variables are for administrators; officials read the case file above.
+        data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")}
+        if "admin" in current_user.user.roles else None,
         branches=lienthong_deadlines.timeline(s, c),
         receiving_unit_name=name_at(s, c.receiving_unit, c.received_at),  # as it was called then
         **officials.case_extras(s, current_user.user, c))

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from engine import cases, documents, inputs, org
+from engine import cases, documents, inputs, org, step_documents, step_outputs
 from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
@@ -101,7 +101,12 @@ def _task_context(item: WorkItem) -> dict:
     extras = officials.task_extras(s, user, item)  # assignment, and the official a deputy acts for
     may_act = item.state == "open" and (extras["acting_for"] is not None or (
         item.unit_id == user.unit_id and item.role_code in user.roles and item.claimed_by_id in (None, user.id)))
+    node = (version.nodes.get(item.task_bpmn_id) if version is not None else None) or {}
     return {"item": item, "case": case, "schema": schema, "docs": documents.for_case(s, case),
+            "case_file": step_outputs.case_file(s, case, version.forms if version is not None else {}),
+            "prefill": step_outputs.prefill(s, case, schema, node) if may_act else {},
+            "attachments": step_documents.attachments_rule(node, schema),
+            "step_docs": step_documents.for_item(s, item),
             "state": cases.time_state(item.due_at, now, soon) if item.state == "open" else None,
             "state_labels": TIME_STATE_LABELS, "comments": comments, "may_act": may_act,
             "status": labels.STATUS[case.status_code], "levels": org.level_labels(s), "roles": org.role_labels(s),
@@ -138,6 +143,12 @@ def complete(item_id: int) -> Response | tuple[str, int]:
     if comment:
         data["comment"] = comment
     try:
+        settings = current_app.config["MOTCUA"]
+        as_result = request.form.get("result") == "on"
+        for upload in request.files.getlist("files"):
+            if upload and upload.filename:  # written to disk only if the step completes (engine.documents)
+                step_documents.attach(s, settings.documents_path, user, item, upload.filename, upload.stream,
+                                      settings.max_upload_mb * 1024 * 1024, result=as_result)
         result = cases.complete_task(s, user, item_id, data)
         s.commit()
     except (Invalid, Conflict, Forbidden) as e:

@@ -74,9 +74,9 @@ def _checked(action: str, code: str, secret: str) -> dict:
 
 
 def _lookup_page(code: str = "", secret: str = "", result: dict | None = None, error: str | None = None,
-                 status: int = 200, action: str = "public.lookup") -> tuple[str, int]:
+                 status: int = 200, action: str = "public.lookup", results: dict | None = None) -> tuple[str, int]:
     return render_template("public/lookup.html", code=code, secret=secret, result=result, error=error,
-                           statuses=cases.STATUS, action=action), status
+                           statuses=cases.STATUS, action=action, results=results), status
 
 
 def _too_many(e: Exhausted, code: str, secret: str, action: str = "public.lookup") -> tuple[str, int]:
@@ -105,7 +105,11 @@ def lookup() -> tuple[str, int]:
     except NotFound:
         return _lookup_page(code, error=_("Không tìm thấy hồ sơ. Hãy kiểm tra lại mã hồ sơ và mã tra cứu "
                                           "in trên giấy tiếp nhận."), status=404)
-    return _lookup_page(code, secret, result)
+    from web.api_casefile import results_json
+
+    s = db_session()
+    results = results_json(s, public.find_case(s, code, secret))
+    return _lookup_page(code, secret, result, results=results if results["documents"] else None)
 
 
 @bp.post("/tra-cuu/bo-sung")
