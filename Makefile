@@ -25,6 +25,7 @@ bench: install
 	$(PY) -m bench.inbox
 	$(PY) -m bench.sweep
 	$(PY) -m bench.reports
+	$(PY) -m bench.http
 
 lint: install
 	$(VENV)/bin/ruff check engine web tests bench tools

@@ -1,26 +1,31 @@
 """Engine throughput: the full life of the three-level procedure (receive + every task) through the
-service layer, with a large number of cases already in the database.
+service layer, with a large number of cases already in the database, measured beside the engine floor
+in the same run: bare SpiffWorkflow plus engine/workflow.py's state save/load around every step (start,
+dump, load, complete, dump), no database. The ratio motcua/floor is what holds from machine to machine.
 
-    python -m bench.engine [--filler 100000] [--runs 300] [--backends sqlite,postgresql]
+    python -m bench.engine [--filler 10000] [--runs 150] [--backends sqlite,postgresql]
 
 Prints a table; figures go to docs/performance.md. Not part of the test suite."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
 
-from engine import cases, catalog, org, schema
+from engine import cases, catalog, org, schema, workflow
 from engine.db import Database
+from engine.deadlines import calendar_for, script_engine
 from engine.demo import create_demo
-from engine.models import Case, Event, Procedure, Unit, User, WorkItem
+from engine.models import Case, Event, Procedure, ProcessVersion, Unit, User, WorkItem
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PROCEDURE = "ncc_mai_tang"
@@ -109,41 +114,125 @@ def lifecycle(database: Database, receive_ms: list[float], complete_ms: list[flo
     raise RuntimeError("case did not finish")
 
 
+def api_lifecycle(database: Database) -> Callable[[], None]:
+    """The same lifecycle through the JSON API in-process (Flask test client: token check, request
+    validation, response building, no network): returns a function running one case."""
+    from engine.config import load_settings
+    from web import create_app
+
+    settings = load_settings(database_url=database.url, instance_path=Path(tempfile.mkdtemp()) / "instance")
+    client = create_app(settings, database=database).test_client()
+    with database.transaction() as s:
+        tokens = {u.username: org.issue_token(s, u) for u in s.scalars(select(User))}
+
+    def post(path: str, user: str, body: dict) -> dict:
+        resp = client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[user]}"})
+        if resp.status_code not in (200, 201):
+            raise RuntimeError(f"{path}: {resp.status_code} {resp.get_data(as_text=True)[:300]}")
+        return resp.get_json()
+
+    def one() -> None:
+        body = {"procedure": PROCEDURE, "applicant": {"name": "Nguyễn Văn Bench"}, "data": {}}
+        tasks = post("/api/v1/cases", "xa_a1_clerk", body)["tasks"]
+        while tasks:
+            user = f"{tasks[0]['unit'].lower()}_{tasks[0]['role']}"
+            done = post(f"/api/v1/tasks/{tasks[0]['id']}/complete", user, {"data": {"outcome": "approve"}})
+            tasks = done["case"]["tasks"]
+
+    return one
+
+
+def floor_lifecycle(database: Database) -> Callable[[], int]:
+    """The engine floor: the same diagram run start → every user task → end in memory, its state dumped
+    after each step and loaded before the next as motcua does, with the same sandboxed script engine.
+    Returns a function running one case and answering its number of tasks."""
+    with database.transaction() as s:
+        pv = s.scalar(select(ProcessVersion).join(Procedure, Procedure.id == ProcessVersion.procedure_id)
+                      .where(Procedure.code == PROCEDURE).order_by(ProcessVersion.version.desc()).limit(1))
+        blob, key = pv.spec_json, f"floor-pv{pv.id}"
+        engine = script_engine(calendar_for(s))
+    now = datetime.now(UTC)
+    workflow.use_clock(lambda: now)
+    seed = {"name": "Nguyễn Văn Bench", "case_code": "BENCH", "received_at": now.isoformat(), "procedure": PROCEDURE}
+
+    def one() -> int:
+        state = workflow.dump(workflow.start(key, blob, dict(seed), engine))
+        steps = 0
+        while True:
+            wf = workflow.load(key, blob, state, engine)
+            ready = workflow.ready_user_tasks(wf)
+            if not ready:
+                if not workflow.is_completed(wf):
+                    raise RuntimeError("floor: case did not finish")
+                return steps
+            workflow.complete_task(wf, ready[0], {"outcome": "approve"})
+            workflow.next_timer_due(wf)
+            workflow.workflow_data(wf)
+            state = workflow.dump(wf)
+            steps += 1
+
+    return one
+
+
 def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--filler", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--filler", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=150)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--no-api", dest="api", action="store_false", help="skip the lifecycle through the API")
     args = parser.parse_args()
     rows = []
     for backend in args.backends.split(","):
         database = fresh_database(backend, "motcua_bench_engine")
-        t0 = time.perf_counter()
         add_filler(database, args.filler)
-        fill_s = time.perf_counter() - t0
+        floor_one = floor_lifecycle(database)
+        api_one = api_lifecycle(database) if args.api else None
         for _ in range(5):  # warm caches (spec parse, statement cache)
             lifecycle(database, [], [])
+            floor_one()
+            if api_one:
+                api_one()
         receive_ms: list[float] = []
         complete_ms: list[float] = []
-        t0 = time.perf_counter()
+        floor_s = api_s = 0.0
+        floor_steps = 0
+        # Interleaved, one case of each at a time, so a change in the machine's load hits all three alike.
         for _ in range(args.runs):
             lifecycle(database, receive_ms, complete_ms)
-        wall = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            floor_steps = floor_one()
+            floor_s += time.perf_counter() - t0
+            if api_one:
+                t0 = time.perf_counter()
+                api_one()
+                api_s += time.perf_counter() - t0
+        wall = (sum(receive_ms) + sum(complete_ms)) / 1000  # the harness's look-ups between steps left out
         steps = len(complete_ms) // args.runs
+        floor = args.runs / floor_s
+        api = args.runs / api_s if api_one else None
         rows.append((backend, args.filler, args.runs, steps, args.runs / wall, pct(receive_ms, 50), pct(receive_ms, 95),
-                     pct(complete_ms, 50), pct(complete_ms, 95), fill_s))
+                     pct(complete_ms, 50), pct(complete_ms, 95), floor, floor_steps, api, os.getloadavg()[0]))
         database.dispose()
     print(f"\nFull lifecycle of {PROCEDURE} (receive + every task), one process, {args.filler:,} cases pre-loaded\n")
     print("| backend | filler cases | runs | tasks/case | full cases/s | receive p50 ms | receive p95 ms "
-          "| complete p50 ms | complete p95 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| complete p50 ms | complete p95 ms | floor cases/s | motcua/floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]:,} | {r[2]} | {r[3]} | {r[4]:.1f} | {r[5]:.2f} | {r[6]:.2f} | {r[7]:.2f} "
-              f"| {r[8]:.2f} |")
+              f"| {r[8]:.2f} | {r[9]:.1f} | {r[4] / r[9]:.0%} |")
+    targets = {"sqlite": 0.50, "postgresql": 0.35}
+    for r in rows:
+        if r[3] != r[10]:
+            print(f"WARNING {r[0]}: motcua ran {r[3]} tasks/case, the floor {r[10]}")
+        print(f"ratio {r[0]}: motcua {r[4]:.1f} cases/s / floor {r[9]:.1f} cases/s = {r[4] / r[9]:.0%} "
+              f"(target ≥ {targets.get(r[0], 0):.0%}); load average {r[12]:.1f}")
+        if r[11]:
+            print(f"api {r[0]}: {r[11]:.1f} cases/s through the API in-process; the same lifecycle costs "
+                  f"×{r[4] / r[11]:.2f} the service layer's (target ≤ ×1.5)")
 
 
 if __name__ == "__main__":
