@@ -14,8 +14,9 @@ run: install assets
 	$(VENV)/bin/motcua init --demo
 	$(VENV)/bin/motcua serve --host 127.0.0.1 --port 5000
 
+# Three workers on two cores: most tests wait on PostgreSQL, browsers and servers, not the CPU.
 test: install assets chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 3
 
 test-fast: install
 	$(PY) -m pytest -m "not browser and not wheel"

@@ -11,15 +11,33 @@ A hardware token (USB token, HSM) is pyHanko's PKCS#11 signer (pyhanko.sign.pkcs
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 _configured: Path | None = None
+
+
+T = TypeVar("T")
+
+
+def _off_loop(work: Callable[[], T]) -> T:
+    """pyHanko's synchronous calls run their own asyncio loop; where this thread already runs one (a server or
+    a test harness built on asyncio) that is refused, so the call runs on a thread of its own instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 def configure(path: Path) -> None:
@@ -81,7 +99,7 @@ def sign(pdf: bytes, agency: str, reason: str = "Văn bản do cơ quan phát h�
     existing = len(writer.prev.embedded_signatures) if hasattr(writer, "prev") else 0
     meta = signers.PdfSignatureMetadata(field_name=f"motcua{existing + 1}", md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason, location="Việt Nam")
-    return signers.sign_pdf(writer, meta, signer=_signer(key)).getvalue()
+    return _off_loop(lambda: signers.sign_pdf(writer, meta, signer=_signer(key)).getvalue())
 
 
 # --- verification ------------------------------------------------------------------------------------
@@ -136,7 +154,7 @@ def verify(pdf: bytes) -> Verdict:
         return Verdict(signed=True, problem="Tệp đã bị thay đổi sau khi ký")
     context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(sig, context, key_usage_settings=KeyUsageConstraints())
+        status = _off_loop(lambda: validate_pdf_signature(sig, context, key_usage_settings=KeyUsageConstraints()))
     except (SigningError, ValueError, KeyError, TypeError) as e:
         return Verdict(signed=True, problem=f"Chữ ký không kiểm tra được: {e}")
     except Exception as e:  # noqa: BLE001 — a corrupted signature must answer "altered", never a 500

@@ -59,8 +59,10 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
         database.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    """One chromium for the browser tests; closed when they are done, because Playwright's sync API keeps an
+    asyncio loop running in this thread meanwhile, and later tests calling asyncio.run (pyHanko) would fail."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian's chromium is required for the browser tests and {CHROMIUM} is missing: "
                     "run `apt-get install -y chromium` (or `make chromium`) and test again.")

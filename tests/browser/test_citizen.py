@@ -37,7 +37,7 @@ def test_online_submission_accepted_and_tracked(page: Any, live_server: LiveServ
     page.goto(f"{url}/thu-tuc")
     assert page.locator("h1").inner_text() == "Danh mục thủ tục hành chính"
     shot(page, "citizen-catalog")
-    page.locator("tr", has_text="Hỗ trợ chi phí mai táng").get_by_role("link", name="Nộp trực tuyến").click()
+    page.locator('a[href$="/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen"]').click()
     page.select_option("#unit", "XA_A1")
     page.fill("#ap-name", "Võ Thị Lan")
     page.fill("#ap-phone", "0933444555")

@@ -111,9 +111,10 @@ def test_unknown_wrong_and_throttled_get_the_same_answer_in_the_same_time(db: Da
             for kind in kinds[n % 3:] + kinds[:n % 3]:
                 times[kind].append(attempt(kind, run * 10 + n)[1])
         medians = {kind: statistics.median(values) for kind, values in times.items()}
-        if max(medians.values()) / min(medians.values()) < 1.3:
+        if max(medians.values()) / min(medians.values()) < 1.6:
             break
-    assert max(medians.values()) / min(medians.values()) < 1.3, medians
+    # 1.6: tests run in parallel (make test); the leak this guards against was a factor of 30.
+    assert max(medians.values()) / min(medians.values()) < 1.6, medians
     assert min(medians.values()) > 0.005, medians  # every answer paid for an argon2 verification
 
 
