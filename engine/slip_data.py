@@ -69,8 +69,14 @@ def available_slips(session: Session, case: Case) -> list[str]:
 
     if slip_sets.current(session) != slip_sets.TT01_2018:
         return slip_sets.available_2025(session, case)
+    return slips_that_apply(session, case, stop_notice=None, control="05")
+
+
+def slips_that_apply(session: Session, case: Case, *, stop_notice: str | None, control: str) -> list[str]:
+    """The one rule of which slips a case has, in order; the two legal sets differ only in the numbers of the
+    stop notice (none in TT 01/2018) and of the control slip."""
     kinds = {k for (k,) in session.execute(select(Event.kind).where(
-        Event.case_id == case.id, Event.kind.in_(("paused", "apology"))).distinct())}
+        Event.case_id == case.id, Event.kind.in_(("paused", "apology", "stop_notice"))).distinct())}
     accepted = _accepted(case)
     out = []
     if accepted:
@@ -81,8 +87,10 @@ def available_slips(session: Session, case: Case) -> list[str]:
         out.append("03")
     if "apology" in kinds:
         out.append("04")
+    if stop_notice and "stop_notice" in kinds:
+        out.append(stop_notice)
     if accepted:
-        out.append("05")
+        out.append(control)
     return out
 
 

@@ -24,7 +24,7 @@ from engine import slip_data as data
 from engine import slip_render as render
 from engine.errors import Invalid, NotFound
 from engine.ledger import LedgerRow
-from engine.models import Case, Event, Unit, utcnow
+from engine.models import Case, Unit, utcnow
 
 SET_ENV = "MOTCUA_SLIP_SET"
 TT01_2018, TT03_2025 = "tt01-2018", "tt03-2025"
@@ -65,29 +65,9 @@ def titles(session: Session | None) -> dict[str, str]:
 # --- the 2025 set -----------------------------------------------------------------------------
 
 
-def _kinds(session: Session, case: Case) -> set[str]:
-    return {k for (k,) in session.execute(select(Event.kind).where(
-        Event.case_id == case.id, Event.kind.in_(("paused", "apology", "stop_notice"))).distinct())}
-
-
 def available_2025(session: Session, case: Case) -> list[str]:
     """The TT 03/2025 forms that make sense for this case, in order (07, the ledger, is per period)."""
-    kinds = _kinds(session, case)
-    accepted = data._accepted(case)
-    out = []
-    if accepted:
-        out.append("01")
-    if case.result == "incomplete" or "paused" in kinds:
-        out.append("02")
-    if case.result == "refused" and not accepted:
-        out.append("03")
-    if "apology" in kinds:
-        out.append("04")
-    if "stop_notice" in kinds:
-        out.append("05")
-    if accepted:
-        out.append("06")
-    return out
+    return data.slips_that_apply(session, case, stop_notice="05", control="06")
 
 
 def proxy_of(case: Case) -> dict[str, str] | None:
