@@ -26,48 +26,52 @@ MIN_TAP = 40
 
 # What the page measures: its own width against the viewport's, the elements that stick out, how every table
 # is drawn, and the size of everything a thumb has to hit.
-MEASURE = """() => {
+MEASURE = """(tap) => {
   const vw = window.innerWidth;
   // checkVisibility: not in a closed <details> (whose content keeps a size in chromium), not hidden
   const visible = (el) => { const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true }); };
+    return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true }); };
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const size = (el) => { const r = el.getBoundingClientRect();
+    return Math.round(r.width) + 'x' + Math.round(r.height); };
   const sticking = [...document.querySelectorAll('body *')].filter(visible)
     .filter((el) => el.getBoundingClientRect().right > vw + 0.5 && !el.closest('.sr-only, thead'))
     .map((el) => name(el) + ' right=' + Math.round(el.getBoundingClientRect().right)).slice(0, 10);
+  const shownLabel = (c) => getComputedStyle(c, '::before').content === JSON.stringify(c.dataset.label);
   const tables = [...document.querySelectorAll('main table')].filter(visible).map((t) => {
-    const head = t.tHead; const hr = head ? head.getBoundingClientRect() : null;
+    const head = t.tHead ? t.tHead.getBoundingClientRect() : null;
     const rows = [...t.querySelectorAll(':scope > tbody > tr')].filter(visible);
     const cells = rows.flatMap((r) => [...r.children]).filter((c) => c.dataset.label !== undefined && visible(c));
     return { table: name(t), display: getComputedStyle(t).display,
-      headHidden: !head || hr.width <= 1 || hr.height <= 1,
+      headHidden: !head || head.width <= 1 || head.height <= 1,
       rowsBlock: rows.every((r) => getComputedStyle(r).display === 'block'),
       rowsFit: rows.every((r) => r.getBoundingClientRect().right <= vw + 0.5),
-      labelled: cells.length,
-      labelsShown: cells.filter((c) => getComputedStyle(c, '::before').content === JSON.stringify(c.dataset.label)).length };
+      labelled: cells.length, labelsShown: cells.filter(shownLabel).length };
   });
-  const small = [...document.querySelectorAll(
-      'header a, header button, header summary, main a.btn, main button, main summary, main select, main textarea, ' +
-      'main input:not([type=hidden]), main .card-title a, #result-docs a')]
+  const targets = 'header a, header button, header summary, main a.btn, main button, main summary, main select, ' +
+    'main textarea, main input:not([type=hidden]), main .card-title a, #result-docs a';
+  const small = [...document.querySelectorAll(targets)]
     .map((el) => (el.matches('input[type=radio], input[type=checkbox]') && el.closest('label')) || el)
     .filter(visible)
-    .filter((el) => { const r = el.getBoundingClientRect(); return r.height < %(tap)d || r.width < %(tap)d; })
-    .map((el) => name(el) + ' «' + (el.textContent || el.value || '').trim().slice(0, 30) + '» ' + Math.round(el.getBoundingClientRect().width) + 'x' + Math.round(el.getBoundingClientRect().height));
-  return { innerWidth: vw, scrollWidth: document.documentElement.scrollWidth, sticking, tables, small: [...new Set(small)] };
-}""".replace("%(tap)d", str(MIN_TAP))
+    .filter((el) => { const r = el.getBoundingClientRect(); return r.height < tap || r.width < tap; })
+    .map((el) => name(el) + ' «' + (el.textContent || el.value || '').trim().slice(0, 30) + '» ' + size(el));
+  return { innerWidth: vw, scrollWidth: document.documentElement.scrollWidth, sticking, tables,
+           small: [...new Set(small)] };
+}"""
 
 
 def check_phone_page(page: Any, width: int, what: str) -> dict:
     """Assert what a phone user notices: no sideways scrolling, tables as labelled cards, tap targets ≥ 40 px."""
     page.wait_for_load_state("load")  # stylesheets applied
-    m = page.evaluate(MEASURE)
+    m = page.evaluate(MEASURE, MIN_TAP)
     assert m["innerWidth"] == width, f"{what}: the layout viewport grew to {m['innerWidth']} px"
     assert m["scrollWidth"] <= width, f"{what}: scrolls sideways ({m['scrollWidth']} > {width}): {m['sticking']}"
     for t in m["tables"]:
-        assert t["display"] != "table" and t["headHidden"] and t["rowsBlock"], f"{what}: {t['table']} is not cards: {t}"
-        assert t["rowsFit"], f"{what}: a card of {t['table']} is wider than the screen"
-        assert t["labelsShown"] == t["labelled"], f"{what}: {t['table']} shows {t['labelsShown']}/{t['labelled']} labels"
+        table = t["table"]
+        assert t["display"] != "table" and t["headHidden"] and t["rowsBlock"], f"{what}: {table} is not cards: {t}"
+        assert t["rowsFit"], f"{what}: a card of {table} is wider than the screen"
+        assert t["labelsShown"] == t["labelled"], f"{what}: {table} shows {t['labelsShown']}/{t['labelled']} labels"
     assert not m["small"], f"{what}: tap targets under {MIN_TAP} px: {m['small']}"
     return m
 
@@ -76,6 +80,19 @@ def tap_to(page: Any, target: Any) -> None:
     """Tap a link or a submit button with a finger and wait for the page it opens."""
     with page.expect_navigation():
         target.tap()
+
+
+def swipe(page: Any, target: Any, dx: int) -> None:
+    """A one-finger horizontal swipe across the middle of `target` (real touch events through CDP)."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 7):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + dx * step / 6, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
 
 
 def card_labels(row: Any) -> list[str]:
@@ -210,6 +227,12 @@ def test_a_citizen_goes_from_catalog_to_rating_on_a_phone(phone: Any, live_serve
     tap_to(page, row.locator("a", has_text=code))
     page.wait_for_selector("#diagram[data-ready=true]")
     check_phone_page(page, width, "case page")
+    # A sideways swipe over the diagram moves the drawing, not the page.
+    drawing = "document.querySelector('#diagram .viewport').getBoundingClientRect().left"
+    before = page.evaluate(drawing)
+    swipe(page, page.locator("#diagram"), -120)
+    assert page.evaluate(drawing) < before - 60
+    assert page.evaluate("scrollX") == 0
     shot(page, "phone-case")
     tap_to(page, page.locator("form[action$='/logout'] button"))
 
