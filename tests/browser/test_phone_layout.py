@@ -1,7 +1,8 @@
 """A citizen on a phone (390×844, touch) goes through a real online dossier: the catalog, the procedure page,
-the online form, the lookup, the supplement upload the desk asks for, the result download and the rating; the
-official who gets the step opens the inbox and the case page on a phone too. On every page nothing scrolls
-sideways, every table is shown as cards labelled in Vietnamese, and the controls are big enough for a thumb.
+the online form, the lookup, the supplement upload the desk asks for, the result download, the rating and the
+document check; the official who gets the step opens the inbox and the case page on a phone too. On every page
+nothing scrolls sideways, every table is shown as cards labelled in Vietnamese, and the controls are big enough
+for a thumb.
 The catalog is also checked at 360 and 414 px, where procedure names must not fall one word per line."""
 
 from __future__ import annotations
@@ -253,6 +254,13 @@ def test_a_citizen_goes_from_catalog_to_rating_on_a_phone(phone: Any, live_serve
     tap_to(page, page.get_by_role("button", name="Gửi đánh giá"))
     assert "Cảm ơn ông/bà đã đánh giá" in page.locator(".flashes").inner_text()
     check_phone_page(page, width, "rated")
+
+    # The downloaded decision can be checked from the phone too.
+    page.goto(f"{url}/xac-thuc")
+    page.set_input_files("#verify-file", download.value.path())
+    tap_to(page, page.locator("#verify-btn"))
+    assert page.locator("#verdict-text").is_visible()
+    check_phone_page(page, width, "document check")
 
 
 WORDS_PER_LINE = """() => [...document.querySelectorAll('main td.card-title a')].map((a) => {
