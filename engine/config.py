@@ -31,6 +31,7 @@ class Settings:
     ratelimit_prefix: str = "motcua"
     secret_check_limit: str = "10/minute"
     online_submit_limit: str = "5/minute"
+    verify_limit: str = "20/minute"  # signature checks (/xac-thuc, POST /api/v1/public/verify) per address
     online_bytes_per_day: int = 50 * 1024 * 1024
     login_failures_per_account: int = 5
     login_failures_per_address: int = 100
@@ -76,6 +77,7 @@ def load_settings(**overrides: object) -> Settings:
         "ratelimit_prefix": env.get("MOTCUA_RATELIMIT_PREFIX", "motcua"),
         "secret_check_limit": env.get("MOTCUA_SECRET_CHECK_LIMIT", "10/minute"),
         "online_submit_limit": env.get("MOTCUA_ONLINE_SUBMIT_LIMIT", "5/minute"),
+        "verify_limit": env.get("MOTCUA_VERIFY_LIMIT", "20/minute"),
         "online_bytes_per_day": int(env.get("MOTCUA_ONLINE_BYTES_PER_DAY", str(50 * 1024 * 1024))),
         "login_failures_per_account": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ACCOUNT", "5")),
         "login_failures_per_address": int(env.get("MOTCUA_LOGIN_FAILURES_PER_ADDRESS", "100")),

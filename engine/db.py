@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+DOCUMENTS_ROOT = "motcua_documents_root"  # Session.info key: the stored documents' folder
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -47,6 +49,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    def keep_documents_in(self, root: Path) -> None:
+        """Where this deployment's stored documents are (Settings.documents_path): every session knows it, so the
+        engine can reach a stored file where no request hands it the path (signing a result on return)."""
+        self._factory.configure(info={DOCUMENTS_ROOT: Path(root)})
 
     @property
     def is_sqlite(self) -> bool:

@@ -72,6 +72,36 @@ def store(session: Session, root: Path, case: Case, user: User | None, filename:
 PENDING = "motcua_pending_files"
 
 
+def root_of(session: Session) -> Path:
+    """The stored documents' folder of the deployment this session belongs to (Database.keep_documents_in),
+    else the default instance's."""
+    import os
+
+    from engine.db import DOCUMENTS_ROOT
+
+    root = session.info.get(DOCUMENTS_ROOT)
+    if root is not None:
+        return Path(root)
+    return Path(os.environ.get("MOTCUA_INSTANCE_PATH", "instance")).resolve() / "documents"
+
+
+def replace_content(session: Session, root: Path, doc: Document, data: bytes) -> None:
+    """New bytes for a document (its signed version): stored content-addressed beside the old, which stays on
+    disk; the row names the new file, checksum and size, and the file takes its place when the transaction
+    commits, like any upload."""
+    kind = sniff(data[:16])
+    if kind is None or kind[0] != doc.content_type:
+        raise Invalid(f"{doc.filename}: nội dung mới không cùng loại tệp", details={"file": doc.filename})
+    root.mkdir(parents=True, exist_ok=True)
+    sha = hashlib.sha256(data).hexdigest()
+    with tempfile.NamedTemporaryFile(dir=root, delete=False, prefix=".upload-") as tmp:
+        tmp.write(data)
+    relative = Path(sha[:2]) / f"{sha}{kind[1]}"
+    session.info.setdefault(PENDING, []).append((Path(tmp.name), root / relative))
+    doc.sha256, doc.size, doc.storage_path = sha, len(data), str(relative)
+    session.flush()
+
+
 @event.listens_for(Session, "after_commit")
 def _place(session: Session) -> None:
     """Move this transaction's uploads into place: the rows that name them are committed now."""

@@ -6,6 +6,12 @@
 - The ledger lists the cases received in the period: the very predicate of the reports' "Tiếp nhận mới
   trong kỳ", so the book has as many rows as the report counts. Online submissions not yet accepted and
   refusals at intake are not received (their slips are Mẫu 02/03).
+- After a restructuring a merged (or abolished) desk's book is closed, not renumbered (NQ 190/2025: the
+  successor continues, nothing is redone; TT 01/2018 Điều 10 k2: a book is numbered through its year and
+  never restarted): its cases keep the numbers their receipts carry and stay in the successor's ledger
+  (report_figures.scoped takes in the units a unit took over), under a heading that names the old desk as it
+  was, its successor and the date, so that two "số 1" of two books are never confused. The successor's own
+  book numbers on from its own sequence.
 - "Sent" is when the dossier left the desk: the first handover to anyone but a desk role (a role that
   receives dossiers) of the receiving unit. "Back" is the first handover after that to a desk role of the
   receiving unit, else the resolution. The lead agency is the highest level the case went to.
@@ -26,13 +32,13 @@ from engine.calendar import VN_TZ
 from engine.models import Case, Event, LedgerSequence, Unit
 from engine.org import roles_with
 from engine.status import STATUS
-from engine.unit_history import NamesAt, successor_id
+from engine.unit_history import NamesAt, handed_over, successor_id
 
 TIMING = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 RESULTS = {"approved": "Giải quyết", "refused": "Từ chối"}
 HEADERS = ("STT", "Mã hồ sơ", "Tên thủ tục hành chính", "Tên tổ chức, cá nhân", "Địa chỉ, số điện thoại",
            "Cơ quan chủ trì giải quyết", "Nhận hồ sơ", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
-           "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả", "Tình trạng", "Kết quả", "Ghi chú")
+           "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả", "Tình trạng", "Kết quả", "Ghi chú", "Sổ theo dõi")
 
 
 def book_of(case: Case) -> int:
@@ -75,6 +81,9 @@ class LedgerRow:
     status: str
     result: str
     timing: str
+    desk: str = ""  # the receiving unit, named as it was when the case was received
+    closed: str = ""  # for a book closed by a restructuring: who took it over, and from when
+    heading: str = ""  # set on a book's first row when the ledger holds several books (book_heading)
 
     @property
     def note(self) -> str:
@@ -107,8 +116,11 @@ def rows_for_cases(session: Session, cases: list[Case]) -> list[LedgerRow]:
                                   .order_by(Event.at, Event.id)):
             handovers.setdefault(ev.case_id, []).append(ev)
     out = []
+    closed: dict[int, str] = {}
     for case in cases:
         evs = handovers.get(case.id, [])
+        if case.receiving_unit_id not in closed:
+            closed[case.receiving_unit_id] = _closed_by(session, names, case.receiving_unit)
 
         # After a merge the receiving desk's work goes to its successor (engine.restructure).
         home = {case.receiving_unit_id} | ({successor_id(session, case.receiving_unit)}
@@ -134,8 +146,38 @@ def rows_for_cases(session: Session, cases: list[Case]) -> list[LedgerRow]:
             due_at=case.due_at,
             sent_at=sent.at if sent else None, back_at=back.at if back else (case.resolved_at if sent else None),
             returned_at=case.returned_at, status=STATUS.get(case.status_code, ""),
-            result=RESULTS.get(case.result or "", ""), timing=TIMING.get(case.timing or "", "")))
+            result=RESULTS.get(case.result or "", ""), timing=TIMING.get(case.timing or "", ""),
+            desk=names.name(case.receiving_unit, case.received_at), closed=closed[case.receiving_unit_id]))
+    _head_books(out)
     return out
+
+
+def _closed_by(session: Session, names: NamesAt, unit: Unit) -> str:
+    """For a desk merged or abolished by a restructuring: which unit holds its book now, and since when."""
+    found = handed_over(session, unit)
+    if found is None:
+        return ""
+    successor, link = found
+    since = link.effective.astimezone(VN_TZ).strftime("%d/%m/%Y")
+    verb = "sáp nhập vào" if link.kind == "merge" else "giải thể, công việc chuyển cho"
+    return f"đã {verb} {names.name(successor, link.effective)} từ {since}"
+
+
+def book_heading(row: LedgerRow) -> str:
+    """A book's title in a ledger that shows several: the desk and the year, and for a book a restructuring
+    closed, its successor and that the numbers are the original ones."""
+    text = f"Sổ theo dõi hồ sơ năm {row.book} — {row.desk}"
+    return f"{text} ({row.closed}; số thứ tự giữ nguyên như đã cấp)" if row.closed else text
+
+
+def _head_books(rows: list[LedgerRow]) -> None:
+    """Mark each book's first row with its heading, when the rows are more than one book or a closed one."""
+    keys = [(r.case.receiving_unit_id, r.book) for r in rows]
+    if len(set(keys)) < 2 and not any(r.closed for r in rows):
+        return
+    for i, row in enumerate(rows):
+        if i == 0 or keys[i] != keys[i - 1]:
+            row.heading = book_heading(row)
 
 
 def _text(moment: datetime | None) -> str:
@@ -155,7 +197,8 @@ def excel(session: Session, f: Any, title_scope: str, translate: Any = None) -> 
         ws.append([row.number, c.code, c.procedure.name, c.applicant_name, contact, row.lead,
                    _text(row.received_at), _text(row.due_at), _text(row.sent_at), _text(row.back_at),
                    _text(row.returned_at), t(row.status) if row.status else "", t(row.result) if row.result else "",
-                   t(row.timing) if row.timing else ""])
-    for col, width in zip("ABCDEFGHIJKLMN", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12), strict=True):
+                   t(row.timing) if row.timing else "", book_heading(row)])  # the book names data: not translated
+    for col, width in zip("ABCDEFGHIJKLMNO", (6, 26, 40, 24, 30, 36, 17, 17, 17, 17, 17, 20, 12, 12, 60),
+                          strict=True):
         ws.column_dimensions[col].width = width
     return xlsx.to_bytes(wb)

@@ -15,7 +15,8 @@ Definitions (a period is [from 00:00, to + 1 day 00:00) in Asia/Ho_Chi_Minh):
   paused for supplement (status 5) — both among the cases still open at the period end;
 - withdrawn: status 7 reached in the period (its status event); refused: result "refused", at intake
   (status 3, dated by receipt) or after review (dated by resolution).
-Scope: cases whose receiving unit lies in the user's subtree (head/leader), everything for admin.
+Scope: cases whose receiving unit lies in the user's subtree (head/leader), or was taken over by a unit in
+it (merged or abolished: its successor keeps its records), everything for admin.
 Statuses 5 and 7 are current values: a historical report shows a case that is paused now as paused.
 """
 
@@ -27,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from engine import inputs, procedure_codes
 from engine.errors import Invalid
@@ -134,9 +135,16 @@ def scoped(q: Any, f: Filters) -> Any:
 
 
 def _filtered(q: Any, f: Filters) -> Any:
-    """The subtree, field and level filters; `Unit` and `Procedure` must already be joined."""
+    """The subtree, field and level filters; `Unit` and `Procedure` must already be joined. The subtree takes
+    in the units its units took over in a restructuring: a merged commune's cases stay in its successor's
+    ledger and reports (engine.unit_history)."""
     if f.root is not None:
-        q = q.where(Unit.path.startswith(f.root.path))
+        from engine.unit_history import taken_over_ids
+
+        inside = Unit.path.startswith(f.root.path)
+        session = object_session(f.root)
+        taken = taken_over_ids(session, f.root) if session is not None else []
+        q = q.where(or_(inside, Unit.id.in_(taken)) if taken else inside)
     if f.field:
         q = q.where(Procedure.field == f.field)
     if f.level:

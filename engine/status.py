@@ -58,7 +58,8 @@ def set_status(session: Session, case: Case, to: int, *, at: datetime, by: User 
                reason: str | None = None) -> bool:
     """Move `case` to status `to`, appending the "status" event (from, to, reason, actor). Returns False when
     the case already has that status (nothing recorded). Reaching 9/10 stamps resolved_at and the timing
-    against the appointment of record; 10 stamps returned_at."""
+    against the appointment of record; 10 stamps returned_at, signs the result documents and offers them to
+    the applicant (engine.step_documents)."""
     to = Status(int(to))
     if case.status_code == to:
         return False
@@ -83,6 +84,11 @@ def set_status(session: Session, case: Case, to: int, *, at: datetime, by: User 
             case.timing = "late"  # an apology with extension (Mẫu 04) admits the case is late, whatever follows
     if to == Status.RETURNED and case.returned_at is None:
         case.returned_at = at
+    if to == Status.RETURNED:  # the result leaves the agency now: sign it and tell the applicant where it is
+        from engine import step_documents
+
+        step_documents.sign_results(session, case, at)
+        step_documents.offer_results(session, case, at)
     from engine import portal  # the national portal gets every change through the liên thông outbox
 
     portal.status_changed(session, case, data["from"], int(to), at)

@@ -1,11 +1,15 @@
 """Documents attached at a step (the signed decision, a list): checked like reception scans, linked to the
 step, optionally marked as the result (kết quả giải quyết) that the applicant may download once the case is
-returned. A result PDF leaves here signed by the uploading official's agency unless it already carries a
-valid signature (engine.signing)."""
+returned.
+
+A result PDF is signed when the case is returned (`sign_results`), not when it is uploaded: the agency signs
+what it actually issues, an upload made before the agency's key was installed is still signed, and until the
+return the stored file is exactly what the official uploaded. It is signed by the agency of the step it was
+attached at (its successor if that unit was merged away), unless it already carries a valid signature
+(engine.signing); the `result_signed` event keeps the checksum of the upload and of the signed file."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,6 +21,8 @@ from engine import documents, signing
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Case, Document, User, WorkItem
 from engine.status import Status
+
+RESULT_REASON = "Kết quả giải quyết thủ tục hành chính"
 
 
 def attachments_rule(node: dict | None, schema: dict | None) -> str | None:
@@ -34,13 +40,6 @@ def attach(session: Session, root: Path, user: User, item: WorkItem, filename: s
     if item.state != "open":
         raise Conflict(f"Bước «{item.name}» không còn mở để đính kèm tài liệu")
     _ensure_assignee(user, item)
-    if result:
-        # Read (bounded) to sign before storing: the stored bytes and their SHA-256 are the signed PDF.
-        data = stream.read(max_bytes + 1)
-        if data.startswith(b"%PDF-") and len(data) <= max_bytes and not signing.is_validly_signed(data):
-            data = signing.sign(data, user.unit.agency_code, reason="Kết quả giải quyết thủ tục hành chính")
-        stream = io.BytesIO(data)
-        max_bytes = max(max_bytes, len(data))  # the signature adds a few KB to an upload at the limit
     doc = documents.store(session, root, item.case, user, filename, stream, max_bytes)
     doc.work_item_id, doc.is_result = item.id, bool(result)
     session.flush()
@@ -72,6 +71,36 @@ def results(session: Session, case: Case) -> list[Document]:
         return []
     return list(session.scalars(select(Document).where(Document.case_id == case.id, Document.is_result.is_(True))
                                 .order_by(Document.id)))
+
+
+def sign_results(session: Session, case: Case, now: datetime) -> list[Document]:
+    """On return: sign each result PDF not yet validly signed, by the agency of the step that attached it. An
+    agency without a key leaves it unsigned (engine.signing logs it); the documents signed now are returned."""
+    from engine.case_records import add_event
+    from engine.unit_history import current_unit
+
+    root = documents.root_of(session)
+    signed = []
+    for doc in results(session, case):
+        if doc.content_type != "application/pdf":
+            continue
+        doc, path = documents.open_document(session, root, case, doc.id)
+        data = path.read_bytes()
+        if signing.is_validly_signed(data):
+            continue
+        step = session.get(WorkItem, doc.work_item_id) if doc.work_item_id else None
+        unit = current_unit(session, step.unit) if step is not None else (doc.uploaded_by.unit if doc.uploaded_by
+                                                                         else case.receiving_unit)
+        out = signing.sign(data, unit.agency_code, reason=RESULT_REASON)
+        if out == data:
+            continue
+        before = doc.sha256
+        documents.replace_content(session, root, doc, out)
+        add_event(session, case, "result_signed", now, from_unit_id=unit.id,
+                  data={"document": doc.id, "filename": doc.filename, "agency": unit.agency_code,
+                        "sha256_uploaded": before, "sha256_signed": doc.sha256})
+        signed.append(doc)
+    return signed
 
 
 def offer_results(session: Session, case: Case, now: datetime) -> None:

@@ -100,8 +100,6 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
         runner.set_status(Status.PROCESSING, user)
     if node.get("status_code"):
         runner.set_status(int(node["status_code"]), user)
-        if case.status_code == Status.RETURNED:
-            step_documents.offer_results(session, case, now)
     case.error = None
     created = project(runner, wf, user, item.unit_id, step_done=item)
     save(runner, wf)

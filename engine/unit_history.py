@@ -98,6 +98,37 @@ def regroup(session: Session, rows: list, start: datetime, end: datetime, rate: 
     return [out[k] for k in sorted(out)]
 
 
+def taken_over_ids(session: Session, root: Unit) -> list[int]:
+    """Units outside `root`'s subtree whose work a unit inside it took over (a merge or an abolition, followed
+    along the chain): their cases belong to `root`'s ledger and reports too, as the successor keeps its
+    predecessors' records. Empty, at the cost of one small query, when nothing was ever restructured."""
+    links = dict(session.execute(select(UnitSuccessor.predecessor_id, UnitSuccessor.successor_id)).all())
+    if not links:
+        return []
+    paths = dict(session.execute(select(Unit.id, Unit.path)).all())
+    out = []
+    for unit_id in links:
+        if paths[unit_id].startswith(root.path):
+            continue
+        current, seen = unit_id, {unit_id}
+        for _ in range(MAX_CHAIN):
+            current = links.get(current)
+            if current is None or current in seen:
+                break
+            if paths[current].startswith(root.path):
+                out.append(unit_id)
+                break
+            seen.add(current)
+    return sorted(out)
+
+
+def handed_over(session: Session, unit: Unit) -> tuple[Unit, UnitSuccessor] | None:
+    """(the active unit that holds `unit`'s work now, the link that retired `unit`), None while it is active."""
+    link = session.get(UnitSuccessor, unit.id)
+    found = successor(session, unit) if link is not None else None
+    return (found, link) if found is not None else None
+
+
 def current_unit(session: Session, unit: Unit) -> Unit:
     """`unit` itself while active, else its successor (or itself when it has none)."""
     return successor(session, unit) or unit

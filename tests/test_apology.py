@@ -15,7 +15,7 @@ from engine.deploy import deploy
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Case, Event, Notification
 from tests.conftest import World, at, utc
-from tests.test_pages_officials import Browser
+from tests.helpers import Browser
 
 TWO_LANES = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_bytes()
 APPLICANT = {"name": "Trần Thị Bình", "address": "Thôn 2, xã An Phú", "email": "binh@example.vn"}

@@ -21,6 +21,7 @@ from engine.config import load_settings
 from engine.db import Database
 from engine.models import Case
 from tests.conftest import PG_ADMIN_URL, World
+from tests.helpers import login
 from web import create_app
 
 MOTCUA = str(Path(sys.executable).parent / "motcua")
@@ -81,10 +82,7 @@ def test_backup_restores_the_case_and_its_document(world: World, tmp_path: Path,
     try:
         app = create_app(load_settings(database_url=empty_target, instance_path=target_instance), database=restored)
         with app.test_client() as browser:
-            login = browser.get("/login")
-            token = login.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
-            assert browser.post("/login", data={"csrf_token": token, "username": "xa_a1_clerk",
-                                                "password": "motcua2026"}).status_code == 302
+            assert login(browser, "xa_a1_clerk").status_code == 302
             page = browser.get(f"/cases/{code}")
             assert page.status_code == 200 and "Nguyễn Văn An" in page.get_data(as_text=True)
             file = browser.get(f"/cases/{code}/documents/{doc_id}?download=1")

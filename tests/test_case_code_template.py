@@ -4,7 +4,6 @@ of receipt while old agency codes keep resolving."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from engine.case_code_template import (
 from engine.errors import Conflict, Invalid
 from engine.models import CaseSequence, Unit
 from tests.conftest import World, at
+from tests.helpers import all_succeeded, at_once
 
 DAY = at("2026-03-02 09:00")
 
@@ -71,22 +71,10 @@ def test_a_template_that_cannot_be_unique_is_refused(template: str) -> None:
 def test_concurrent_receptions_with_six_digits_get_distinct_codes(world: World,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DIGITS_ENV, "6")
-    codes: list[str] = []
-    errors: list[BaseException] = []
+    def clerk() -> list[str]:
+        return [world.receive("xa_b2_clerk") for _ in range(3)]
 
-    def clerk() -> None:
-        try:
-            for _ in range(3):
-                codes.append(world.receive("xa_b2_clerk"))
-        except BaseException as e:  # noqa: BLE001 — reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=clerk) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    codes = [c for batch in all_succeeded(at_once(*[clerk] * 4)) for c in batch]
     assert len(set(codes)) == 12
     assert sorted(int(c.rsplit("-", 1)[1]) for c in codes) == list(range(1, 13))
     assert all(len(c.rsplit("-", 1)[1]) == 6 for c in codes)

@@ -3,11 +3,11 @@ clerks receive at the same moment."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 from engine import cases
 from tests.conftest import World, at
+from tests.helpers import all_succeeded, at_once
 
 
 def test_sequence_per_agency_per_day(world: World) -> None:
@@ -21,22 +21,10 @@ def test_sequence_per_agency_per_day(world: World) -> None:
 
 
 def test_concurrent_receptions_get_distinct_codes(world: World) -> None:
-    codes: list[str] = []
-    errors: list[BaseException] = []
+    def clerk() -> list[str]:
+        return [world.receive("xa_b1_clerk") for _ in range(4)]
 
-    def clerk() -> None:
-        try:
-            for _ in range(4):
-                codes.append(world.receive("xa_b1_clerk"))
-        except BaseException as e:  # noqa: BLE001 — reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=clerk) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    codes = [c for batch in all_succeeded(at_once(*[clerk] * 4)) for c in batch]
     assert len(codes) == 16 and len(set(codes)) == 16
     numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert numbers == list(range(1, 17))

@@ -119,7 +119,7 @@ def test_cli_and_api(world: World, api, monkeypatch) -> None:  # noqa: ANN001
 
 
 def test_the_designer_page_previews_and_moves_running_cases(world: World, tmp_path) -> None:  # noqa: ANN001
-    from tests.test_pages_officials import Browser
+    from tests.helpers import Browser
 
     code = _case_at(world, 2)
     version = _deploy_v2(world.db)

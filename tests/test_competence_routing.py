@@ -13,6 +13,7 @@ from engine.errors import Invalid, NotFound
 from engine.models import Case
 from engine.routing import visible_cases
 from tests.conftest import World
+from tests.helpers import csrf_token
 
 PROC = "ncc_mai_tang_2025"
 
@@ -125,7 +126,7 @@ def test_api_receives_with_competent_unit(two_levels: World, api) -> None:  # no
 def test_reception_page_offers_the_competent_units_without_script(two_levels: World, tmp_path) -> None:  # noqa: ANN001
     import re
 
-    from tests.test_pages_officials import Browser
+    from tests.helpers import Browser
 
     web = Browser(two_levels.db, tmp_path)
     web.login("xa_hoa_an_clerk")
@@ -157,7 +158,7 @@ def test_online_channel_records_the_competent_unit(world: World, api) -> None:  
 
     page = api.client.get("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen").get_data(as_text=True)
     assert 'id="competent-unit"' in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     r = api.client.post("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen", content_type="multipart/form-data",
                         data={"csrf_token": token, "unit": "XA_A2", "competent_unit": "XA_B1", "name": "Đỗ Thị Mai",
                               "phone": "0905123456", "doc_to_khai": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "a.pdf")})

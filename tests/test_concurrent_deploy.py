@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 from engine import org
 from engine.db import Database
 from engine.models import Procedure, ProcessDraft, ProcessVersion
-from tests.test_pages_officials import Browser
+from tests.helpers import Browser
 
 DIAGRAM = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_text(encoding="utf-8")
 XML = {"Content-Type": "application/xml"}

@@ -4,7 +4,6 @@ process runs the outbox job — checked against a real SMTP server (aiosmtpd) on
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from engine.db import Database
 from engine.deploy import deploy
 from engine.models import Notification, utcnow
 from tests.conftest import World, at
+from tests.helpers import all_succeeded, at_once
 from tests.test_notifications_email import Inbox, _free_port
 from web import create_app
 
@@ -114,25 +114,12 @@ def test_two_senders_at_once_mail_each_notice_once(world: World, tmp_path: Path)
     smtp.start()
     settings = _settings(world.db.url, tmp_path, port)
     senders = [Database(world.db.url) for _ in range(2)]
-    errors: list[BaseException] = []
-
-    def run(database: Database) -> None:
-        try:
-            scheduler.deliver_outbox(database, settings, now)
-        except BaseException as e:  # noqa: BLE001 — reported below
-            errors.append(e)
-
     try:
-        threads = [threading.Thread(target=run, args=(d,)) for d in senders]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        all_succeeded(at_once(*(lambda d=d: scheduler.deliver_outbox(d, settings, now) for d in senders)))
     finally:
         smtp.stop()
         for d in senders:
             d.dispose()
-    assert not errors, errors
     addresses = [m["To"] for m in inbox.messages]
     assert len(addresses) == 40 and len(set(addresses)) == 40
 

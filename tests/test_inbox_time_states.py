@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine import cases
 from tests.conftest import World, at
-from tests.test_pages_officials import Browser
+from tests.helpers import Browser
 
 NOW = at("2026-03-16 09:00")  # a Monday
 

@@ -4,7 +4,6 @@ and the work item appears — on SQLite and PostgreSQL. Nobody but an administra
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from engine.deploy import deploy
 from engine.models import Case, Level, WorkItem
 from tests.conftest import World, at
+from tests.helpers import csrf_token, login
 from web.cli import main
 
 TWO_LANES = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_bytes()
@@ -93,14 +93,12 @@ def test_the_command_line_lists_and_retries(world: World, stuck: str, tmp_path: 
 
 def test_the_admin_page_lists_and_retries(world: World, api: Any, stuck: str, tmp_path: Path) -> None:
     client = api.client
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"username": "admin", "password": "motcua2026", "csrf_token": token})
+    login(client, "admin")
     page = client.get("/admin/incidents").get_data(as_text=True)
     assert f'data-code="{stuck}"' in page and "Xử lý lại" in page
     assert _cli(world, tmp_path, "org", "add", "THON_1", "--name", "Thôn Đông", "--level", "village",
                 "--parent", "XA_A1").exit_code == 0
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = client.post(f"/admin/incidents/{stuck}/retry", data={"csrf_token": token}, follow_redirects=True)
+    resp = client.post(f"/admin/incidents/{stuck}/retry", data={"csrf_token": csrf_token(page)}, follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Thôn Đông" in html and 'id="no-incidents"' in html
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from engine import ledger, reports, slips
 from engine.control_slip import control_rows
 from engine.models import Case
 from tests.conftest import World, at
+from tests.helpers import all_succeeded, at_once, login
 from tests.test_reports_figures import build_scenario
 from web.cli import main
 
@@ -35,10 +35,7 @@ def _squash(text: str) -> str:
 
 
 def _login(client: Any, username: str) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = client.post("/login", data={"username": username, "password": "motcua2026", "csrf_token": token})
-    assert resp.status_code == 302
+    assert login(client, username).status_code == 302
 
 
 def _hhmm(moment: Any) -> str:
@@ -123,22 +120,10 @@ def test_the_case_page_and_the_pdf_show_the_same_control_rows(world: World, api:
 
 
 def test_clerks_receiving_at_once_get_distinct_ledger_numbers(world: World) -> None:
-    codes: list[str] = []
-    errors: list[BaseException] = []
+    def clerk() -> list[str]:
+        return [world.receive("xa_b1_clerk") for _ in range(3)]
 
-    def clerk() -> None:
-        try:
-            for _ in range(3):
-                codes.append(world.receive("xa_b1_clerk"))
-        except BaseException as e:  # noqa: BLE001 — reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=clerk) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    codes = [c for batch in all_succeeded(at_once(*[clerk] * 4)) for c in batch]
     with world.db.transaction() as s:
         numbers = sorted(s.scalars(select(Case.ledger_number).where(Case.code.in_(codes))))
     assert numbers == list(range(1, 13))

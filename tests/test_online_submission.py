@@ -15,14 +15,11 @@ from engine import public, reports
 from engine.errors import Conflict, NotFound
 from engine.models import Case, Document, Event, Notification, WorkItem
 from tests.conftest import World, at
+from tests.helpers import csrf_token as _csrf
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 FORM = {"unit": "XA_A2", "name": "Đỗ Thị Mai", "id_number": "036195000111", "address": "Thôn Hạ, xã An Lạc",
         "phone": "0905123456", "email": "mai@example.vn", "request": "Đề nghị hỗ trợ chi phí mai táng cho mẹ"}
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def _submit(api: Any, files: dict | None = None, **changes: str) -> Any:

@@ -13,50 +13,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine.config import load_settings
 from engine.db import Database
 from engine.models import Case, Document, WorkItem
-from web import create_app
+from tests.helpers import Browser, text
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-class Browser:
-    """A logged-in user's view of the pages: GET/POST with the page's CSRF token, as a browser would."""
-
-    def __init__(self, database: Database, tmp_path: Path) -> None:
-        self.app = create_app(load_settings(database_url=database.url, instance_path=tmp_path / "instance"),
-                              database=database)
-        self.client = self.app.test_client()
-        self.token = ""
-
-    def get(self, path: str, **kw: Any) -> Any:
-        r = self.client.get(path, **kw)
-        m = re.search(r'name="csrf_token" value="([^"]+)"', r.get_data(as_text=True))
-        if m:
-            self.token = m.group(1)
-        return r
-
-    def post(self, path: str, data: dict | None = None, **kw: Any) -> Any:
-        if not self.token:
-            self.get("/login")
-        return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kw)
-
-    def login(self, username: str, password: str = "motcua2026") -> Any:
-        self.get("/login", follow_redirects=True)  # home, with the logout form, when someone is signed in
-        self.post("/logout")
-        self.get("/login")
-        return self.post("/login", {"username": username, "password": password})
-
-
 @pytest.fixture
 def web(db: Database, tmp_path: Path) -> Browser:
     return Browser(db, tmp_path)
-
-
-def text(r: Any) -> str:
-    return r.get_data(as_text=True)
 
 
 def receive(web: Browser, **extra: Any) -> str:

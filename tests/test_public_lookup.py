@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.models import Case
 from tests.conftest import World, at
+from tests.helpers import csrf_token
 
 APPLICANT = {"name": "Phạm Văn Quý", "id_number": "036088123456", "address": "Xóm Chùa, xã An Phú",
              "phone": "0977111222", "email": "quy@example.vn"}
@@ -24,8 +25,7 @@ def _secret(world: World, code: str) -> str:
 
 def _lookup(api: Any, code: str, secret: str) -> Any:
     page = api.client.get("/tra-cuu").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return api.client.post("/tra-cuu", data={"csrf_token": token, "code": code, "secret": secret})
+    return api.client.post("/tra-cuu", data={"csrf_token": csrf_token(page), "code": code, "secret": secret})
 
 
 def _error_text(html: str) -> str:

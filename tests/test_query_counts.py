@@ -17,7 +17,7 @@ from engine import cases, catalog, deploy, public
 from engine.db import Database
 from engine.models import Procedure, User, UserRole
 from tests.conftest import World
-from tests.test_pages_officials import Browser, text
+from tests.helpers import Browser, text
 
 DIAGRAM = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_bytes()
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -3,7 +3,6 @@ criteria 0–2 once per case, from the lookup page; the averages appear in the r
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from engine import public, reports
 from engine.errors import Conflict, Invalid
 from engine.models import Case, Rating
 from tests.conftest import World, at
+from tests.helpers import csrf_token as _csrf
 
 ALL_TWO = {f"c{i}": "2" for i in range(1, 10)}
 
@@ -25,10 +25,6 @@ def _returned_case(world: World) -> tuple[str, str]:
         case = s.scalar(select(Case).where(Case.code == code))
         assert case.status_code == 10
         return code, case.lookup_secret
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_citizen_rates_once_from_the_lookup_page(world: World, api: Any) -> None:

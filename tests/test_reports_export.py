@@ -13,16 +13,12 @@ from pypdf import PdfReader
 
 from engine import reports
 from tests.conftest import World
+from tests.helpers import login
 from tests.test_reports_figures import EXPECTED_ALL, PERIOD, build_scenario
 
 
 def _login(api: Any, username: str) -> None:
-    page = api.client.get("/login", follow_redirects=True).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    api.client.post("/logout", data={"csrf_token": token})
-    page = api.client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = api.client.post("/login", data={"username": username, "password": "motcua2026", "csrf_token": token})
+    resp = login(api.client, username)
     assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:500]
 
 

@@ -189,7 +189,7 @@ def test_the_admin_page_previews_then_applies(world: World, tmp_path) -> None:  
     import html
 
     from engine.resources import shipped
-    from tests.test_pages_officials import Browser
+    from tests.helpers import Browser
 
     code = _cases(world, 1)[0]
     web = Browser(world.db, tmp_path)

@@ -15,6 +15,7 @@ from engine.deploy import deploy
 from engine.errors import Forbidden
 from engine.models import Case, Event, Notification, Role, User
 from tests.conftest import World, at
+from tests.helpers import login
 
 TWO_LANES = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_text(encoding="utf-8")
 # The commune's step is done by the province's desk role, the district's by its specialist role.
@@ -91,10 +92,6 @@ def test_labels_come_from_the_tables(province: World, api: object) -> None:
     with province.db.transaction() as s:
         s.execute(update(Role).where(Role.code == "mot_cua").values(name="Tổ một cửa liên thông"))
     client = api.app.test_client()  # type: ignore[attr-defined]
-    page = client.get("/login")
-    import re
-
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    client.post("/login", data={"username": "an_mot_cua", "password": "motcua2026", "csrf_token": token})
+    login(client, "an_mot_cua")
     html = client.get(f"/tasks/{item_id}").get_data(as_text=True)
     assert "Tổ một cửa liên thông" in html

@@ -121,7 +121,7 @@ def test_tick_prints_what_the_sweep_did(world: World) -> None:
 
 
 def test_the_bell_shows_unread_notifications_and_marks_them_read(world: World, tmp_path: Path) -> None:
-    from tests.test_pages_officials import Browser
+    from tests.helpers import Browser
 
     [code] = _setup(world)
     scheduler.sweep(world.db, at("2026-03-10 17:30"))  # overdue → the specialist; escalated → the head

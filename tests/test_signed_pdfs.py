@@ -3,6 +3,7 @@ signed decision with the case code and secret; anyone can check a PDF, and one c
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from engine import signing, slips
 from engine.demo import demo_agencies
-from engine.models import Case, Notification
+from engine.models import Case, Event, Notification
 from engine.pdf import render_pdf
 from tests.test_three_level_case_api import receive, user_for
 from web.cli import main
@@ -75,6 +76,7 @@ def test_the_province_decision_reaches_the_applicant_signed_and_a_changed_byte_s
                   data={"file": (io.BytesIO(decision), "quyet-dinh.pdf"), "step": str(decide["id"]), "result": "1"})
     assert up.status_code == 201, up.get_json()
     assert up.get_json()["result"] is True
+    assert up.get_json()["sha256"] == hashlib.sha256(decision).hexdigest()  # kept as uploaded until the return
     done = api.post(f"/api/v1/tasks/{decide['id']}/complete", user_for(decide),
                     json={"data": DATA["province_decide"], "documents": [up.get_json()["id"]]})
     assert done.status_code == 200, done.get_json()
@@ -93,6 +95,11 @@ def test_the_province_decision_reaches_the_applicant_signed_and_a_changed_byte_s
     signed = api.client.get(url.replace("http://localhost", "")).data
     assert signed.startswith(b"%PDF-") and len(signed) > len(decision)
     assert _pyhanko_signer(signed, roots) == (True, PROVINCE)
+    assert results["documents"][0]["sha256"] == hashlib.sha256(signed).hexdigest()
+    with api.db.transaction() as s:  # the audit keeps what was uploaded and what was issued
+        event = s.scalar(select(Event).where(Event.kind == "result_signed"))
+        assert event.data["sha256_uploaded"] == hashlib.sha256(decision).hexdigest()
+        assert event.data["sha256_signed"] == hashlib.sha256(signed).hexdigest() and event.data["agency"] == PROVINCE
     # A forged link (another token) gives nothing.
     assert api.client.get(url.replace("http://localhost", "")[:-4] + "0000").status_code == 404
 
@@ -108,17 +115,41 @@ def test_the_province_decision_reaches_the_applicant_signed_and_a_changed_byte_s
     assert "đã bị thay đổi" in page.get_data(as_text=True)
 
 
-def test_an_already_signed_result_is_not_signed_again(api: Any) -> None:
+def test_a_result_uploaded_before_the_agency_had_a_key_is_signed_when_returned(api: Any) -> None:
+    """The agency signs what it issues when it issues it: the operator installs the keys after the upload."""
+    path = api.app.config["MOTCUA"].signing_path
+    signing.configure(path)  # no keys yet
+    case = receive(api)
+    code = case["code"]
+    decide = _walk_to(api, code, "province_decide")
+    decision = render_pdf("<p>Quyết định 77/QĐ-SLĐTBXH</p>")
+    up = api.post(f"/api/v1/cases/{code}/documents", user_for(decide), content_type="multipart/form-data",
+                  data={"file": (io.BytesIO(decision), "qd-77.pdf"), "step": str(decide["id"]), "result": "1"})
+    assert up.status_code == 201 and not signing.verify(decision).signed
+    assert api.post(f"/api/v1/tasks/{decide['id']}/complete", user_for(decide),
+                    json={"data": DATA["province_decide"]}).status_code == 200
+    roots = _keys(api)  # now the operator installs the agencies' certificates
+    _finish(api, code)
+    listed = api.post(f"/api/v1/public/cases/{code}/results", json={"secret": _secret(api, code)}).get_json()
+    returned = api.client.get(listed["documents"][0]["url"].replace("http://localhost", "")).data
+    assert _pyhanko_signer(returned, roots) == (True, PROVINCE)
+
+
+def test_an_already_signed_result_is_returned_as_it_was_signed(api: Any) -> None:
     _keys(api)
     case = receive(api)
+    code = case["code"]
     task = case["tasks"][0]
     by_commune = signing.sign(render_pdf("<p>Danh sách</p>"), COMMUNE)
-    up = api.post(f"/api/v1/cases/{case['code']}/documents", user_for(task), content_type="multipart/form-data",
+    up = api.post(f"/api/v1/cases/{code}/documents", user_for(task), content_type="multipart/form-data",
                   data={"file": (io.BytesIO(by_commune), "ds.pdf"), "step": str(task["id"]), "result": "true"})
     assert up.status_code == 201
-    import hashlib
-
-    assert up.get_json()["sha256"] == hashlib.sha256(by_commune).hexdigest()
+    _finish(api, code)
+    listed = api.post(f"/api/v1/public/cases/{code}/results", json={"secret": _secret(api, code)}).get_json()
+    returned = api.client.get(listed["documents"][0]["url"].replace("http://localhost", "")).data
+    assert returned == by_commune  # not signed a second time
+    with api.db.transaction() as s:
+        assert s.scalar(select(Event).where(Event.kind == "result_signed")) is None
 
 
 def test_init_demo_creates_a_ca_and_a_certificate_per_agency(tmp_path: Path) -> None:
@@ -135,7 +166,7 @@ def _secret(api: Any, code: str) -> str:
 
 
 def _finish(api: Any, code: str) -> None:
-    for _ in range(5):
+    for _ in range(6):
         tasks = api.get(f"/api/v1/cases/{code}", "xa_a1_clerk").get_json()["tasks"]
         if not tasks:
             return

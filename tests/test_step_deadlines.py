@@ -121,7 +121,7 @@ def test_open_items_listing_orders_by_due_date(world: World) -> None:
 
 
 def test_calendar_admin_page(world: World, tmp_path: Path) -> None:
-    from tests.test_pages_officials import Browser
+    from tests.helpers import Browser
 
     _deploy(world)
     web = Browser(world.db, tmp_path)

@@ -20,7 +20,7 @@ from engine.deadlines import calendar_for
 from engine.models import Case, Event, WorkItem
 from engine.slip_sets import SET_ENV
 from tests.conftest import World, at
-from tests.test_pages_officials import Browser
+from tests.helpers import Browser, at_once
 
 REASON = "Gia đình đã nhận trợ cấp ở địa phương khác"
 
@@ -124,38 +124,25 @@ def test_apology_with_extension_moves_the_date_once_and_counts_late(world: World
 
 
 def test_stop_racing_a_completion_leaves_one_consistent_story(world: World) -> None:
-    import threading
-
     from engine import stop
     from engine.errors import Conflict
 
     code = world.receive("xa_a1_clerk")
     item_id, unit, role = world.open_item(code)
-    outcomes: dict[str, Any] = {}
-    barrier = threading.Barrier(2)
 
-    def complete() -> None:
-        barrier.wait()
-        try:
-            world.complete(f"{unit.lower()}_{role}", item_id, {"outcome": "approve"})
-            outcomes["complete"] = "ok"
-        except Conflict as e:
-            outcomes["complete"] = e
+    def complete() -> str:
+        world.complete(f"{unit.lower()}_{role}", item_id, {"outcome": "approve"})
+        return "ok"
 
-    def stop_it() -> None:
-        barrier.wait()
+    def stop_it() -> str:
         with world.db.transaction() as s:
             case = s.scalar(select(Case).where(Case.code == code))
             stop.request_stop(s, world.user(s, "xa_a1_clerk"), case, REASON)
-            outcomes["stop"] = "ok"
+            return "ok"
 
-    threads = [threading.Thread(target=complete), threading.Thread(target=stop_it)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert outcomes["stop"] == "ok"
-    assert outcomes["complete"] == "ok" or "không còn mở" in outcomes["complete"].message
+    completed, stopped = at_once(complete, stop_it)
+    assert stopped == "ok"
+    assert completed == "ok" or (isinstance(completed, Conflict) and "không còn mở" in completed.message)
     with world.db.transaction() as s:
         case = s.scalar(select(Case).where(Case.code == code))
         assert case.status_code == 8

@@ -31,6 +31,7 @@ from pypdf import PdfReader
 from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_ADMIN_URL
+from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.wheel
 
@@ -137,7 +138,7 @@ def deployment(installed: Path, pg_database: str, tmp_path_factory: pytest.TempP
 def login(base: str, username: str) -> requests.Session:
     browser = requests.Session()
     form = browser.get(f"{base}/login", timeout=10)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    token = csrf_token(form.text)
     resp = browser.post(f"{base}/login", data={"csrf_token": token, "username": username, "password": "motcua2026"},
                         timeout=10, allow_redirects=False)
     assert resp.status_code == 302, resp.text[:500]
@@ -151,7 +152,7 @@ def test_installed_wheel_serves_the_desk_the_api_the_slips_and_the_probes(deploy
     bundle = requests.get(f"{base}/static/dist/modeler.js", timeout=10)  # bpmn-js, built by `make assets`
     assert bundle.status_code == 200 and bundle.content == (REPO / "web/static/dist/modeler.js").read_bytes()
     english = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', english.get(f"{base}/login", timeout=10).text).group(1)
+    token = csrf_token(english.get(f"{base}/login", timeout=10).text)
     english.post(f"{base}/lang/en", data={"csrf_token": token}, timeout=10)  # a POST form, as in the header
     assert "Log in" in english.get(f"{base}/login", timeout=10).text  # the compiled catalogs shipped
 

@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.json = StrictJSON(app)
     app.before_request(_check_params)
     app.extensions["motcua_db"] = database or Database(settings.database_url)
+    app.extensions["motcua_db"].keep_documents_in(settings.documents_path)
     configure_hours(settings.working_hours)
     budget.configure(settings.script_cpu_ms, settings.script_memory_mb)
     signing.configure(settings.signing_path)

@@ -98,9 +98,16 @@ def verification_json(verdict: signing.Verdict) -> dict:
 
 
 @bp.post("/public/verify")
-@operation(tag="public", ok=(200, S.Verification), errors=(413,), body_content=S.PDF_BODY, public=True)
+@operation(tag="public", ok=(200, S.Verification), errors=(413, 429), body_content=S.PDF_BODY, public=True)
 def verify() -> Response:
-    """Is this PDF (the request body) intact, who signed it and when, does the signer chain to our roots?"""
+    """Is this PDF (the request body) intact, who signed it and when, does the signer chain to our roots?
+    From the per-address allowance of signature checks it shares with /xac-thuc (web.ratelimit)."""
+    try:
+        ratelimit.signature_check()  # before the body is read: a refused client costs nothing
+    except Exhausted as e:
+        resp = _error(429, "too_many_requests", ratelimit.message(e), {"action": "verify"})
+        resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
     data = request.get_data(cache=False)
     if not data.startswith(b"%PDF-"):
         raise Invalid("send the PDF as the request body (Content-Type: application/pdf)", details={"body": "not a PDF"})

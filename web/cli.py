@@ -28,6 +28,7 @@ class Context:
     def db(self) -> Database:
         if self._db is None:
             self._db = Database(self.settings.database_url)
+            self._db.keep_documents_in(self.settings.documents_path)
         return self._db
 
 

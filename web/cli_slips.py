@@ -70,6 +70,8 @@ def register(main: click.Group) -> None:
                 label = f"Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
                 if as_text:
                     for r in rows:
+                        if r.heading:  # a new book: a merged desk's closed book keeps its own numbers
+                            click.echo(f"# {r.heading}")
                         click.echo("\t".join([str(r.number or ""), r.case.code, _t(r.received_at), _t(r.sent_at),
                                               _t(r.back_at), _t(r.returned_at), r.lead, r.note]))
                     return

@@ -63,7 +63,7 @@ EXPORT_WORDS = (
     _l("STT"), _l("Mã hồ sơ"), _l("Tên thủ tục hành chính"), _l("Tên tổ chức, cá nhân"), _l("Địa chỉ, số điện thoại"),
     _l("Cơ quan chủ trì giải quyết"), _l("Nhận hồ sơ"), _l("Hẹn trả kết quả"),
     _l("Chuyển hồ sơ đến cơ quan giải quyết"), _l("Nhận kết quả từ cơ quan giải quyết"), _l("Trả kết quả"),
-    _l("Tình trạng"), _l("Kết quả"), _l("Ghi chú"),
+    _l("Tình trạng"), _l("Kết quả"), _l("Ghi chú"), _l("Sổ theo dõi"),
 )
 
 

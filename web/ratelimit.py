@@ -67,6 +67,7 @@ class Limits:
         self.store: CounterStore = FailOpen(storage_from_string(uri, **options))
         self.secret = Quota.parse(settings.secret_check_limit)
         self.submit = Quota.parse(settings.online_submit_limit)
+        self.verify = Quota.parse(settings.verify_limit)
         self.bytes = Quota(settings.online_bytes_per_day, 86400)
         self.login = LoginThrottle(self.store, LoginPolicy(free_per_account=settings.login_failures_per_account,
                                                            free_per_address=settings.login_failures_per_address,
@@ -102,6 +103,12 @@ def secret_check(action: str) -> Reservation:
     return reserve(limits().store, action, "secret", client(), limits().secret)
 
 
+def signature_check() -> Reservation:
+    """One signature check of an uploaded PDF (the /xac-thuc page and POST /api/v1/public/verify share it).
+    Every check counts, valid or not: validating a signature costs real CPU, and the page is anonymous."""
+    return reserve(limits().store, "verify", "verify", client(), limits().verify)
+
+
 def online_submission(nbytes: int) -> list[Reservation]:
     """One anonymous submission of `nbytes`: the count and the bytes of the day. The caller refunds both when
     the form is sent back for correction."""
@@ -130,6 +137,10 @@ def message(e: Exhausted) -> str:
         return _("Nộp hồ sơ trực tuyến tạm dừng: từ địa chỉ này đã gửi quá %(mb)d MB giấy tờ trong một ngày. "
                  "Vui lòng thử lại sau %(hours)d giờ hoặc nộp trực tiếp tại Bộ phận Một cửa.",
                  mb=e.quota.amount // (1024 * 1024), hours=max(1, round(e.retry_after / 3600)))
+    if e.action == "verify":
+        return _("Kiểm tra chữ ký số tạm dừng: từ địa chỉ này chỉ được kiểm tra %(n)d tệp mỗi %(period)s. "
+                 "Vui lòng thử lại sau %(seconds)d giây.", n=e.quota.amount, period=_period(e.quota.seconds),
+                 seconds=e.retry_after)
     if e.action == "submit":
         return _("Nộp hồ sơ trực tuyến tạm dừng: từ địa chỉ này chỉ được nộp %(n)d hồ sơ mỗi %(period)s. "
                  "Vui lòng thử lại sau %(seconds)d giây.", n=e.quota.amount, period=_period(e.quota.seconds),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import lienthong_outbox, partners
 from engine.models import OutboxMessage
-from tests.test_pages_officials import Browser, text  # noqa: F401 — the shared page client
+from tests.helpers import Browser, text  # noqa: F401 — the shared page client
 
 
 def test_admin_adds_a_partner_and_retries_a_message(db, tmp_path):

@@ -11,7 +11,7 @@ from engine import lienthong_deadlines, lienthong_outbox, partners
 from engine.config import load_settings
 from engine.models import Case, Event, Notification, OutboxMessage, User
 from tests.conftest import at
-from tests.test_pages_officials import Browser, text
+from tests.helpers import Browser, text
 
 DATA = {"co_quan_cong_an": "CONG-AN", "co_quan_chi_tra": "BHXH", "ho_ten_nguoi_chet": "Trần Văn Bình",
         "so_dinh_danh_nguoi_chet": "036050001111", "ngay_chet": "2026-11-28", "thu_tuc": ["khai_tu"]}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -24,13 +23,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from engine.config import load_settings
 from engine.db import Database
-from web import create_app
+from tests.helpers import Browser, csrf_token
 
 REPO = Path(__file__).resolve().parent.parent.parent
 REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -64,8 +61,7 @@ class Client:
 
     def post_form(self, path: str, form: dict, token_from: str) -> Answer:
         """POST a page's form with the CSRF token of `token_from`, as a browser would."""
-        page = self.open(token_from).text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        token = csrf_token(self.open(token_from).text)
         data = urllib.parse.urlencode({"csrf_token": token, **form}).encode()
         return self.open(path, data, {"Content-Type": "application/x-www-form-urlencoded"})
 
@@ -160,39 +156,6 @@ def fresh_limits(gunicorn: Deployment, redis_prefix: str) -> Deployment:
 
     storage_from_string(REDIS_URL, key_prefix=redis_prefix).reset()
     return gunicorn
-
-
-
-class Browser:
-    def __init__(self, database: Database, tmp_path: Path, **settings: Any) -> None:
-        self.instance = tmp_path / "instance"
-        self.app = create_app(load_settings(database_url=database.url, instance_path=self.instance, **settings),
-                              database=database)
-        self.client = self.app.test_client()
-        self.token = ""
-
-    def get(self, path: str, **kw: Any) -> Any:
-        r = self.client.get(path, **kw)
-        m = re.search(r'name="csrf_token" value="([^"]+)"', r.get_data(as_text=True))
-        if m:
-            self.token = m.group(1)
-        return r
-
-    def post(self, path: str, data: dict | None = None, **kw: Any) -> Any:
-        if not self.token:
-            self.get("/login")
-        return self.client.post(path, data={"csrf_token": self.token, **(data or {})}, **kw)
-
-    def login(self, username: str, password: str = "motcua2026") -> Any:
-        self.get("/login")
-        r = self.post("/login", {"username": username, "password": password})
-        assert r.status_code in (302, 303), r.get_data(as_text=True)[:300]
-        self.get("/inbox")  # a fresh CSRF token bound to the logged-in session
-        return r
-
-
-def text(r: Any) -> str:
-    return r.get_data(as_text=True)
 
 
 @pytest.fixture

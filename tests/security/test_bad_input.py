@@ -5,7 +5,6 @@ JSON, a 10 MB name)."""
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from engine import cases, inputs
 from engine.errors import Invalid
 from engine.models import Case, Event, Rating
 from tests.conftest import World
+from tests.helpers import csrf_token, login
 
 OK = {"procedure": "ho_tro_mai_tang", "applicant": {"name": "Lê Thị Thu", "phone": "0912345678"}}
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -150,8 +150,7 @@ def test_api_405_and_413_are_json(api: Any) -> None:
 
 
 def _csrf(client: Any, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf_token(client.get(path).get_data(as_text=True))
 
 
 @pytest.mark.parametrize("path,field", [("/thu-tuc?q=%00", "q"), ("/tra-cuu?code=%00", "code"),
@@ -185,8 +184,7 @@ def test_online_submission_with_bad_fields_is_422_and_nothing_stored(api: Any, w
 
 
 def test_desk_reception_with_a_201_character_name_is_422(api: Any, world: World) -> None:
-    token = _csrf(api.client, "/login")
-    api.client.post("/login", data={"csrf_token": token, "username": "xa_a1_clerk", "password": "motcua2026"})
+    login(api.client, "xa_a1_clerk")
     token = _csrf(api.client, "/reception?procedure=ho_tro_mai_tang")
     r = api.client.post("/reception", data={"csrf_token": token, "procedure": "ho_tro_mai_tang", "name": "N" * 201,
                                             "channel": "desk", "docs": ["to_khai", "giay_chung_tu"],
@@ -259,8 +257,7 @@ def test_error_page_after_a_failed_statement_renders_without_reusing_the_aborted
         raise Invalid("Dữ liệu chưa hợp lệ: x", details={"x": "bad"})
 
     api.app.add_url_rule("/_test/broken", "broken", broken)
-    token = _csrf(api.client, "/login")
-    api.client.post("/login", data={"csrf_token": token, "username": "xa_a1_clerk", "password": "motcua2026"})
+    login(api.client, "xa_a1_clerk")
     r = api.client.get("/_test/broken")
     assert r.status_code == 422, r.get_data(as_text=True)[:300]
     assert 'id="bell"' in r.get_data(as_text=True)
@@ -269,7 +266,6 @@ def test_error_page_after_a_failed_statement_renders_without_reusing_the_aborted
 def test_public_lookup_refuses_an_over_long_code(api: Any) -> None:
     """The lookup is a POST (the secret never sits in a URL); a code longer than its column is named, not queried."""
     page = api.client.get("/tra-cuu").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = api.client.post("/tra-cuu", data={"csrf_token": token, "code": "A" * 65, "secret": "ABC123"})
+    r = api.client.post("/tra-cuu", data={"csrf_token": csrf_token(page), "code": "A" * 65, "secret": "ABC123"})
     assert 400 <= r.status_code < 500, r.status_code
     assert "code" in r.get_data(as_text=True) or "Mã hồ sơ" in r.get_data(as_text=True)

@@ -5,7 +5,6 @@ case lock keep the rule)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from engine.deploy import deploy
 from engine.errors import Conflict, Forbidden
 from engine.models import Event, WorkItem
 from tests.conftest import World
+from tests.helpers import at_once
 
 TWO_LANES = (Path(__file__).parent.parent / "diagrams" / "two_lanes.bpmn").read_bytes()
 TRIALS = 20
@@ -35,23 +35,14 @@ def race_world(world: World) -> World:
 
 def _race(world: World, *actions: Callable[[Any], Any]) -> list[Any]:
     """Run each action in its own thread and transaction, released together; the result or the error."""
-    barrier = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
 
-    def run(i: int, action: Callable[[Any], Any]) -> None:
-        try:
+    def in_transaction(action: Callable[[Any], Any]) -> Callable[[], Any]:
+        def run() -> Any:
             with world.db.transaction() as s:
-                barrier.wait(timeout=30)
-                results[i] = action(s)
-        except Exception as e:  # noqa: BLE001 — the test inspects what each side got
-            results[i] = e
+                return action(s)
+        return run
 
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    return at_once(*(in_transaction(a) for a in actions))
 
 
 def _full_name(world: World, username: str) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from engine.db import Database
-from tests.security.conftest import Browser, text
+from tests.helpers import Browser, csrf_token, text
 from web.security import safe_next
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def test_forwarded_proto_is_trusted_only_behind_the_configured_proxy(db: Databas
     proxied = Browser(db, tmp_path, proxy_fix=1)
     r = proxied.client.get("/login", headers=https)
     assert "Strict-Transport-Security" in r.headers and "Secure" in r.headers["Set-Cookie"]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', text(r)).group(1)
+    token = csrf_token(text(r))
     # The browser speaks https to the proxy, so it sends the Secure cookie and a same-origin Referer (Flask-WTF
     # checks it over https; Referrer-Policy same-origin keeps sending it).
     login = proxied.client.post("/login", base_url="https://localhost",

@@ -20,6 +20,7 @@ from limits.storage import MemoryStorage
 from engine.config import load_settings
 from engine.db import Database
 from engine.throttle import LoginPolicy, LoginThrottle
+from tests.helpers import csrf_token
 from tests.security.conftest import Deployment
 from web import create_app
 
@@ -34,8 +35,7 @@ class Official:
         self.client.environ_base["REMOTE_ADDR"] = address
 
     def login(self, username: str, password: str = PASSWORD) -> tuple[Any, float]:
-        page = self.client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        token = csrf_token(self.client.get("/login").get_data(as_text=True))
         started = time.perf_counter()
         resp = self.client.post("/login", data={"csrf_token": token, "username": username, "password": password})
         return resp, time.perf_counter() - started

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from engine.models import Unit
 from engine.pdf import render_pdf
-from tests.security.conftest import Browser, text
+from tests.helpers import Browser, text
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = (REPO / "bpmn" / "ho_tro_mai_tang.bpmn").read_text(encoding="utf-8")

@@ -23,6 +23,7 @@ from engine.config import load_settings
 from engine.db import Database
 from engine.models import Case
 from tests.conftest import World
+from tests.helpers import csrf_token
 from tests.security.conftest import Deployment
 from web import create_app
 
@@ -40,7 +41,7 @@ class Citizen:
         self.client.environ_base["REMOTE_ADDR"] = address
 
     def token(self, path: str = "/tra-cuu") -> str:
-        return re.search(r'name="csrf_token" value="([^"]+)"', self.client.get(path).get_data(as_text=True)).group(1)
+        return csrf_token(self.client.get(path).get_data(as_text=True))
 
     def post(self, path: str, data: dict, **kw: Any) -> Any:
         return self.client.post(path, data={"csrf_token": self.token(), **data}, **kw)

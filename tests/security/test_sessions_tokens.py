@@ -14,7 +14,7 @@ from sqlalchemy import update
 from engine import org
 from engine.db import Database
 from engine.models import ApiToken, utcnow
-from tests.security.conftest import Browser, text
+from tests.helpers import Browser, text
 from web.cli import main
 
 

@@ -3,6 +3,7 @@ import { Form } from '@bpmn-io/form-js-viewer';
 import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
 import flatpickr from 'flatpickr';
 import { Vietnamese } from 'flatpickr/dist/l10n/vn.js';
+import { vietnameseNumbers } from './taskform/vn_numbers.js';
 
 const readJSON = (id, fallback) => {
   const node = document.getElementById(id);
@@ -47,9 +48,16 @@ async function setup() {
       } catch (err) { /* the list above the form still shows them */ }
     }
   }
+  const unreadableNumbers = viewer ? vietnameseNumbers(viewer, host) : () => [];
   host.dataset.ready = 'true';
   form.addEventListener('submit', (event) => {
     if (!viewer) { hidden.value = '{}'; return; }
+    const unreadable = unreadableNumbers();
+    if (unreadable.length) {
+      event.preventDefault();
+      unreadable[0].focus();
+      return;
+    }
     const { data, errors } = viewer.submit();
     if (Object.keys(errors).length) {
       event.preventDefault();

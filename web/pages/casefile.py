@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from engine import documents, signing, step_documents
 from engine.models import Case
+from engine.throttle import Exhausted
+from web import ratelimit
 from web.api_casefile import result_token
 from web.pages import db_session
 
@@ -36,7 +38,12 @@ def verify_form() -> str:
 
 
 @bp.post("/xac-thuc")
-def verify() -> tuple[str, int]:
+def verify() -> tuple[str, int] | tuple[str, int, dict]:
+    try:
+        ratelimit.signature_check()  # shared with POST /api/v1/public/verify
+    except Exhausted as e:
+        return (render_template("public/verify.html", verdict=None, error=ratelimit.message(e)), 429,
+                {"Retry-After": str(e.retry_after)})
     upload = request.files.get("file")
     data = upload.read(current_app.config["MOTCUA"].max_upload_mb * 1024 * 1024 + 1) if upload else b""
     if not data.startswith(b"%PDF-"):
