@@ -80,6 +80,8 @@ def supplement_request(session: Session, case: Case) -> dict[str, Any] | None:
 
 def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
     """What the applicant may see of their dossier: no name, number, address or officer."""
+    from engine import supplements
+
     case = find_case(session, code, secret)
     unit = case.current_unit or case.receiving_unit
     level = session.get(Level, unit.level_code)
@@ -92,8 +94,7 @@ def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
         "channel": case.channel,
         "received_at": case.received_at if case.status_code not in (Status.NEW, Status.NOT_RECEIVED) else None,
         "submitted_at": case.received_at if case.status_code == Status.NEW else None,
-        # Paused for a supplement the old appointment no longer holds: the limit restarts when it is complete.
-        "due_at": case.due_at if case.status_code != Status.SUPPLEMENT else None,
+        "due_at": supplements.public_due(case),
         "resolved_at": case.resolved_at,
         "returned_at": case.returned_at,
         "unit": unit.name,

@@ -51,6 +51,12 @@ def intake_state(case: Case) -> str | None:
     return "received" if case.supplemented_by_id else "waiting"
 
 
+def public_due(case: Case) -> datetime | None:
+    """The appointment the applicant is shown: none while the dossier waits for their supplement (the old one
+    no longer holds; the time limit restarts from zero when it is complete)."""
+    return None if case.status_code == Status.SUPPLEMENT else case.due_at
+
+
 # --- at the desk ----------------------------------------------------------------------------------------
 
 

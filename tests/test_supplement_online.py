@@ -80,6 +80,8 @@ def test_the_applicant_is_told_everything_missing_and_that_the_clock_stops(world
     # The old appointment no longer holds while the dossier waits; the upload form is there.
     assert 'id="lookup-due"' not in page and 'id="lookup-paused"' in page
     assert 'action="/tra-cuu/bo-sung"' in page and 'name="files"' in page
+    body = api.post(f"/api/v1/public/cases/{code}", json={"secret": secret}).get_json()
+    assert body["status_code"] == 5 and body["due_at"] is None  # the JSON lookup says the same
 
 
 def test_upload_through_the_lookup_then_the_desk_accepts_and_the_clock_restarts(world: World, api: Any) -> None:
