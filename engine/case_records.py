@@ -105,5 +105,8 @@ def public_status(session: Session, code: str) -> dict:
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None:
         raise NotFound(f"Không tìm thấy hồ sơ {code}")
+    from engine.supplements import public_due  # engine.supplements reads cases through this module
+
+    due_at = public_due(case)
     return {"code": case.code, "status_code": case.status_code, "status": STATUS[case.status_code],
-            "due_at": case.due_at.isoformat() if case.due_at else None}
+            "due_at": due_at.isoformat() if due_at else None}

@@ -28,16 +28,18 @@ def _cursor(item: WorkItem) -> str:
     return f"{item.due_at.isoformat() if item.due_at else ''}|{item.id}"
 
 
-TIME_STATES = ("overdue", "due_soon", "in_time")
+# "waiting": a step waiting for the applicant (a supplement request), which has no deadline of its own.
+TIME_STATES = ("overdue", "due_soon", "in_time", "waiting")
 
 
-def _parse_cursor(after: str) -> tuple[datetime, int]:
-    """`<due_at ISO>|<id>` as handed out by the previous page; anything else is a 422 naming `after`."""
+def _parse_cursor(after: str) -> tuple[datetime | None, int]:
+    """`<due_at ISO>|<id>` as handed out by the previous page, `|<id>` once the page reached the steps without
+    a due date; anything else is a 422 naming `after`."""
     check = inputs.Checker()
     due_text, sep, id_text = str(after).rpartition("|")
-    moment = check.moment("after", due_text) if sep else None
+    moment = check.moment("after", due_text) if sep and due_text else None
     id_after = check.integer("after", id_text, WorkItem.id) if sep else None
-    if not isinstance(moment, datetime) or moment.tzinfo is None or id_after is None:
+    if (due_text and (not isinstance(moment, datetime) or moment.tzinfo is None)) or id_after is None:
         check.add("after", "con trỏ trang không hợp lệ")
     check.done("bad page cursor")
     return moment, id_after  # type: ignore[return-value]
@@ -46,8 +48,9 @@ def _parse_cursor(after: str) -> tuple[datetime, int]:
 def inbox(session: Session, user: User, after: str | None = None, limit: int = 50,
           procedure: str | None = None, claimed: str | None = None, time_state: str | None = None,
           now: datetime | None = None) -> InboxPage:
-    """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id); optionally only
-    those overdue / due within one working day / in time (the same thresholds as inbox_counts)."""
+    """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id), the steps without a
+    due date (waiting for the applicant) after every timed one on both backends; optionally only those
+    overdue / due within one working day / in time / waiting (the same thresholds as inbox_counts)."""
     limit = max(1, min(limit, 200))
     if procedure:
         procedure = inputs.text("procedure", procedure, Procedure.code)
@@ -69,15 +72,27 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
         soon = calendar_for(session).add_working_days(now, Decimal(1))
         q = q.where({"overdue": WorkItem.due_at < now,
                      "due_soon": and_(WorkItem.due_at >= now, WorkItem.due_at <= soon),
-                     "in_time": or_(WorkItem.due_at > soon, WorkItem.due_at.is_(None))}[time_state])
-    if after:
-        due_after, id_after = _parse_cursor(after)
-        # The redundant `due_at >= …` lets PostgreSQL walk ix_work_items_inbox in order and stop at the limit.
-        q = q.where(WorkItem.due_at >= due_after,
-                    or_(WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
+                     "in_time": WorkItem.due_at > soon,
+                     "waiting": WorkItem.due_at.is_(None)}[time_state])
+    due_after, id_after = _parse_cursor(after) if after else (None, None)
     # The claimer is shown on every row: joined here, not one query per claimed row.
     q = q.options(joinedload(WorkItem.claimed_by).lazyload(User.role_links))
-    rows = list(session.scalars(q.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)).unique())
+    # Two ranges, each walked in index order: the timed steps by (due_at, id), then those without a due date
+    # by id. NULLs sort first on SQLite and last on PostgreSQL, and `due_at >= cursor` never matches them, so
+    # one ORDER BY over both would lose or misplace them.
+    rows: list[WorkItem] = []
+    if after is None or due_after is not None:
+        timed = q.where(WorkItem.due_at.is_not(None))
+        if due_after is not None:
+            # The redundant `due_at >= …` lets PostgreSQL walk ix_work_items_inbox in order and stop at the limit.
+            timed = timed.where(WorkItem.due_at >= due_after, or_(
+                WorkItem.due_at > due_after, and_(WorkItem.due_at == due_after, WorkItem.id > id_after)))
+        rows = list(session.scalars(timed.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)).unique())
+    if len(rows) <= limit:
+        untimed = q.where(WorkItem.due_at.is_(None))
+        if after is not None and due_after is None:
+            untimed = untimed.where(WorkItem.id > id_after)
+        rows += list(session.scalars(untimed.order_by(WorkItem.id).limit(limit + 1 - len(rows))).unique())
     page, more = rows[:limit], len(rows) > limit
     return InboxPage(items=page, next=_cursor(page[-1]) if more and page else None)
 
@@ -92,14 +107,17 @@ def inbox_counts(session: Session, user: User, now: datetime | None = None,
         WorkItem.unit_id == user.unit_id, WorkItem.role_code.in_(sorted(user.roles)), WorkItem.state == "open")
     overdue = session.scalar(base.where(WorkItem.due_at < now)) or 0
     due_soon = session.scalar(base.where(WorkItem.due_at >= now, WorkItem.due_at <= soon)) or 0
+    waiting = session.scalar(base.where(WorkItem.due_at.is_(None))) or 0
     total = session.scalar(base) or 0
-    return {"overdue": overdue, "due_soon": due_soon, "in_time": total - overdue - due_soon, "total": total}
+    return {"overdue": overdue, "due_soon": due_soon, "in_time": total - overdue - due_soon - waiting,
+            "waiting": waiting, "total": total}
 
 
 def time_state(item_due: datetime | None, now: datetime, soon: datetime) -> str:
-    """The inbox colour of an open item; the same thresholds as inbox_counts."""
+    """The inbox colour of an open item; the same thresholds as inbox_counts. Only a step waiting for the
+    applicant has no due date (deploy requires deadline_days on every other step)."""
     if item_due is None:
-        return "in_time"
+        return "waiting"
     if item_due < now:
         return "overdue"
     return "due_soon" if item_due <= soon else "in_time"

@@ -269,6 +269,9 @@ class Case(Base):
     # at reception, so the receipt (Mẫu 01) and the ledger (Mẫu 06) print the same number forever.
     ledger_number: Mapped[int | None] = mapped_column(Integer)
     intake_note: Mapped[str | None] = mapped_column(Text)  # reason for refusal / what is missing
+    # An incomplete dossier (Mẫu 02, never received) points to the case the desk received when the applicant
+    # came back with what was missing (engine.supplements); NULL while it still waits for them.
+    supplemented_by_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -97,7 +97,7 @@ def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id
                data={"role": item.role_code, "level": unit.level_code,
                      "after": step_done.name if step_done else None})
         if item.supplement:
-            _pause(runner, item)
+            _pause(runner, item, task.data)
     still_open = [w for w in open_items.values() if w.state == "open"] + created
     if still_open:
         case.current_unit_id = min(still_open, key=lambda w: (w.due_at is None, w.due_at, w.id or 0)).unit_id
@@ -109,7 +109,7 @@ def _reminder_time(calendar: WorkCalendar, due_at: datetime) -> datetime:
     return one_working_day_before(calendar, due_at)
 
 
-def _pause(runner: Runner, item: WorkItem) -> None:
+def _pause(runner: Runner, item: WorkItem, data: dict) -> None:
     """Supplement request — yêu cầu bổ sung (NĐ 61 Điều 19.4): the case clock stops while the applicant
     completes the dossier. The waiting step has no deadline of its own: the applicant, not an official,
     is late, so the sweep neither reminds nor marks it overdue."""
@@ -120,6 +120,9 @@ def _pause(runner: Runner, item: WorkItem) -> None:
     runner.set_status(Status.SUPPLEMENT)
     add_event(runner.session, case, "paused", runner.now, step=item.name,
            data={"supplement_count": case.supplement_count})
+    from engine import supplements  # the applicant is told what is missing (supplements → reception → here)
+
+    supplements.on_paused(runner.session, case, item, data, runner.now)
 
 
 def resume(runner: Runner) -> None:
@@ -134,6 +137,9 @@ def resume(runner: Runner) -> None:
     add_event(runner.session, case, "resumed", runner.now,
            data={"previous_due_at": old.isoformat() if old else None,
                  "due_at": case.due_at.isoformat() if case.due_at else None})
+    from engine import supplements
+
+    supplements.on_resumed(runner.session, case, runner.now)
 
 
 def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bool:

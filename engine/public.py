@@ -67,20 +67,21 @@ def supplement_request(session: Session, case: Case) -> dict[str, Any] | None:
     reviewer filled in (missing_documents / giay_to_can_bo_sung) or the desk's intake note."""
     if case.status_code != Status.SUPPLEMENT:
         return None
-    data = case.data or {}
-    missing = [str(m) for m in data.get("missing_documents") or [] if str(m).strip()]
-    text = str(data.get("giay_to_can_bo_sung") or "").strip()
-    if text:
-        missing.extend(line.strip(" -•\t") for line in text.splitlines() if line.strip(" -•\t"))
+    from engine import supplements
+
+    missing = supplements.missing_documents(case.data)
     paused = session.scalar(select(Event).where(Event.case_id == case.id, Event.kind.in_(("paused",
                             "intake_incomplete"))).order_by(Event.at.desc(), Event.id.desc()).limit(1))
     note = (case.intake_note or "").strip() if case.state is None else ""
+    sent = [d.filename for d in supplements.uploads_since_request(session, case)] if case.state else []
     return {"documents": missing, "note": note, "since": paused.at if paused else case.paused_at,
-            "step": paused.step if paused else None, "online_intake": case.state is None}
+            "step": paused.step if paused else None, "online_intake": case.state is None, "sent": sent}
 
 
 def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
     """What the applicant may see of their dossier: no name, number, address or officer."""
+    from engine import supplements
+
     case = find_case(session, code, secret)
     unit = case.current_unit or case.receiving_unit
     level = session.get(Level, unit.level_code)
@@ -93,7 +94,7 @@ def lookup(session: Session, code: str, secret: str) -> dict[str, Any]:
         "channel": case.channel,
         "received_at": case.received_at if case.status_code not in (Status.NEW, Status.NOT_RECEIVED) else None,
         "submitted_at": case.received_at if case.status_code == Status.NEW else None,
-        "due_at": case.due_at,
+        "due_at": supplements.public_due(case),
         "resolved_at": case.resolved_at,
         "returned_at": case.returned_at,
         "unit": unit.name,
@@ -325,7 +326,12 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
     now = _now(now)
     note = inputs.text("note", note, max_length=2000, multiline=True)
     case = find_case(session, code, secret)
-    if case.status_code != Status.SUPPLEMENT or case.state is not None:
+    if case.status_code == Status.SUPPLEMENT and case.state is not None:  # asked for by a processing step
+        from engine import supplements
+
+        supplements.upload(session, case, note, uploads, documents_root, max_bytes, now=now)
+        return case
+    if case.status_code != Status.SUPPLEMENT:
         raise Conflict("hồ sơ này không chờ bổ sung trực tuyến")
     if not uploads:
         raise Invalid("hãy tải lên giấy tờ bổ sung", details={"documents": "required"})

@@ -178,9 +178,10 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
 
 def record_intake_outcome(session: Session, user: User, procedure: str, applicant: dict, outcome: str,
                           note: str, missing: list[str] | None = None, channel: str = "desk",
-                          now: datetime | None = None) -> Case:
+                          now: datetime | None = None, kept: dict | None = None) -> Case:
     """An incomplete (Mẫu 02) or refused (Mẫu 03) dossier at the desk: recorded, counted in reports,
-    no workflow started."""
+    no workflow started. `kept`: what else the desk saw (documents ticked, proxy, competent unit, return
+    channel — engine.supplements.KEPT), so an incomplete dossier's form can be filled in again."""
     now = current_time(now)
     if outcome not in {"incomplete", "refused"}:
         raise Invalid("outcome must be 'incomplete' or 'refused'")
@@ -191,6 +192,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     missing = [check.text(f"missing[{i}]", m, multiline=True) for i, m in enumerate(missing or [])]
     if channel not in CHANNELS:
         check.add("channel", f"phải là một trong {', '.join(CHANNELS)}")
+    kept = check.json("kept", kept or {})
     _done(check)
     if not note.strip() and not missing:
         raise Invalid("Cần ghi rõ lý do", details={"note": "required"})
@@ -202,7 +204,8 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
                 current_unit_id=unit.id, channel=channel, status_code=int(Status.NOT_RECEIVED), result=outcome,
                 applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
-                data={"missing_documents": missing or []}, received_at=now, intake_note=note.strip())
+                data={**(kept if isinstance(kept, dict) else {}), "missing_documents": missing or []},
+                received_at=now, intake_note=note.strip())
     session.add(case)
     session.flush()
     from engine import portal

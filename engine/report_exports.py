@@ -13,7 +13,7 @@ from engine.report_scope import Filters
 
 TABLE_COLUMNS = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
                  "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time",
-                 "in_progress_overdue", "paused", "withdrawn", "refused", "on_time_rate")
+                 "in_progress_overdue", "paused", "withdrawn", "refused", "intake_incomplete", "on_time_rate")
 
 
 def scope_label(f: Filters) -> str:

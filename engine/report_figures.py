@@ -14,7 +14,10 @@ Definitions (a period is [from 00:00, to + 1 day 00:00) in Asia/Ho_Chi_Minh):
 - in progress at the period end (within time / overdue against due_at at min(period end, now)),
   paused for supplement (status 5) — both among the cases still open at the period end;
 - withdrawn: status 7 reached in the period (its status event); refused: result "refused", at intake
-  (status 3, dated by receipt) or after review (dated by resolution).
+  (status 3, dated by receipt) or after review (dated by resolution);
+- intake incomplete: a Phiếu yêu cầu bổ sung (Mẫu 02) issued at intake in the period, at the desk or for an
+  online dossier (its `intake_incomplete` event). Such a dossier was not received, so it is in no other
+  figure; when the applicant comes back, the case then received counts as received like any other.
 Scope: cases whose receiving unit lies in the user's subtree (head/leader), or was taken over by a unit in
 it (merged or abolished: its successor keeps its records), everything for admin.
 Statuses 5 and 7 are current values: a historical report shows a case that is paused now as paused.
@@ -38,7 +41,7 @@ from engine.status import ENDED, Status
 
 FIGURES = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
            "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time", "in_progress_overdue",
-           "paused", "withdrawn", "refused")
+           "paused", "withdrawn", "refused", "intake_incomplete")
 # Extra figures one can drill into; not part of the summary's JSON keys.
 DRILL_ONLY = ("resolved", "in_progress")
 
@@ -56,6 +59,7 @@ LABELS = {
     "paused": "Chờ bổ sung hồ sơ",
     "withdrawn": "Rút hồ sơ",
     "refused": "Từ chối",
+    "intake_incomplete": "Yêu cầu bổ sung khi tiếp nhận (Mẫu 02)",
     "on_time_rate": "Tỷ lệ đúng hạn (%)",
     "resolved": "Đã giải quyết",
     "in_progress": "Đang giải quyết",
@@ -99,6 +103,8 @@ def predicates(f: Filters) -> dict[str, ColumnElement[bool]]:
     resolved = and_(Case.resolved_at >= s, Case.resolved_at < e)
     open_end = _open_at(e)
     running = and_(open_end, Case.status_code != Status.SUPPLEMENT)
+    asked_at_intake = exists().where(Event.case_id == Case.id, Event.kind == "intake_incomplete", Event.at >= s,
+                                     Event.at < e)
     withdrawn_in = exists().where(Event.case_id == Case.id, Event.kind == "status", Event.at >= s, Event.at < e,
                                   Event.data["to"].as_integer() == Status.WITHDRAWN)
     return {
@@ -119,6 +125,8 @@ def predicates(f: Filters) -> dict[str, ColumnElement[bool]]:
         "refused": and_(Case.result == "refused",
                         or_(and_(Case.status_code == Status.NOT_RECEIVED, Case.received_at >= s,
                                  Case.received_at < e), resolved)),
+        # received_at < e keeps it inside _relevant (an online dossier accepted later is dated by acceptance).
+        "intake_incomplete": and_(Case.received_at < e, asked_at_intake),
     }
 
 

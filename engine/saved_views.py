@@ -16,7 +16,7 @@ from engine.models import Procedure, SavedView, User, utcnow
 
 # kind -> filter -> allowed values (None: free text within the length)
 FILTERS: dict[str, dict[str, tuple[str, ...] | None]] = {
-    "inbox": {"procedure": None, "claimed": ("me", "none"), "state": ("overdue", "due_soon", "in_time")},
+    "inbox": {"procedure": None, "claimed": ("me", "none"), "state": ("overdue", "due_soon", "in_time", "waiting")},
     "cases": {"q": None},
 }
 TEXT_MAX = 200

@@ -28,7 +28,7 @@ def test_filters_and_counts_agree(world: World) -> None:
     assert codes(world, None) == [late, soon, fresh]
     with world.db.transaction() as s:
         counts = cases.inbox_counts(s, world.user(s, "xa_a1_specialist"), now=NOW)
-    assert counts == {"overdue": 1, "due_soon": 1, "in_time": 1, "total": 3}
+    assert counts == {"overdue": 1, "due_soon": 1, "in_time": 1, "waiting": 0, "total": 3}
 
 
 def test_inbox_page_filters_by_time_state(world: World, tmp_path: Path) -> None:

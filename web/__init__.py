@@ -83,12 +83,13 @@ def _register_api(app: Flask) -> None:
         api_officials,
         api_reports,
         api_restructure,
+        api_supplements,
         api_time,
     )
     from web.api import _http_error
 
     modules = (api, api_designer, api_reports, api_time, api_incidents, api_lienthong, api_restructure, api_officials,
-               api_casefile)
+               api_casefile, api_supplements)
     for module in modules:
         app.register_blueprint(module.bp)
 

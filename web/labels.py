@@ -31,6 +31,7 @@ FIGURES = {
     "paused": _l("Chờ bổ sung hồ sơ"),
     "withdrawn": _l("Rút hồ sơ"),
     "refused": _l("Từ chối"),
+    "intake_incomplete": _l("Yêu cầu bổ sung khi tiếp nhận (Mẫu 02)"),
     "on_time_rate": _l("Tỷ lệ đúng hạn (%)"),
     "resolved": _l("Đã giải quyết"),
     "in_progress": _l("Đang giải quyết"),
@@ -65,6 +66,22 @@ EXPORT_WORDS = (
     _l("Chuyển hồ sơ đến cơ quan giải quyết"), _l("Nhận kết quả từ cơ quan giải quyết"), _l("Trả kết quả"),
     _l("Tình trạng"), _l("Kết quả"), _l("Ghi chú"), _l("Sổ theo dõi"),
 )
+
+
+# An incomplete-at-the-desk dossier (Mẫu 02) is status 3 for the portal, but it was not refused: lists say so.
+INTAKE = {"waiting": _l("Chờ bổ sung"), "received": _l("Đã tiếp nhận bổ sung")}
+
+
+def case_status(case: Any) -> tuple[Any, str]:
+    """(label, css status class) of a case in lists and on its page (engine.supplements.intake_state)."""
+    from engine.supplements import intake_state
+
+    state = intake_state(case)
+    if state == "waiting":
+        return INTAKE["waiting"], "status-5"
+    if state == "received":
+        return INTAKE["received"], "status-2"
+    return STATUS[case.status_code], f"status-{case.status_code}"
 
 
 def msgid(word: Any) -> str:

@@ -243,7 +243,7 @@ class InboxQuery(BaseModel):
     limit: int = Field(50, ge=1, le=DB_ID_MAX, description="1–200 (larger is clamped to 200)")
     procedure: text(100) | None = None
     claimed: Literal["me", "none"] | None = None
-    state: Literal["overdue", "due_soon", "in_time"] | None = None
+    state: Literal["overdue", "due_soon", "in_time", "waiting"] | None = None
 
 
 class TaskPage(BaseModel):

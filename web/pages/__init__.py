@@ -32,6 +32,7 @@ AREAS = [
     "restructure",    # /admin/restructure (a plan: preview, apply); /designer/<code>/migrate/<version>
     "lienthong",      # /admin/lienthong: partner systems and undelivered messages
     "officials",      # assignment and unit load, deputies (/delegations), comments on cases
+    "supplements",    # /cases/<code>/bo-sung/chap-nhan: the desk accepts what the applicant sent
 ]
 LANGUAGES = ("vi", "en")
 

@@ -19,6 +19,7 @@ from engine.routing import visible_cases
 from engine.unit_history import name_at
 from web import labels
 from web.pages import db_session, officials
+from web.pages import supplements as supplement_pages
 
 bp = Blueprint("case_view", __name__)
 
@@ -84,7 +85,7 @@ def case(code: str) -> str:
     slip = request.args.get("slip")
     titles = slip_titles(s)
     return render_template(
-        "case_view/case.html", case=c, status=labels.STATUS[c.status_code], events=events,
+        "case_view/case.html", case=c, status=labels.case_status(c)[0], events=events,
         rows=control_rows(s, c), open_items=cases.open_items(s, c), docs=documents.for_case(s, c),
         doc_names=documents.document_names(c.procedure), slips=slips_for(s, c), slip_titles=titles,
         just_printed=slip if slip in titles else None, stop_refusal=stop.refusal(c, current_user.user),
@@ -97,7 +98,7 @@ def case(code: str) -> str:
         if "admin" in current_user.user.roles else None,
         branches=lienthong_deadlines.timeline(s, c),
         receiving_unit_name=name_at(s, c.receiving_unit, c.received_at),  # as it was called then
-        **officials.case_extras(s, current_user.user, c))
+        **officials.case_extras(s, current_user.user, c), **supplement_pages.case_extras(s, current_user.user, c))
 
 
 @bp.get("/cases/<code>/documents/<int:doc_id>")

@@ -3,6 +3,7 @@ ask for what is missing (Mẫu 02) or refuse it (Mẫu 03). Every rule is in eng
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -11,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from engine import cases, competence, documents
+from engine import cases, competence, documents, supplements
 from engine.deploy import latest_version
-from engine.errors import Invalid, NotFound
+from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Procedure
 from web.pages import db_session
 from web.pages.access import capability_required
@@ -51,7 +52,7 @@ def _procedure(code: str | None) -> Procedure | None:
 
 
 def _render(proc: Procedure | None, form: dict, errors: dict[str, str] | None = None,
-            message: str | None = None, status: int = 200) -> tuple[str, int]:
+            message: str | None = None, status: int = 200, supplement: dict | None = None) -> tuple[str, int]:
     q = request.args.get("q", "").strip()
     s, unit = db_session(), current_user.user.unit
     version = latest_version(s, proc.id) if proc is not None else None
@@ -62,12 +63,20 @@ def _render(proc: Procedure | None, form: dict, errors: dict[str, str] | None = 
                            errors=errors or {}, message=message, channels=CHANNEL_LABELS,
                            applicant_labels=APPLICANT_LABELS, applicant_fields=cases.APPLICANT_FIELDS,
                            competent_units=competent, return_channels=RETURN_LABELS,
-                           proxy_labels=PROXY_LABELS), status
+                           proxy_labels=PROXY_LABELS, supplement=supplement), status
+
+
+def _supplement(code: str | None) -> dict | None:
+    """The incomplete dossier (Mẫu 02) this reception completes — tiếp nhận bổ sung — if any."""
+    return supplements.prefill(db_session(), current_user.user, code) if code else None
 
 
 @bp.get("/reception")
 @clerk_required
 def reception() -> tuple[str, int]:
+    first = _supplement(request.args.get("supplement_of"))
+    if first is not None:  # the form as the desk left it, for the clerk to add what was missing
+        return _render(_procedure(first["procedure"]), dict(first["form"]), supplement=first)
     proc = _procedure(request.args.get("procedure"))
     return _render(proc, {"channel": "desk", "docs": []})
 
@@ -87,6 +96,9 @@ def submit() -> Response | tuple[str, int]:
     action = request.form.get("action", "")
     user = current_user.user
     s = db_session()
+    first = _supplement(request.form.get("supplement_of") or None)
+    kept = {"documents_received": form["docs"], "proxy": proxy, "competent_unit": form["competent_unit"],
+            "return_channel": form["return_channel"]}
     try:
         if not applicant["name"]:
             raise Invalid("applicant.name is required", details={"applicant.name": "required"})
@@ -95,13 +107,15 @@ def submit() -> Response | tuple[str, int]:
             if missing:
                 return _render(proc, form, message=_("Hồ sơ còn thiếu giấy tờ bắt buộc: %(docs)s. Chọn "
                                                      "“Yêu cầu bổ sung” để in phiếu hướng dẫn (Mẫu 02).",
-                                                     docs="; ".join(missing)), status=422)
+                                                     docs="; ".join(missing)), status=422, supplement=first)
             data: dict[str, Any] = {"documents_received": form["docs"]}
             if proxy:
                 data["proxy"] = proxy  # printed on the TT 03/2025 forms
-            case = cases.receive(s, user, proc.code, applicant, data, channel=form["channel"] or "desk",
-                                 competent_unit=form["competent_unit"] or None,
-                                 return_channel=form["return_channel"] or None)
+            receive = (partial(supplements.receive_at_desk, s, user, first["case"].code) if first is not None
+                       else partial(cases.receive, s, user, proc.code))
+            case = receive(applicant, data, channel=form["channel"] or "desk",
+                           competent_unit=form["competent_unit"] or None,
+                           return_channel=form["return_channel"] or None)
             _store_uploads(s, case, user)
             slip, text = "01", _("Đã tiếp nhận hồ sơ %(code)s. In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01).",
                                  code=case.code)
@@ -113,7 +127,8 @@ def submit() -> Response | tuple[str, int]:
                                message=_("Hồ sơ đã đủ giấy tờ bắt buộc; ghi rõ giấy tờ cần bổ sung, hoàn thiện."),
                                status=422)
             case = cases.record_intake_outcome(s, user, proc.code, applicant, "incomplete", form["note"],
-                                               missing=missing, channel=form["channel"] or "desk")
+                                               missing=missing, channel=form["channel"] or "desk", kept=kept)
+            _store_uploads(s, case, user)  # kept for the day the applicant comes back (tiếp nhận bổ sung)
             slip, text = "02", _("Đã lập Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s (Mẫu 02).", code=case.code)
         elif action == "refuse":
             if not form["note"]:
@@ -136,7 +151,10 @@ def submit() -> Response | tuple[str, int]:
         if isinstance(e.details, dict) and e.details.get("applicant.name") == "required":
             errors["name"] = _("Nhập họ và tên người nộp hồ sơ.")
         return _render(proc, form, errors=errors, message=_("Chưa lưu: %(msg)s", msg=_translate(e.message)),
-                       status=422)
+                       status=422, supplement=first)
+    except Conflict as e:  # another clerk received this supplement first
+        s.rollback()
+        return _render(proc, form, message=e.message, status=409)
     flash(text, "success")
     return redirect(url_for("case_view.case", code=case.code, slip=slip))
 

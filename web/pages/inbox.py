@@ -25,7 +25,8 @@ from web.security import safe_next
 bp = Blueprint("inbox", __name__)
 
 TIME_STATE_LABELS = {"overdue": _l("Quá hạn"),
-                     "due_soon": _l("Đến hạn trong 1 ngày làm việc"), "in_time": _l("Trong hạn")}
+                     "due_soon": _l("Đến hạn trong 1 ngày làm việc"), "in_time": _l("Trong hạn"),
+                     "waiting": _l("Chờ bổ sung")}
 CLAIM_FILTERS = {"": _l("Tất cả"), "me": _l("Của tôi"), "none": _l("Chưa ai nhận")}
 
 
