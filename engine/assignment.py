@@ -66,7 +66,7 @@ def assign(session: Session, head: User, item_id: Any, username: Any, note: Any 
     item_id = inputs.integer("id", item_id, WorkItem.id)
     item = session.get(WorkItem, item_id) if item_id is not None else None
     if item is None:
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     _ensure_head(head, item.unit)
     note_text = inputs.text("note", note, max_length=NOTE_MAX, multiline=True) or None
     assignee = _assignee(session, username, item)

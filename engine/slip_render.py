@@ -38,7 +38,7 @@ def slips_path() -> Path:
     if custom:
         path = Path(custom).expanduser().resolve()
         if not path.is_dir():
-            raise Invalid(f"{PATH_ENV}={custom} is not a folder")
+            raise Invalid.of("slip_folder", name=PATH_ENV, path=str(custom))
         return path
     return SHIPPED_PATH
 

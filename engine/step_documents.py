@@ -57,7 +57,7 @@ def check_completion(session: Session, item: WorkItem, rule: str | None, listed:
     have = {d.id for d in for_item(session, item)}
     if listed is not None:
         if not isinstance(listed, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in listed):
-            raise Invalid("documents must be a list of document ids", details={"documents": "invalid"})
+            raise Invalid.of("document_ids_list", details={"documents": "invalid"})
         foreign = [i for i in listed if i not in have]
         if foreign:
             raise Invalid(f"Tài liệu {foreign} không được đính kèm ở bước «{item.name}»",
@@ -93,4 +93,4 @@ def result_document(session: Session, case: Case, document_id: int) -> Document:
     for doc in results(session, case):
         if doc.id == document_id:
             return doc
-    raise NotFound(f"document {document_id} not found")
+    raise NotFound.of("document_not_found", id=document_id)

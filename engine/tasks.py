@@ -61,10 +61,10 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
     item = session.get(WorkItem, item_id, options=[lazyload("*")])
     if item is None:
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     case = lock_case(session, item.case_id)
     if not can_view_case(session, user, case):
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     # Re-read what a concurrent completion or claim may have changed, now that the case row is ours
     # (claims take the same lock), then check who holds the step.
     session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
@@ -117,7 +117,7 @@ def retry_routing(session: Session, user: User, code: str, now: datetime | None 
     now = current_time(now)
     case = get_case(session, user, code)
     if case.state is None:
-        raise Invalid(f"case {code} has no running process")
+        raise Invalid.of("case_no_process", code=code)
     case = lock_case(session, case.id)
     runner = Runner(session, case, version_info(session, case.process_version_id), now)
     wf = runner.load()

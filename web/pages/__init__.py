@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
@@ -46,6 +46,8 @@ def _locale() -> str:
     user = getattr(g, "user", None)
     if user is not None and getattr(user, "locale", None) in LANGUAGES:
         return user.locale
+    if request.path.startswith("/api/"):  # a program asks in its header; Vietnamese when it does not say
+        return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
     return "vi"  # Vietnamese first, whatever the browser says
 
 
