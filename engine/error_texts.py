@@ -86,6 +86,7 @@ TEXTS: dict[str, str] = {
     "slip_no_stop": "Hồ sơ %(code)s không có thông báo dừng giải quyết",
     "slip_unknown": "Không có mẫu %(nn)s (chọn một trong %(choices)s)",
     "slip_not_applicable": "Mẫu %(nn)s (%(name)s) không áp dụng cho hồ sơ %(code)s",
+    "slip_template_error": "Mẫu phiếu %(where)s có lỗi: %(error)s",
     "slip_folder": "%(name)s=%(path)s không phải thư mục",
     "slip_set_unknown": "%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)",
 }

@@ -85,6 +85,7 @@ MESSAGES = {
     "slip_no_stop": _l("Hồ sơ %(code)s không có thông báo dừng giải quyết"),
     "slip_unknown": _l("Không có mẫu %(nn)s (chọn một trong %(choices)s)"),
     "slip_not_applicable": _l("Mẫu %(nn)s (%(name)s) không áp dụng cho hồ sơ %(code)s"),
+    "slip_template_error": _l("Mẫu phiếu %(where)s có lỗi: %(error)s"),
     "slip_folder": _l("%(name)s=%(path)s không phải thư mục"),
     "slip_set_unknown": _l("%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)"),
 }
