@@ -32,7 +32,7 @@ def attach(session: Session, root: Path, user: User, item: WorkItem, filename: s
     from engine.tasks import _ensure_assignee  # engine.tasks calls this module when a step completes
 
     if item.state != "open":
-        raise Conflict(f"Bước «{item.name}» không còn mở để đính kèm tài liệu")
+        raise Conflict.of("step_not_open_to_attach", step=item.name)
     _ensure_assignee(user, item)
     if result:
         # Read (bounded) to sign before storing: the stored bytes and their SHA-256 are the signed PDF.
@@ -60,10 +60,10 @@ def check_completion(session: Session, item: WorkItem, rule: str | None, listed:
             raise Invalid.of("document_ids_list", details={"documents": "invalid"})
         foreign = [i for i in listed if i not in have]
         if foreign:
-            raise Invalid(f"Tài liệu {foreign} không được đính kèm ở bước «{item.name}»",
+            raise Invalid.of("documents_of_other_step", ids=foreign, step=item.name,
                           details={"documents": f"không thuộc bước này: {foreign}"})
     if rule == "required" and not have:
-        raise Invalid(f"Bước «{item.name}» cần đính kèm tài liệu", details={"documents": "required"})
+        raise Invalid.of("step_needs_documents", step=item.name, details={"documents": "required"})
 
 
 def results(session: Session, case: Case) -> list[Document]:
