@@ -42,6 +42,7 @@ $(STAMP): setup.cfg pyproject.toml
 assets: $(ASSETS)
 
 $(ASSETS): $(STAMP) $(wildcard web/package.json web/package-lock.json web/assets/*.js web/assets/*.css web/build.mjs \
+			web/assets/*/*.js web/assets/*/*.css web/assets/*/*/*.js \
 			web/translations/*/*/LC_MESSAGES/*.po)
 	@if [ -f web/package.json ]; then \
 	  cd web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs; \

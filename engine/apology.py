@@ -70,11 +70,11 @@ def issue_apology(session: Session, user: User, case: Case, reason: str, new_due
     check.moment("new_due_at", new_due_at)
     check.done()
     if not reason:
-        raise Invalid("a reason is required", details={"reason": "required"})
+        raise Invalid.of("apology_reason_required", details={"reason": "required"})
     if len(reason) > REASON_MAX:
-        raise Invalid(f"the reason is longer than {REASON_MAX} characters", details={"reason": "too long"})
+        raise Invalid.of("apology_reason_too_long", max=REASON_MAX, details={"reason": "too long"})
     if not isinstance(new_due_at, datetime):
-        raise Invalid("new_due_at must be a date and time", details={"new_due_at": str(new_due_at)})
+        raise Invalid.of("apology_date_required", details={"new_due_at": str(new_due_at)})
     if new_due_at.tzinfo is None:
         new_due_at = new_due_at.replace(tzinfo=VN_TZ)
     case = lock_case(session, case.id)  # two officials apologising at once: the second sees apology_count
@@ -82,10 +82,10 @@ def issue_apology(session: Session, user: User, case: Case, reason: str, new_due
     if refusal is not None:
         raise refusal
     if new_due_at <= case.due_at:
-        raise Invalid(f"the new date must be after the current due date {local_text(case.due_at)}",
+        raise Invalid.of("apology_date_not_after", due=local_text(case.due_at),
                       details={"new_due_at": new_due_at.isoformat()})
     if not calendar_for(session).is_working_day(new_due_at.astimezone(VN_TZ).date()):
-        raise Invalid(f"{new_due_at.astimezone(VN_TZ):%d/%m/%Y} is not a working day",
+        raise Invalid.of("apology_not_working_day", day=f"{new_due_at.astimezone(VN_TZ):%d/%m/%Y}",
                       details={"new_due_at": new_due_at.isoformat()})
     previous = case.due_at
     case.original_due_at = case.original_due_at or previous

@@ -29,7 +29,7 @@ def is_head_of(user: User, unit_id: int) -> bool:
 
 def _ensure_head(user: User, unit: Unit) -> None:
     if not is_head_of(user, unit.id):
-        raise Forbidden(f"Chỉ lãnh đạo của {unit.name} mới được phân công và xem khối lượng việc của đơn vị",
+        raise Forbidden.of("assign_heads_only", unit=unit.name,
                         details={"unit": unit.code})
 
 
@@ -37,9 +37,9 @@ def _assignee(session: Session, username: Any, item: WorkItem) -> User:
     name = inputs.text("username", username, User.username)
     user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
     if user is None:
-        raise Invalid(f"Không có cán bộ {name}", details={"username": "không tồn tại"})
+        raise Invalid.of("official_not_found", name=name, details={"username": "không tồn tại"})
     if user.unit_id != item.unit_id or item.role_code not in user.roles:
-        raise Invalid(f"{user.full_name or name} không thuộc {item.unit.name} với vai trò xử lý bước này",
+        raise Invalid.of("official_wrong_unit", who=user.full_name or name, unit=item.unit.name,
                       details={"username": "không cùng đơn vị hoặc không có vai trò của bước"})
     return user
 
@@ -53,7 +53,7 @@ def _target(value: Any, item: WorkItem) -> date | None:
     day = parsed.astimezone(VN_TZ).date() if isinstance(parsed, datetime) and parsed.tzinfo else \
         (parsed.date() if isinstance(parsed, datetime) else parsed)
     if item.due_at is not None and day > item.due_at.astimezone(VN_TZ).date():
-        raise Invalid(f"Ngày hoàn thành nội bộ không được sau hạn của bước ({item.due_at.astimezone(VN_TZ):%d/%m/%Y})",
+        raise Invalid.of("target_after_due", due=f"{item.due_at.astimezone(VN_TZ):%d/%m/%Y}",
                       details={"target": "sau hạn của bước"})
     return day
 
@@ -66,7 +66,7 @@ def assign(session: Session, head: User, item_id: Any, username: Any, note: Any 
     item_id = inputs.integer("id", item_id, WorkItem.id)
     item = session.get(WorkItem, item_id) if item_id is not None else None
     if item is None:
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     _ensure_head(head, item.unit)
     note_text = inputs.text("note", note, max_length=NOTE_MAX, multiline=True) or None
     assignee = _assignee(session, username, item)
@@ -74,7 +74,7 @@ def assign(session: Session, head: User, item_id: Any, username: Any, note: Any 
     lock_case(session, item.case_id)
     session.refresh(item, attribute_names=["state", "claimed_by_id", "claimed_by"])
     if item.state != "open":
-        raise Conflict(f"Bước «{item.name}» không còn mở để phân công")
+        raise Conflict.of("step_not_open_to_assign", step=item.name)
     held = item.claimed_by_id
     cond = WorkItem.claimed_by_id.is_(None) if held is None else WorkItem.claimed_by_id == held
     done = session.execute(update(WorkItem).where(WorkItem.id == item.id, WorkItem.state == "open", cond)
@@ -82,7 +82,7 @@ def assign(session: Session, head: User, item_id: Any, username: Any, note: Any 
     session.refresh(item, attribute_names=["state", "claimed_by_id", "claimed_by"])
     if done.rowcount != 1:
         who = item.claimed_by
-        raise Conflict(f"Bước «{item.name}» vừa được giao cho {who.full_name if who else 'người khác'}",
+        raise Conflict.of("step_just_assigned", step=item.name, who=who.full_name if who else "người khác",
                        details={"claimed_by": who.username if who else None})
     row = Assignment(work_item_id=item.id, assignee_id=assignee.id, assigned_by_id=head.id, note=note_text,
                      target=day, at=now)
@@ -137,7 +137,7 @@ def unit_load(session: Session, head: User, code: Any, now: datetime | None = No
     code = inputs.text("code", code, Unit.code)
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise NotFound(f"Không tìm thấy đơn vị {code}")
+        raise NotFound.of("unit_not_found", code=code)
     _ensure_head(head, unit)
     overdue = func.sum(case((and_(WorkItem.due_at.is_not(None), WorkItem.due_at < now), 1), else_=0))
     counts = {holder: (n, late or 0) for holder, n, late in session.execute(

@@ -41,7 +41,7 @@ def _libpq(url: str) -> tuple[list[str], dict[str, str]]:
 def _run(cmd: list[str], env: dict[str, str]) -> None:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise Invalid(f"{cmd[0]} failed: {done.stderr.strip()[:2000]}")
+        raise Invalid.of("backup_command_failed", command=cmd[0], error=done.stderr.strip()[:2000])
 
 
 def _sha256(path: Path) -> str:
@@ -61,7 +61,7 @@ def _counts(database: Database) -> dict[str, int]:
 def backup(database: Database, settings: Settings, folder: Path) -> dict[str, Any]:
     """Write the database and the documents into `folder` (new or empty); returns the manifest."""
     if folder.exists() and any(folder.iterdir()):
-        raise Invalid(f"{folder} is not empty: a backup goes into a new folder")
+        raise Invalid.of("backup_folder_not_empty", folder=str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     if database.is_sqlite:
         target = sqlite3.connect(folder / SQLITE_COPY)
@@ -91,15 +91,15 @@ def restore(database: Database, settings: Settings, folder: Path) -> dict[str, A
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     for name, sha in manifest["files"].items():
         if _sha256(folder / name) != sha:
-            raise Invalid(f"{folder / name} does not match the manifest: the backup is damaged")
+            raise Invalid.of("backup_damaged", file=str(folder / name))
     backend = database.engine.dialect.name
     if manifest["backend"] != backend:
-        raise Invalid(f"this backup is of a {manifest['backend']} database, not {backend}")
+        raise Invalid.of("backup_backend", found=manifest["backend"], backend=backend)
     if inspect(database.engine).get_table_names():
-        raise Invalid("the target database is not empty: create a new one to restore into")
+        raise Invalid.of("restore_database_not_empty")
     documents = settings.documents_path
     if documents.exists() and any(documents.iterdir()):
-        raise Invalid(f"{documents} is not empty: restore into a new MOTCUA_INSTANCE_PATH")
+        raise Invalid.of("restore_documents_not_empty", folder=str(documents))
     if database.is_sqlite:
         database.dispose()
         shutil.copyfile(folder / SQLITE_COPY, make_url(database.url).database)

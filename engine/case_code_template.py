@@ -50,17 +50,18 @@ def code_format(template: str | None = None, digits: int | str | None = None) ->
     try:
         width = int(raw)
     except (TypeError, ValueError):
-        raise Invalid(f"{DIGITS_ENV} must be a number of digits", details={DIGITS_ENV: str(raw)}) from None
+        raise Invalid.of("case_code_digits_number", name=DIGITS_ENV, details={DIGITS_ENV: str(raw)}) from None
     if not 4 <= width <= 9:
-        raise Invalid(f"{DIGITS_ENV} must be between 4 and 9 (TT 04/2025: at least 4)", details={DIGITS_ENV: width})
+        raise Invalid.of("case_code_digits_range", name=DIGITS_ENV, details={DIGITS_ENV: width})
     names = set(re.findall(r"{(\w*)}", template))
     unknown = names - set(PARTS)
     missing = [p for p in ("agency", "seq") if p not in names]
     if not names & {"yymmdd", "yyyymmdd"}:
         missing.append("yymmdd")
     if unknown or missing:
-        raise Invalid(f"{TEMPLATE_ENV}={template!r}: " + (f"unknown parts {sorted(unknown)} " if unknown else "")
-                      + (f"missing {missing}" if missing else ""), details={TEMPLATE_ENV: template})
+        raise Invalid.of("case_code_template_parts", name=TEMPLATE_ENV, template=repr(template),
+                         unknown=", ".join(sorted(unknown)) or "—", missing=", ".join(missing) or "—",
+                         details={TEMPLATE_ENV: template})
     return CodeFormat(template, width)
 
 
@@ -75,10 +76,10 @@ def reissue_agency_code(session: Session, unit: Unit, code: str, valid_from: dat
     """Record a re-issued agency code applying from `valid_from`; earlier days keep the earlier code."""
     code = (code or "").strip()
     if not code or len(code) > 64 or not re.fullmatch(r"[A-Za-z0-9._-]+", code):
-        raise Invalid("agency code must be letters, digits, '.', '_' or '-'", details={"agency_code": code[:64]})
+        raise Invalid.of("agency_code_chars", details={"agency_code": code[:64]})
     if session.scalar(select(AgencyCode).where(AgencyCode.unit_id == unit.id,
                                                AgencyCode.valid_from == valid_from)) is not None:
-        raise Conflict(f"{unit.code} already has an agency code from {valid_from:%d/%m/%Y}",
+        raise Conflict.of("agency_code_exists", unit=unit.code, day=f"{valid_from:%d/%m/%Y}",
                        details={"valid_from": valid_from.isoformat()})
     row = AgencyCode(unit_id=unit.id, code=code, valid_from=valid_from)
     session.add(row)
@@ -93,7 +94,7 @@ def unit_for_agency_code(session: Session, code: str) -> Unit:
         unit_id = session.scalar(select(AgencyCode.unit_id).where(AgencyCode.code == code).limit(1))
         unit = session.get(Unit, unit_id) if unit_id is not None else None
     if unit is None:
-        raise NotFound(f"no unit has agency code '{code}'")
+        raise NotFound.of("agency_code_unknown", code=code)
     return unit
 
 
@@ -106,8 +107,8 @@ def next_sequence(session: Session, agency: str, day: date, limit: int) -> int:
         set_={"last": CaseSequence.last + 1}).returning(CaseSequence.last)
     number = session.execute(stmt).scalar_one()
     if number > limit:
-        raise Conflict(f"more than {limit} cases received by {agency} on {day:%d/%m/%Y} "
-                       f"(raise {DIGITS_ENV})", details={"agency_code": agency, "limit": limit})
+        raise Conflict.of("case_code_day_full", limit=limit, agency=agency, day=f"{day:%d/%m/%Y}", name=DIGITS_ENV,
+                          details={"agency_code": agency, "limit": limit})
     return number
 
 
@@ -119,5 +120,5 @@ def next_code(session: Session, unit: Unit | str, received_at: datetime, fmt: Co
     number = next_sequence(session, agency, day, 10 ** fmt.digits - 1)
     code = fmt.render(agency, day, number)
     if len(code) > CODE_MAX:
-        raise Invalid(f"case code {code} is longer than {CODE_MAX} characters", details={TEMPLATE_ENV: fmt.template})
+        raise Invalid.of("case_code_too_long", code=code, max=CODE_MAX, details={TEMPLATE_ENV: fmt.template})
     return code

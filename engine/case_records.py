@@ -66,14 +66,14 @@ def lock_case(session: Session, case_id: int) -> Case:
     case = session.scalar(select(Case).where(Case.id == case_id).options(lazyload("*"), undefer(Case.state))
                           .with_for_update(of=Case).execution_options(populate_existing=True))
     if case is None:
-        raise NotFound("case does not exist")
+        raise NotFound.of("case_missing")
     return case
 
 
 def item_for(session: Session, user: User, item_id: int) -> WorkItem:
     item = session.get(WorkItem, item_id)
     if item is None or not can_view_case(session, user, item.case):
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     return item
 
 
@@ -82,7 +82,7 @@ def get_case(session: Session, user: User, code: str) -> Case:
     code = inputs.text("code", code, Case.code)
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not can_view_case(session, user, case):
-        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+        raise NotFound.of("case_not_found", code=code)
     return case
 
 
@@ -104,7 +104,7 @@ def public_status(session: Session, code: str) -> dict:
     code = inputs.text("code", code, Case.code)
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None:
-        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+        raise NotFound.of("case_not_found", code=code)
     from engine.supplements import public_due  # engine.supplements reads cases through this module
 
     due_at = public_due(case)

@@ -42,7 +42,7 @@ def add(session: Session, user: User, case: Case, text: Any, mentions: Any = Non
     allowed = path_unit_ids(session, case)
     wrong = sorted(set(names) - {u.username for u in people if u.unit_id in allowed})
     if wrong:
-        raise Invalid("Chỉ nhắc được cán bộ của các đơn vị hồ sơ đã đi qua",
+        raise Invalid.of("mention_outside_path",
                       details={"mentions": wrong})
     row = CaseComment(case_id=case.id, author_id=user.id, text=body, mentions=names, at=now)
     session.add(row)

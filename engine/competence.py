@@ -50,7 +50,7 @@ def choose(session: Session, version: ProcessVersion, receiving: Unit, code: str
     if code is None or code == "":
         return None
     if not isinstance(code, str) or len(code) > 64 or "\x00" in code:
-        raise Invalid("competent_unit must be a unit code", details={"competent_unit": "invalid"})
+        raise Invalid.of("competent_unit_code", details={"competent_unit": "invalid"})
     allowed = choices(session, version, receiving)
     for unit in allowed:
         if unit.code == code:

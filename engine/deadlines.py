@@ -73,7 +73,7 @@ def set_override(session: Session, day: date, working: bool, note: str | None = 
     """Make `day` a working day or a day off, whatever the holidays calendar says. Appointments already
     issued keep their dates; new due dates use the override."""
     if not isinstance(day, date) or isinstance(day, datetime):
-        raise Invalid("the day must be a date", details={"day": str(day)})
+        raise Invalid.of("day_must_be_date", details={"day": str(day)})
     check = inputs.Checker()
     check.moment("day", day)
     note = check.text("note", note, CalendarOverride.note) or None  # the length is the column's
@@ -99,7 +99,7 @@ def public_holidays(year: int) -> list[tuple[date, str]]:
 def remove_override(session: Session, day: date) -> None:
     row = session.get(CalendarOverride, day)
     if row is None:
-        raise NotFound(f"no override on {day:%d/%m/%Y}")
+        raise NotFound.of("calendar_override_missing", day=f"{day:%d/%m/%Y}")
     session.delete(row)
     session.flush()
 

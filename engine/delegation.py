@@ -28,7 +28,7 @@ def _user(session: Session, field: str, username: Any) -> User:
     name = inputs.text(field, username, User.username, required=True)
     user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
     if user is None:
-        raise Invalid(f"Không có cán bộ {name}", details={field: "không tồn tại"})
+        raise Invalid.of("official_not_found", name=name, details={field: "không tồn tại"})
     return user
 
 
@@ -56,20 +56,20 @@ def create(session: Session, actor: User, to: Any, starts: Any, until: Any, proc
     check.done()
     assert first is not None and last is not None
     if last < first:
-        raise Invalid("Ngày kết thúc ủy quyền phải từ ngày bắt đầu trở đi", details={"until": "trước ngày bắt đầu"})
+        raise Invalid.of("delegation_end_before_start", details={"until": "trước ngày bắt đầu"})
     if last < today(now):
-        raise Invalid("Ủy quyền đã hết hạn trước hôm nay", details={"until": "đã qua"})
+        raise Invalid.of("delegation_expired", details={"until": "đã qua"})
     known = set(session.scalars(select(Procedure.code).where(Procedure.code.in_(codes)))) if codes else set()
     if set(codes) - known:
-        raise Invalid("Mã thủ tục không có trong danh mục", details={"procedures": sorted(set(codes) - known)})
+        raise Invalid.of("delegation_procedure_unknown", details={"procedures": sorted(set(codes) - known)})
     delegator = actor if for_user in (None, "") else _user(session, "for", for_user)
     if delegator.id != actor.id and not is_head_of(actor, delegator.unit_id):
-        raise Forbidden("Chỉ lãnh đạo của đơn vị mới ủy quyền thay cho cán bộ khác", details={"for": "không được phép"})
+        raise Forbidden.of("delegation_for_others", details={"for": "không được phép"})
     deputy = _user(session, "to", to)
     if deputy.id == delegator.id:
-        raise Invalid("Không thể ủy quyền cho chính mình", details={"to": "trùng người ủy quyền"})
+        raise Invalid.of("delegation_to_self", details={"to": "trùng người ủy quyền"})
     if deputy.unit_id != delegator.unit_id:
-        raise Invalid(f"{deputy.full_name} không cùng đơn vị với {delegator.full_name}",
+        raise Invalid.of("delegation_other_unit", deputy=deputy.full_name, delegator=delegator.full_name,
                       details={"to": "khác đơn vị"})
     # No chains: a deputy who is away themselves, or an official who stands in for someone, in the same days.
     chain = session.scalar(select(Delegation).where(_overlaps(first, last), or_(
@@ -103,7 +103,7 @@ def revoke(session: Session, user: User, delegation_id: Any, now: datetime | Non
     delegation_id = inputs.integer("id", delegation_id, Delegation.id)
     row = session.get(Delegation, delegation_id) if delegation_id is not None else None
     if row is None or row not in visible(session, user):
-        raise NotFound(f"Không tìm thấy ủy quyền {delegation_id}")
+        raise NotFound.of("delegation_not_found", id=delegation_id)
     row.revoked_at, row.revoked_by_id = now or utcnow(), user.id
     session.flush()
     return row

@@ -138,20 +138,20 @@ def open_document(session: Session, root: Path, case: Case, document_id: int) ->
     the bytes on disk still match the recorded checksum."""
     doc = session.get(Document, document_id)
     if doc is None or doc.case_id != case.id:
-        raise NotFound(f"document {document_id} not found")
+        raise NotFound.of("document_not_found", id=document_id)
     path = (root / doc.storage_path).resolve()
     for tmp, target in session.info.get(PENDING, []):  # stored earlier in this same transaction
         if target.resolve() == path and not path.exists():
             path = tmp
             break
     if not path.resolve().is_relative_to(root.resolve()) or not path.exists():
-        raise NotFound(f"the file of document {document_id} is missing")
+        raise NotFound.of("document_file_missing", id=document_id)
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
     if digest.hexdigest() != doc.sha256:
-        raise Invalid(f"{doc.filename}: the stored file does not match its checksum")
+        raise Invalid.of("document_checksum", file=doc.filename)
     return doc, path
 
 

@@ -1,6 +1,22 @@
-"""Domain errors. The web layer maps each to an HTTP status; the CLI prints its message."""
+"""Domain errors. The web layer maps each to an HTTP status; the CLI prints its message.
+
+An error raised with `.of(text_code, **params)` says what went wrong by a stable code (engine/error_texts.py):
+`message` is its Vietnamese text; the web and the API translate the code for the page's language."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Self
+
+from engine.error_texts import TEXTS
+
+# Set by the web layer (web/error_texts.py): the page's language for coded errors. The engine never imports Flask.
+_translator: Callable[[str, dict[str, Any]], str | None] | None = None
+
+
+def set_translator(translate: Callable[[str, dict[str, Any]], str | None] | None) -> None:
+    global _translator
+    _translator = translate
 
 
 class MotcuaError(Exception):
@@ -9,8 +25,26 @@ class MotcuaError(Exception):
 
     def __init__(self, message: str, details: object | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.vietnamese = message
         self.details = details
+        self.text_code: str | None = None
+        self.params: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, text_code: str, *, details: object | None = None, **params: Any) -> Self:
+        """The error whose message is TEXTS[text_code] with `params` (KeyError for an unknown code)."""
+        error = cls(TEXTS[text_code] % params, details)
+        error.text_code, error.params = text_code, params
+        return error
+
+    @property
+    def message(self) -> str:
+        """In the page's language when the web has set a translator and is answering a request; else Vietnamese."""
+        if self.text_code is not None and _translator is not None:
+            translated = _translator(self.text_code, self.params)
+            if translated is not None:
+                return translated
+        return self.vietnamese
 
 
 class NotFound(MotcuaError):

@@ -31,7 +31,7 @@ def set_follow_up(session: Session, user: User, item: WorkItem, at: Any, now: da
     """Set (or move) my reminder on a step I can see (the caller passes an item from cases.get_item)."""
     moment = _moment(at)
     if moment <= (now or utcnow()):
-        raise Invalid("Thời điểm nhắc lại phải ở tương lai", details={"at": "đã qua"})
+        raise Invalid.of("followup_in_past", details={"at": "đã qua"})
     row = session.scalar(select(FollowUp).where(FollowUp.user_id == user.id, FollowUp.work_item_id == item.id))
     if row is None:
         row = FollowUp(user_id=user.id, work_item_id=item.id, at=moment)

@@ -35,10 +35,10 @@ def _allowed(comp: dict) -> set[str] | None:
 def validate(schema: dict | None, data: Any) -> dict:
     """Cleaned data for the form, or Invalid with {field: message} details."""
     if not isinstance(data, dict):
-        raise Invalid("Dữ liệu phải là một đối tượng JSON")
+        raise Invalid.of("form_data_object")
     bad = [k for k in data if not isinstance(k, str) or k.startswith("_") or k in RESERVED_KEYS]
     if bad:
-        raise Invalid("Dữ liệu dùng tên trường dành riêng", details={k: "tên dành riêng" for k in bad})
+        raise Invalid.of("form_reserved_keys", details={k: "tên dành riêng" for k in bad})
     if schema is None:
         return dict(data)
     errors: dict[str, str] = {}
@@ -57,7 +57,7 @@ def validate(schema: dict | None, data: Any) -> dict:
         except ValueError as e:
             errors[key] = f"{label}: {e}"
     if errors:
-        raise Invalid("Biểu mẫu còn lỗi", details=errors)
+        raise Invalid.of("form_has_errors", details=errors)
     # Values the form does not name (e.g. computed by the page) pass through unchanged.
     return {**{k: v for k, v in data.items() if k not in clean}, **clean}
 

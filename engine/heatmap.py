@@ -56,7 +56,7 @@ def _procedure(session: Session, code: Any) -> Procedure:
         raise Invalid("chọn một thủ tục", details={"procedure": "bắt buộc nhập"})
     proc = session.scalar(select(Procedure).where(Procedure.code == code))
     if proc is None:
-        raise NotFound(f"procedure '{code}' does not exist")
+        raise NotFound.of("procedure_not_found", code=code)
     return proc
 
 
@@ -111,7 +111,7 @@ def step_cases(session: Session, user: Any, procedure: Any, element: Any, which:
     """The cases behind one figure of one step: waiting there, overdue there, or completed in the period."""
     now = now or utcnow()
     if which not in WHICH:
-        raise Invalid(f"which must be one of {', '.join(WHICH)}", details={"which": "invalid"})
+        raise Invalid.of("heatmap_which_choice", choices=", ".join(WHICH), details={"which": "invalid"})
     f = filters_for(session, user, first, last, unit, now=now)
     proc = _procedure(session, procedure)
     element = inputs.text("element", element, WorkItem.task_bpmn_id, required=True)

@@ -67,7 +67,7 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
              .where(Procedure.code == procedure)
     if time_state:
         if time_state not in TIME_STATES:
-            raise Invalid(f"time_state must be one of {', '.join(TIME_STATES)}")
+            raise Invalid.of("time_state_choice", choices=", ".join(TIME_STATES))
         now = current_time(now)
         soon = calendar_for(session).add_working_days(now, Decimal(1))
         q = q.where({"overdue": WorkItem.due_at < now,

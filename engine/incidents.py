@@ -41,7 +41,7 @@ class Incident:
 
 def _ensure_admin(user: User) -> None:
     if not user.has_role("admin"):
-        raise Forbidden("incidents are for system administrators")
+        raise Forbidden.of("incidents_admin_only")
 
 
 def kind_of(case: Case) -> str:
@@ -87,7 +87,7 @@ def retry(session: Session, user: User, code: str, now: datetime | None = None) 
     now = now or utcnow()
     case = None if len(code) > 64 or "\x00" in code else session.scalar(select(Case.id).where(Case.code == code))
     if case is None:
-        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+        raise NotFound.of("case_not_found", code=code)
     case = lock_case(session, case)
     if case.error is None:
         raise Conflict(f"hồ sơ {code} không bị vướng lỗi", details={"code": code})

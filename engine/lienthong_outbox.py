@@ -184,7 +184,7 @@ class OutboxIncident:
 def incidents(session: Session, user: User, limit: int = 500) -> list[OutboxIncident]:
     """Messages the dispatcher gave up on, oldest first (administrators)."""
     if not user.has_role("admin"):
-        raise Forbidden("incidents are for system administrators")
+        raise Forbidden.of("incidents_admin_only")
     rows = session.execute(select(OutboxMessage, Case.code).outerjoin(Case, Case.id == OutboxMessage.case_id)
                            .where(OutboxMessage.state == "incident").order_by(OutboxMessage.id)
                            .limit(max(1, min(limit, 5000)))).all()
@@ -196,7 +196,7 @@ def incidents(session: Session, user: User, limit: int = 500) -> list[OutboxInci
 def retry(session: Session, user: User | None, outbox_id: int, now: datetime | None = None) -> OutboxMessage:
     """Put a given-up message back in the queue, due now (after the partner was fixed)."""
     if user is not None and not user.has_role("admin"):
-        raise Forbidden("retrying messages is for system administrators")
+        raise Forbidden.of("retry_admin_only")
     now = now or utcnow()
     row = session.get(OutboxMessage, outbox_id) if isinstance(outbox_id, int) and 0 < outbox_id < 2**63 else None
     if row is None:

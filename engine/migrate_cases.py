@@ -70,7 +70,7 @@ def parse_mapping(pairs: list[str] | dict | None) -> dict[str, str]:
 def _target(session: Session, procedure: str, to_version: int) -> tuple[Procedure, ProcessVersion]:
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
     if proc is None:
-        raise NotFound(f"procedure '{procedure}' does not exist")
+        raise NotFound.of("procedure_not_found", code=procedure)
     pv = session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == proc.id,
                                                      ProcessVersion.version == to_version))
     if pv is None:
@@ -212,7 +212,7 @@ def revert(session: Session, user: User | None, code: str, now: datetime | None 
     now = now or utcnow()
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None:
-        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+        raise NotFound.of("case_not_found", code=code)
     case = case_rules.lock_case(session, case.id)
     last = session.scalar(select(Event).where(Event.case_id == case.id, Event.kind == "migrated")
                           .order_by(Event.id.desc()).limit(1))

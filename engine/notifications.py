@@ -127,7 +127,7 @@ def mark_read(session: Session, user: User, notification_id: int | None = None,
     if notification_id is not None:
         if session.scalar(select(Notification.id).where(Notification.id == notification_id,
                                                         Notification.user_id == user.id)) is None:
-            raise NotFound(f"notification {notification_id} not found")
+            raise NotFound.of("notification_not_found", id=notification_id)
         q = q.where(Notification.id == notification_id)
     return session.execute(q.values(read_at=now or utcnow())).rowcount or 0
 

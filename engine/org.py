@@ -46,9 +46,10 @@ def add_role(session: Session, code: str, name: str, capabilities: tuple[str, ..
     """A role with what it may do (a subset of CAPABILITIES); a province names its roles as it likes."""
     unknown = set(capabilities) - set(CAPABILITIES)
     if unknown:
-        raise Invalid(f"unknown capabilities: {', '.join(sorted(unknown))}", details={"capabilities": sorted(unknown)})
+        raise Invalid.of("capabilities_unknown", names=", ".join(sorted(unknown)),
+                         details={"capabilities": sorted(unknown)})
     if session.get(Role, code) is not None:
-        raise Invalid(f"role '{code}' already exists", details={"code": code})
+        raise Invalid.of("role_exists", code=code, details={"code": code})
     role = Role(code=code, name=name, **{c: c in capabilities for c in CAPABILITIES})
     session.add(role)
     session.flush()
@@ -75,16 +76,16 @@ def level_labels(session: Session) -> dict[str, str]:
 def unit_by_code(session: Session, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        raise NotFound(f"unit '{code}' does not exist")
+        raise NotFound.of("unit_not_found", code=code)
     return unit
 
 
 def add_unit(session: Session, code: str, name: str, level: str, parent: str | None = None,
              agency_code: str | None = None) -> Unit:
     if session.get(Level, level) is None:
-        raise Invalid(f"level '{level}' does not exist")
+        raise Invalid.of("level_not_found", code=level)
     if session.scalar(select(Unit).where(Unit.code == code)) is not None:
-        raise Invalid(f"unit '{code}' already exists")
+        raise Invalid.of("unit_exists", code=code)
     parent_unit = unit_by_code(session, parent) if parent else None
     unit = Unit(code=code, name=name, level_code=level, parent_id=parent_unit.id if parent_unit else None,
                 agency_code=agency_code or code)
@@ -103,10 +104,10 @@ def add_user(session: Session, username: str, unit: str, roles: list[str], passw
              full_name: str = "", email: str | None = None) -> tuple[User, str | None]:
     """Create a user; returns the user and the generated password when none was given."""
     if session.scalar(select(User).where(User.username == username)) is not None:
-        raise Invalid(f"user '{username}' already exists")
+        raise Invalid.of("user_exists", username=username)
     for role in roles:
         if session.get(Role, role) is None:
-            raise Invalid(f"role '{role}' does not exist")
+            raise Invalid.of("role_not_found", code=role)
     generated = None
     if not password:
         password = generated = secrets.token_urlsafe(12)
@@ -121,7 +122,7 @@ def add_user(session: Session, username: str, unit: str, roles: list[str], passw
 def user_by_username(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"user '{username}' does not exist")
+        raise NotFound.of("user_not_found", username=username)
     return user
 
 
@@ -178,7 +179,7 @@ TOKEN_DAYS = 90  # MOTCUA_TOKEN_DAYS
 def issue_token(session: Session, user: User, days: int = TOKEN_DAYS) -> str:
     """A new bearer token for `user`, valid for `days` days; only its SHA-256 is stored."""
     if days < 1:
-        raise Invalid("a token must be valid for at least one day", details={"days": days})
+        raise Invalid.of("token_days_min", details={"days": days})
     token = "mc_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(days=days)))
     session.flush()

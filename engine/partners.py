@@ -174,4 +174,4 @@ def new_message_id() -> str:
 
 def check_message(body: dict) -> None:
     if not isinstance(body.get("message"), str) or not body["message"]:
-        raise Invalid("message name missing", details={"message": "required"})
+        raise Invalid.of("partner_message_required", details={"message": "required"})

@@ -165,7 +165,7 @@ def catalog_entry(session: Session, code: str) -> CatalogEntry:
     for entry in catalog(session):
         if entry.code == code:
             return entry
-    raise NotFound(f"procedure '{code}' not found")
+    raise NotFound.of("procedure_not_found", code=code)
 
 
 def desk_units(session: Session) -> list[Unit]:
@@ -244,7 +244,7 @@ def _received_here(session: Session, user: User, code: str, forbidden: str) -> C
     """A case of the user's own desk (any desk for an admin), by a desk clerk, locked; else 404/403."""
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
-        raise NotFound(f"case {code} not found")
+        raise NotFound.of("case_not_found", code=code)
     if not user.can("receives_dossiers"):
         raise Forbidden(forbidden)
     return lock_case(session, case.id)
@@ -253,7 +253,7 @@ def _received_here(session: Session, user: User, code: str, forbidden: str) -> C
 def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
     case = _received_here(session, user, code, "only the one-stop desk answers online dossiers")
     if case.status_code not in statuses or case.state is not None:
-        raise Conflict(f"case {code} is not waiting at the desk (status {case.status_code})")
+        raise Conflict.of("case_not_at_desk", code=code, status=case.status_code)
     return case
 
 
@@ -352,7 +352,7 @@ def withdraw(session: Session, user: User, code: str, reason: str, now: datetime
     reason = inputs.text("reason", reason, multiline=True)
     case = _received_here(session, user, code, "only the one-stop desk records a withdrawal")
     if case.resolved_at is not None or case.status_code in FINAL:
-        raise Conflict(f"case {code} can no longer be withdrawn (status {case.status_code})")
+        raise Conflict.of("case_not_withdrawable", code=code, status=case.status_code)
     for item in session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")):
         item.state = "cancelled"
     set_status(session, case, Status.WITHDRAWN, at=now, by=user, reason=reason)

@@ -49,7 +49,7 @@ def applicant_fields(check: inputs.Checker, applicant: Any, prefix: str = "appli
 
 def _done(check: inputs.Checker) -> None:
     if check.details == {"applicant.name": "required"}:  # the desk's most common slip, said plainly
-        raise Invalid(NAME_REQUIRED, details=dict(check.details))
+        raise Invalid.of("applicant_name_required", details=dict(check.details))
     check.done()
 
 
@@ -62,14 +62,14 @@ def _ensure_receiver(user: User) -> None:
 def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
     if not isinstance(code, str) or not code or len(code) > 100 or "\x00" in code:
         # PostgreSQL refuses NUL in text and SQLite would just find nothing: the same 422 on both.
-        raise Invalid("procedure must be a procedure code from the catalog", details={"procedure": "invalid"})
+        raise Invalid.of("procedure_code_required", details={"procedure": "invalid"})
     proc = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
     if proc is None:
-        raise NotFound(f"procedure '{code}' does not exist")
+        raise NotFound.of("procedure_not_found", code=code)
     version = session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == proc.id)
                              .order_by(ProcessVersion.version.desc()).limit(1))
     if version is None:
-        raise Invalid(f"procedure '{code}' has no deployed process")
+        raise Invalid.of("procedure_not_deployed", code=code)
     return proc, version
 
 
@@ -135,7 +135,7 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     Used for dossiers received at the desk and for online ones (status 1) a clerk accepts."""
     now = current_time(now)
     if case.state is not None:
-        raise Conflict(f"case {case.code} is already being processed")
+        raise Conflict.of("case_already_processing", code=case.code)
     _ensure_receiver(user)
     proc, version = _latest or _procedure(session, case.procedure.code)
     unit = user.unit
@@ -184,7 +184,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     channel — engine.supplements.KEPT), so an incomplete dossier's form can be filled in again."""
     now = current_time(now)
     if outcome not in {"incomplete", "refused"}:
-        raise Invalid("outcome must be 'incomplete' or 'refused'")
+        raise Invalid.of("outcome_choice")
     check = inputs.Checker()
     procedure = check.text("procedure", procedure, Procedure.code, required=True)
     who = applicant_fields(check, applicant)

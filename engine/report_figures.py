@@ -184,7 +184,7 @@ def _group_columns(group: str) -> tuple[Any, Any]:
         return Unit.level_code, func.max(Unit.level_code)
     if group == "procedure":
         return Procedure.code, func.max(Procedure.name)
-    raise Invalid(f"group must be one of {', '.join(GROUPS)}", details={"group": group})
+    raise Invalid.of("report_group_choice", choices=", ".join(GROUPS), details={"group": group})
 
 
 def summary(session: Session, f: Filters) -> dict[str, Any]:
@@ -242,7 +242,7 @@ def drill_down(session: Session, f: Filters, figure: str, page: int = 1, per_pag
     """The cases behind one figure, with the figure's own predicate, ordered by receipt, paginated."""
     preds = predicates(f)
     if figure not in preds:
-        raise Invalid(f"unknown figure '{figure}'", details={"figure": figure})
+        raise Invalid.of("report_figure_unknown", figure=figure, details={"figure": figure})
     page, per_page = max(1, min(page, inputs.INT32_MAX)), max(1, min(per_page, 500))
     # Each predicate implies _relevant(); leaving it out lets the planner use the figure's own index.
     base = scoped(select(Case).select_from(Case), f).where(preds[figure])

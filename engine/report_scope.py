@@ -43,22 +43,22 @@ def parse_period(first: str | None, last: str | None, today: date | None = None)
         a = date.fromisoformat(first) if first else date(today.year, 1, 1)
         b = date.fromisoformat(last) if last else today
     except ValueError:
-        raise Invalid("from and to must be dates written YYYY-MM-DD",
+        raise Invalid.of("report_dates",
                       details={"from": first, "to": last}) from None
     check = inputs.Checker()  # year 0001 or 9999 overflows when the period becomes moments
     check.moment("from", a)
     check.moment("to", b)
     check.done()
     if a > b:
-        raise Invalid("the period's start is after its end", details={"from": first, "to": last})
+        raise Invalid.of("report_period_order", details={"from": first, "to": last})
     if (b - a).days > 3660:
-        raise Invalid("a report covers at most ten years")
+        raise Invalid.of("report_period_max")
     return Period(a, b)
 
 
 def ensure_reporter(user: User) -> None:
     if not user.can("reads_reports"):
-        raise Forbidden("reports are for heads of division, leaders and administrators")
+        raise Forbidden.of("reports_forbidden")
 
 
 def scope_root(session: Session, user: User, unit_code: str | None = None) -> Unit | None:
@@ -70,9 +70,9 @@ def scope_root(session: Session, user: User, unit_code: str | None = None) -> Un
         return own
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
-        raise NotFound(f"unit '{unit_code}' does not exist")
+        raise NotFound.of("unit_not_found", code=unit_code)
     if own is not None and not unit.path.startswith(own.path):
-        raise Forbidden(f"unit '{unit_code}' is outside your unit's subtree")
+        raise Forbidden.of("unit_outside_subtree", code=unit_code)
     return unit
 
 
@@ -101,7 +101,7 @@ def filters_for(session: Session, user: User, first: str | None, last: str | Non
     check.done()
     root = scope_root(session, user, unit or None)
     if level and session.get(Level, level) is None:
-        raise Invalid(f"level '{level}' does not exist", details={"level": level})
+        raise Invalid.of("level_not_found", code=level, details={"level": level})
     today = (now or utcnow()).astimezone(VN_TZ).date()
     return Filters(parse_period(first, last, today), root, field or None, level or None, now)
 

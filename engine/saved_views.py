@@ -53,7 +53,7 @@ def create(session: Session, user: User, kind: Any, name: Any, filters: Any, sha
         check.add("shared", "phải là true hoặc false")
     check.done()
     if not clean:
-        raise Invalid("Bộ lọc trống, không có gì để lưu", details={"filters": "trống"})
+        raise Invalid.of("saved_view_empty", details={"filters": "trống"})
     row = SavedView(owner_id=user.id, unit_id=user.unit_id, kind=kind, name=label, filters=clean,
                     shared=bool(shared), created_at=now or utcnow())
     session.add(row)
@@ -75,6 +75,6 @@ def delete(session: Session, user: User, view_id: Any) -> None:
     view_id = inputs.integer("id", view_id, SavedView.id)
     row = session.get(SavedView, view_id) if view_id is not None else None
     if row is None or row.owner_id != user.id:
-        raise NotFound(f"Không tìm thấy bộ lọc {view_id}")
+        raise NotFound.of("saved_view_not_found", id=view_id)
     session.delete(row)
     session.flush()

@@ -172,7 +172,7 @@ def drill(session: Session, user: Any, code: str, first: str | None, last: str |
     """The cases that cost points in index `code`."""
     score = compute(session, user, first, last, unit, now)
     if code not in {i.code for i in score.indices}:
-        raise Invalid("index must be one of 2.1, 2.2, 3.3, 4.1, 4.2, 5.4", details={"index": "invalid"})
+        raise Invalid.of("score766_index_choice", details={"index": "invalid"})
     codes = score.get(code).costs
     if not codes:
         return []

@@ -165,7 +165,7 @@ def _facts_02(session: Session, case: Case) -> dict[str, Any]:
         events = _events(session, case, "paused", "task_completed")
         paused = [i for i, e in enumerate(events) if e.kind == "paused"]
         if not paused:
-            raise NotFound(f"case {case.code} has no supplement request")
+            raise NotFound.of("slip_no_supplement", code=case.code)
         ev = events[paused[-1]]
         # The step whose outcome asked for the supplement completed just before the pause.
         asked = next((e for e in reversed(events[:paused[-1]]) if e.kind == "task_completed"), None)
@@ -185,7 +185,7 @@ def _facts_03(session: Session, case: Case) -> dict[str, Any]:
 def _facts_04(session: Session, case: Case) -> dict[str, Any]:
     apologies = _events(session, case, "apology")
     if not apologies:
-        raise NotFound(f"case {case.code} has no apology")
+        raise NotFound.of("slip_no_apology", code=case.code)
     ev = apologies[-1]
     data = ev.data or {}
     return dict(received_at=case.received_at, reason=str(data.get("reason") or ""),
@@ -213,9 +213,9 @@ def slip_facts(session: Session, case: Case, nn: str, base_url: str | None = Non
     """Slip NN (01–05) of this case: the case's own facts and the slip's. NotFound when NN is unknown or
     makes no sense for the case."""
     if nn not in SLIPS or nn == "06":
-        raise NotFound(f"slip {nn} does not exist (choose one of {', '.join(sorted(SLIPS)[:5])})")
+        raise NotFound.of("slip_unknown", nn=nn, choices=", ".join(sorted(SLIPS)[:5]))
     if nn not in available_slips(session, case):
-        raise NotFound(f"slip {nn} ({SLIPS[nn]}) does not apply to case {case.code}")
+        raise NotFound.of("slip_not_applicable", nn=nn, name=SLIPS[nn], code=case.code)
     own = {"01": lambda: _facts_01(session, case, base_url), "02": lambda: _facts_02(session, case),
            "03": lambda: _facts_03(session, case), "04": lambda: _facts_04(session, case),
            "05": lambda: _facts_05(session, case)}[nn]()

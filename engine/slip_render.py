@@ -38,7 +38,7 @@ def slips_path() -> Path:
     if custom:
         path = Path(custom).expanduser().resolve()
         if not path.is_dir():
-            raise Invalid(f"{PATH_ENV}={custom} is not a folder")
+            raise Invalid.of("slip_folder", name=PATH_ENV, path=str(custom))
         return path
     return SHIPPED_PATH
 
@@ -181,7 +181,7 @@ def render_html(path: Path, template: str, ctx: dict[str, Any]) -> str:
         return _environment(path).get_template(template).render(**ctx)
     except jinja2.TemplateError as e:
         where = f"{getattr(e, 'filename', None) or template}:{getattr(e, 'lineno', None) or 0}"
-        raise Invalid(f"slip template {where}: {e.message or e}") from e
+        raise Invalid.of("slip_template_error", where=where, error=str(e.message or e)) from e
 
 
 def _pdf(path: Path, template: str, ctx: dict[str, Any], sign_as: str | None = None) -> bytes:

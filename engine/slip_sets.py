@@ -53,7 +53,8 @@ def current(session: Session | None) -> str:
     chosen = os.environ.get(SET_ENV, "").strip()
     if chosen:
         if chosen not in TITLES:
-            raise Invalid(f"{SET_ENV}={chosen} is not a slip set ({', '.join(TITLES)})", details={SET_ENV: chosen})
+            raise Invalid.of("slip_set_unknown", name=SET_ENV, chosen=chosen, choices=", ".join(TITLES),
+                             details={SET_ENV: chosen})
         return chosen
     return TT03_2025 if session is not None and two_level(session) else TT01_2018
 
@@ -91,7 +92,7 @@ def collect_at(case: Case, agency: dict[str, Any]) -> str:
 def _stop_notice(session: Session, case: Case) -> dict[str, Any]:
     notices = data._events(session, case, "stop_notice")
     if not notices:
-        raise NotFound(f"case {case.code} has no stop notice")
+        raise NotFound.of("slip_no_stop", code=case.code)
     ev = notices[-1]
     asked = ev.data or {}
     officer = data._user_name(session, ev.actor_id)
@@ -106,9 +107,9 @@ def render_2025(session: Session, case: Case, nn: str, base_url: str | None = No
     nn = str(nn).strip().zfill(2)
     names = TITLES[TT03_2025]
     if nn not in names or nn == LEDGER[TT03_2025]:
-        raise NotFound(f"slip {nn} does not exist (choose one of 01–06)")
+        raise NotFound.of("slip_unknown", nn=nn, choices="01–06")
     if nn not in available_2025(session, case):
-        raise NotFound(f"slip {nn} ({names[nn]}) does not apply to case {case.code}")
+        raise NotFound.of("slip_not_applicable", nn=nn, name=names[nn], code=case.code)
     own = {"01": lambda: data._facts_01(session, case, base_url), "02": lambda: data._facts_02(session, case),
            "03": lambda: data._facts_03(session, case), "04": lambda: data._facts_04(session, case),
            "05": lambda: _stop_notice(session, case), "06": lambda: data._facts_05(session, case)}[nn]()

@@ -38,7 +38,7 @@ def attach(session: Session, root: Path, user: User, item: WorkItem, filename: s
     from engine.tasks import _ensure_assignee  # engine.tasks calls this module when a step completes
 
     if item.state != "open":
-        raise Conflict(f"Bước «{item.name}» không còn mở để đính kèm tài liệu")
+        raise Conflict.of("step_not_open_to_attach", step=item.name)
     _ensure_assignee(user, item)
     doc = documents.store(session, root, item.case, user, filename, stream, max_bytes)
     doc.work_item_id, doc.is_result = item.id, bool(result)
@@ -56,13 +56,13 @@ def check_completion(session: Session, item: WorkItem, rule: str | None, listed:
     have = {d.id for d in for_item(session, item)}
     if listed is not None:
         if not isinstance(listed, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in listed):
-            raise Invalid("documents must be a list of document ids", details={"documents": "invalid"})
+            raise Invalid.of("document_ids_list", details={"documents": "invalid"})
         foreign = [i for i in listed if i not in have]
         if foreign:
-            raise Invalid(f"Tài liệu {foreign} không được đính kèm ở bước «{item.name}»",
+            raise Invalid.of("documents_of_other_step", ids=foreign, step=item.name,
                           details={"documents": f"không thuộc bước này: {foreign}"})
     if rule == "required" and not have:
-        raise Invalid(f"Bước «{item.name}» cần đính kèm tài liệu", details={"documents": "required"})
+        raise Invalid.of("step_needs_documents", step=item.name, details={"documents": "required"})
 
 
 def results(session: Session, case: Case) -> list[Document]:
@@ -122,4 +122,4 @@ def result_document(session: Session, case: Case, document_id: int) -> Document:
     for doc in results(session, case):
         if doc.id == document_id:
             return doc
-    raise NotFound(f"document {document_id} not found")
+    raise NotFound.of("document_not_found", id=document_id)

@@ -47,7 +47,7 @@ def request_stop(session: Session, user: User, case: Case, reason: str, requeste
     requested_by = check.text("requested_by", requested_by, Case.applicant_name)
     check.done()
     if not reason:
-        raise Invalid("Cần ghi rõ lý do dừng giải quyết", details={"reason": "required"})
+        raise Invalid.of("stop_reason_required", details={"reason": "required"})
     case = lock_case(session, case.id)  # a step completing at the same moment waits, then sees status 8
     why = refusal(case, user)
     if why is not None:

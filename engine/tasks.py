@@ -38,7 +38,7 @@ def _ensure_assignee(user: User, item: WorkItem, session: Session | None = None,
     if principal is not None:
         return principal
     if item.unit_id != user.unit_id or item.role_code not in user.roles:
-        raise Forbidden(f"Bước «{item.name}» thuộc {item.unit.name} (vai trò {item.role_code}), không phải của bạn")
+        raise Forbidden.of("step_not_yours", step=item.name, unit=item.unit.name, role=item.role_code)
     if item.claimed_by_id and item.claimed_by_id != user.id:
         raise _claimed_elsewhere(item)
     return None
@@ -61,10 +61,10 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
     item = session.get(WorkItem, item_id, options=[lazyload("*")])
     if item is None:
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     case = lock_case(session, item.case_id)
     if not can_view_case(session, user, case):
-        raise NotFound(f"Không tìm thấy bước xử lý {item_id}")
+        raise NotFound.of("step_not_found", id=item_id)
     # Re-read what a concurrent completion or claim may have changed, now that the case row is ours
     # (claims take the same lock), then check who holds the step.
     session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
@@ -79,7 +79,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
     if task is None or not workflow.is_ready(task):
-        raise Conflict(f"Bước «{item.name}» không còn chờ xử lý trong quy trình")
+        raise Conflict.of("step_not_waiting", step=item.name)
     try:
         workflow.complete_task(wf, task, clean)
     except Exception as e:  # noqa: BLE001 — a diagram error must not lose the step; roll back and say why
@@ -106,7 +106,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     try:
         session.flush()
     except StaleDataError as e:
-        raise Conflict("Hồ sơ vừa được người khác cập nhật; hãy tải lại trang và thử lại") from e
+        raise Conflict.of("case_changed_meanwhile") from e
     return Completion(case=case, item=item, next_items=created)
 
 
@@ -115,7 +115,7 @@ def retry_routing(session: Session, user: User, code: str, now: datetime | None 
     now = current_time(now)
     case = get_case(session, user, code)
     if case.state is None:
-        raise Invalid(f"case {code} has no running process")
+        raise Invalid.of("case_no_process", code=code)
     case = lock_case(session, case.id)
     runner = Runner(session, case, version_info(session, case.process_version_id), now)
     wf = runner.load()
@@ -151,7 +151,7 @@ def _must_be_open(item: WorkItem) -> None:
     if item.state == "completed":
         raise _already_done(item)
     if item.state != "open":
-        raise Conflict(f"Bước «{item.name}» không còn mở để xử lý")
+        raise Conflict.of("step_not_open", step=item.name)
 
 
 def claim(session: Session, user: User, item_id: int, now: datetime | None = None) -> WorkItem:
@@ -186,7 +186,7 @@ def unclaim(session: Session, user: User, item_id: int, now: datetime | None = N
     if holder is None:
         return item
     if holder != user.id and not (user.can("releases_claims") and user.unit_id == item.unit_id):
-        raise Forbidden("Chỉ người đã nhận hoặc lãnh đạo phòng của đơn vị xử lý bước này mới trả lại được bước")
+        raise Forbidden.of("step_release_forbidden")
     if not _set_claim(session, item, None, holder):
         _must_be_open(item)
         if item.claimed_by_id is not None:

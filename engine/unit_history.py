@@ -146,5 +146,5 @@ def by_code(session: Session, code: str) -> tuple[Unit, Unit]:
     if unit is None:
         from engine.errors import NotFound
 
-        raise NotFound(f"unit '{code}' does not exist")
+        raise NotFound.of("unit_not_found", code=code)
     return unit, current_unit(session, unit)

@@ -69,14 +69,14 @@ def test_backup_restores_the_case_and_its_document(world: World, tmp_path: Path,
     assert done.returncode == 0, done.stderr
     assert "1 case(s), 1 document(s)" in done.stdout
     again = motcua("backup", str(tmp_path / "bk"), url=world.db.url, instance=source_instance)
-    assert again.returncode == 1 and "is not empty" in again.stderr  # never overwrites a backup
+    assert again.returncode == 1 and "không trống" in again.stderr  # never overwrites a backup
 
     target_instance = tmp_path / "restored"
     done = motcua("restore", str(tmp_path / "bk"), url=empty_target, instance=target_instance)
     assert done.returncode == 0, done.stderr
     assert "restored: 1 case(s), 1 document(s)" in done.stdout
     twice = motcua("restore", str(tmp_path / "bk"), url=empty_target, instance=target_instance)
-    assert twice.returncode == 1 and "not empty" in twice.stderr  # never restores over live data
+    assert twice.returncode == 1 and "không trống" in twice.stderr  # never restores over live data
 
     restored = Database(empty_target)
     try:

@@ -109,4 +109,4 @@ def test_cli_reissues_an_agency_code(tmp_path) -> None:  # noqa: ANN001
     ok = CliRunner().invoke(main, ["org", "agency-code", "XA_HOA_AN", "H99.01", "--from", "2026-01-25"], env=env)
     assert ok.exit_code == 0 and "H99.01 from 25/01/2026" in ok.output
     again = CliRunner().invoke(main, ["org", "agency-code", "XA_HOA_AN", "H99.02", "--from", "2026-01-25"], env=env)
-    assert again.exit_code != 0 and "already has an agency code" in again.output
+    assert again.exit_code != 0 and "đã có mã cơ quan" in again.output

@@ -41,4 +41,4 @@ def test_init_twice_then_org_user_token(tmp_path: Path) -> None:
         unit = s.scalar(select(Unit).where(Unit.code == "XA_A3"))
         assert unit.parent.code == "HUYEN_A" and unit.path.endswith(f"/{unit.id}/")
     bad = CliRunner().invoke(main, ["org", "add", "X", "--name", "x", "--level", "galaxy"], env=env)
-    assert bad.exit_code != 0 and "level 'galaxy' does not exist" in bad.output
+    assert bad.exit_code != 0 and "Cấp «galaxy» không tồn tại" in bad.output

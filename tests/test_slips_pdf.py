@@ -215,4 +215,4 @@ def test_cli_writes_a_slip(world, tmp_path: Path) -> None:  # noqa: ANN001
     assert result.exit_code == 0, result.output
     assert "Bùi Thị Én" in pdf_text(out.read_bytes())
     missing = CliRunner().invoke(main, ["slip", code, "01", "--out", str(out)], env=env)
-    assert missing.exit_code == 1 and "does not apply" in missing.output
+    assert missing.exit_code == 1 and "không áp dụng" in missing.output

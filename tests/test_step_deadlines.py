@@ -99,7 +99,7 @@ def test_a_day_off_override_moves_new_due_dates(world: World) -> None:
     gone = CliRunner().invoke(main, ["calendar", "override", "2026-03-09", "--remove"], env=env)
     assert gone.exit_code == 0
     again = CliRunner().invoke(main, ["calendar", "override", "2026-03-09", "--remove"], env=env)
-    assert again.exit_code == 1 and "no override" in again.output
+    assert again.exit_code == 1 and "Không có điều chỉnh lịch" in again.output
 
 
 def test_deploy_warns_when_the_longest_path_exceeds_the_legal_limit(world: World) -> None:

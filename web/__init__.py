@@ -70,6 +70,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     ratelimit.init_app(app)  # before the blueprints: pages and API share one rate-limit store
     _register_api(app)
     _register_pages(app)
+    from web import error_texts
+
+    error_texts.init_app()  # coded engine errors speak the request's language
     return app
 
 

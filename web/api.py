@@ -30,17 +30,19 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     return blueprint
 
 
-def _error(status: int, code: str, message: str, details: Any = None) -> Response:
+def _error(status: int, code: str, message: str, details: Any = None, text: MotcuaError | None = None) -> Response:
     body: dict[str, Any] = {"error": code, "message": message}
     if details is not None:
         body["details"] = details
+    if text is not None and text.text_code is not None:  # the stable code beside the translated message
+        body.update(code=text.text_code, params=text.params)
     resp = jsonify(body)
     resp.status_code = status
     return resp
 
 
 def _domain_error(e: MotcuaError) -> Response:
-    return _error(e.status, e.code, e.message, e.details)
+    return _error(e.status, e.code, e.message, e.details, e)
 
 
 def _http_error(e: HTTPException) -> Response:
@@ -104,7 +106,7 @@ def mail_now(case_ids: Any) -> None:
 def _body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Invalid("the request body must be a JSON object")
+        raise Invalid.of("body_json_object")
     return data
 
 
@@ -170,7 +172,7 @@ def _parse_time(value: Any, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
-        raise Invalid(f"{name} must be an ISO 8601 date-time", details={name: value}) from None
+        raise Invalid.of("datetime_iso", name=name, details={name: value}) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
 
 

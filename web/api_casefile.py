@@ -44,9 +44,9 @@ def attach(session: Any, user: Any, code: str) -> tuple[Response, int]:
     upload = request.files.get("file")
     step = request.form.get("step", "")
     if upload is None or not upload.filename:
-        raise Invalid("send the document as the multipart field `file`", details={"file": "required"})
+        raise Invalid.of("upload_file_field", details={"file": "required"})
     if not step.isdigit() or len(step) > 10:
-        raise Invalid("step must be the id of an open task of this case", details={"step": "invalid"})
+        raise Invalid.of("step_not_open_here", details={"step": "invalid"})
     item = cases.get_item(session, user, int(step))
     if item.case_id != case.id:
         raise NotFound(f"task {step} is not a step of case {code}")

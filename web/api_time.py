@@ -23,7 +23,7 @@ def issue_apology(session: Any, user: Any, code: str, json: S.ApologyIn) -> tupl
     """Apology and new appointment — Mẫu 04 (once per case, from one working day before due)."""
     new_due_at = _parse_time(json.new_due_at, "new_due_at")
     if new_due_at is None:
-        raise Invalid("new_due_at is required", details={"new_due_at": "required"})
+        raise Invalid.of("apology_date_required", details={"new_due_at": "required"})
     case = cases.get_case(session, user, code)
     event = apology.issue_apology(session, user, case, json.reason, new_due_at)
     mail_after_commit(case.id)  # the applicant is mailed now; the outbox job retries if SMTP is down
@@ -90,4 +90,4 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid("the day must be YYYY-MM-DD", details={"day": text}) from None
+        raise Invalid.of("day_must_be_date", details={"day": text}) from None

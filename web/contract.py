@@ -75,7 +75,7 @@ def _reject(req: Any, resp: Any, error: Exception | None, instance: Any, adapter
     context = getattr(req, "context", None)
     if context is not None and context.json is not None and not isinstance(req.get_json(silent=True), dict):
         # spectree validates a missing or non-JSON body as {}; an operation with a body wants a JSON object
-        raise InvalidRequest("the request body must be a JSON object", details={"body": "a JSON object"})
+        raise InvalidRequest.of("body_json_object", details={"body": "a JSON object"})
 
 
 def _check(req: Any, resp: Any, error: Exception | None, instance: Any, adapter: Any) -> None:

@@ -41,6 +41,8 @@ class Error(BaseModel):
     error: str
     message: str
     details: Any = None
+    code: str | None = Field(None, description="what went wrong, by a stable code (engine/error_texts.py)")
+    params: dict[str, Any] | None = Field(None, description="the values the message names")
 
 
 class Problem(BaseModel):

@@ -19,6 +19,9 @@ import spiffworkflow from './designer/spiffworkflow.json';
 import { MotcuaPropertiesModule } from './designer/properties.js';
 import lintConfig from './designer/lint.js';
 import { FormsDialog } from './designer/forms.js';
+import { TranslateModule, designerTranslate } from './designer/translate.js';
+import { localizeDates } from './i18n/formjs.js';
+import { translateTree } from './i18n/translate.js';
 
 const data = JSON.parse(document.getElementById('designer-data').textContent);
 window.MOTCUA_DESIGNER = data;
@@ -30,10 +33,16 @@ const modeler = new BpmnModeler({
   container: '#canvas',
   propertiesPanel: { parent: '#properties' },
   linting: { bpmnlint: lintConfig, active: true },
-  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, MotcuaPropertiesModule, lintModule],
+  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, MotcuaPropertiesModule, lintModule,
+    TranslateModule],
   moddleExtensions: { spiffworkflow },
 });
 window.motcuaModeler = modeler; // the browser tests drive the diagram through bpmn-js's own services
+// diagram-js and the properties panel write a few words without the translate service ("Search", "Back",
+// "Toggle section"); the form editor's date fields use the same calendar as the task forms.
+translateTree(document.querySelector('#canvas'), designerTranslate());
+translateTree(document.querySelector('#properties'), designerTranslate());
+localizeDates();
 
 const draftForms = { ...(data.draft_forms || {}) };
 let comparing = null; // the XML being edited while a comparison is shown

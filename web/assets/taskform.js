@@ -1,8 +1,8 @@
 // The task page's form: rendered from the step's form-js schema; the server validates it again on submit.
 import { Form } from '@bpmn-io/form-js-viewer';
 import '@bpmn-io/form-js-viewer/dist/assets/form-js.css';
-import flatpickr from 'flatpickr';
-import { Vietnamese } from 'flatpickr/dist/l10n/vn.js';
+import { FormJsMessagesModule, formJsTranslate, localizeDates } from './i18n/formjs.js';
+import { translateTree } from './i18n/translate.js';
 import { vietnameseNumbers } from './taskform/vn_numbers.js';
 
 const readJSON = (id, fallback) => {
@@ -10,18 +10,9 @@ const readJSON = (id, fallback) => {
   try { return node ? JSON.parse(node.textContent) : fallback; } catch { return fallback; }
 };
 
-// Dates the Vietnamese way: form-js takes the date picker's format from the browser's default locale, so the
-// default is Vietnamese here (dd/mm/yyyy whatever the browser's language); flatpickr speaks Vietnamese and
-// starts weeks on Monday. A date is never filled in by itself: the official picks it (a silent "today" once
-// put the wrong signing date on a decision).
-const NativeDateTimeFormat = Intl.DateTimeFormat;
-function VietnameseByDefault(locale, options) {
-  return new NativeDateTimeFormat(locale === undefined || locale === 'default' ? 'vi-VN' : locale, options);
-}
-VietnameseByDefault.prototype = NativeDateTimeFormat.prototype;
-VietnameseByDefault.supportedLocalesOf = NativeDateTimeFormat.supportedLocalesOf;
-Intl.DateTimeFormat = VietnameseByDefault;
-flatpickr.localize(Vietnamese);
+// A date is never filled in by itself: the official picks it (a silent "today" once put the wrong signing date
+// on a decision). Dates are dd/mm/yyyy and the calendar starts on Monday, in the page's language.
+localizeDates();
 
 async function setup() {
   const form = document.getElementById('task-form');
@@ -31,7 +22,8 @@ async function setup() {
   const hidden = document.getElementById('data_json');
   let viewer = null;
   if (schema) {
-    viewer = new Form({ container: host });
+    viewer = new Form({ container: host, additionalModules: [FormJsMessagesModule] });
+    translateTree(host, formJsTranslate());
     const data = { ...readJSON('form-data', {}) };
     delete data.comment;
     await viewer.importSchema(schema, data);

@@ -7,11 +7,12 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from engine.calendar import VN_TZ
@@ -45,8 +46,12 @@ def _locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     user = getattr(g, "user", None)
-    if user is not None and getattr(user, "locale", None) in LANGUAGES:
-        return user.locale
+    # Only the value already loaded: translating an error after a failed transaction must not query the user.
+    locale = sa_inspect(user).dict.get("locale") if user is not None else None
+    if locale in LANGUAGES:
+        return locale
+    if request.path.startswith("/api/"):  # a program asks in its header; Vietnamese when it does not say
+        return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
     return "vi"  # Vietnamese first, whatever the browser says
 
 

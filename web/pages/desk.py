@@ -101,7 +101,7 @@ def submit() -> Response | tuple[str, int]:
             "return_channel": form["return_channel"]}
     try:
         if not applicant["name"]:
-            raise Invalid("applicant.name is required", details={"applicant.name": "required"})
+            raise Invalid.of("applicant_name_required", details={"applicant.name": "required"})
         if action == "accept":
             missing = documents.missing_required(proc, form["docs"])
             if missing:

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import ledger, reports
+from engine import ledger, report_exports, reports
 from engine.models import utcnow
 from web import labels
 from web.pages import db_session
@@ -130,8 +130,10 @@ def export_pdf() -> Response:
     s = db_session()
     f = _filters()
     group = _group()
+    now = utcnow()
     html = render_template("reports/pdf.html", f=f, group=group, groups=GROUP_LABELS, rows=reports.table(s, f, group),
                            total=reports.summary(s, f), columns=reports.TABLE_COLUMNS, labels=labels.FIGURES,
-                           steps=reports.steps(s, f)[:30], scope=reports.scope_label(f), now=utcnow())
+                           steps=reports.steps(s, f)[:30], scope=reports.scope_label(f), now=now,
+                           head=report_exports.letterhead(f, now), figure=report_exports.figure_text)
     data = render_pdf(html)
     return _download(data, "application/pdf", f"bao-cao-{f.period.first:%Y%m%d}-{f.period.last:%Y%m%d}.pdf")

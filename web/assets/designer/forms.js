@@ -2,6 +2,9 @@
 // the draft (sent with Save draft / Validate / Deploy) and are versioned with the process version on deploy.
 import { FormEditor } from '@bpmn-io/form-js';
 
+import { formJsTranslate } from '../i18n/formjs.js';
+import { translateTree } from '../i18n/translate.js';
+
 const NAME = /^[a-z0-9_]{1,100}$/;
 
 function blank(name) {
@@ -43,7 +46,12 @@ export class FormsDialog {
   async open() {
     this.refresh(this.select.value || this.names()[0]);
     this.dialog.showModal();
-    if (!this.editor) this.editor = new FormEditor({ container: this.dialog.querySelector('#form-editor') });
+    if (!this.editor) {
+      const container = this.dialog.querySelector('#form-editor');
+      // form-js' editor has no translate service: its palette and properties panel are translated in the page.
+      translateTree(container, formJsTranslate());
+      this.editor = new FormEditor({ container });
+    }
     if (this.select.value) await this.load(this.select.value);
   }
 
