@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from engine import vn_numbers
@@ -40,14 +40,15 @@ def form_sha256(schema: dict | None) -> str | None:
 
 
 def record(session: Session, case: Case, item: WorkItem, user: User, clean: dict, schema: dict | None,
-           process_version_id: int | None, now: datetime) -> StepOutput:
-    """Keep what this completion submitted (called once, by engine.cases.complete_task)."""
-    out = StepOutput(case_id=case.id, work_item_id=item.id, step_bpmn_id=item.task_bpmn_id, step=item.name,
-                     form=item.form, form_sha256=form_sha256(schema), process_version_id=process_version_id,
-                     unit_id=item.unit_id, role_code=item.role_code, completed_by_id=user.id, completed_at=now,
-                     timing=item.timing, data=json.loads(json.dumps(clean, default=str)))
-    session.add(out)
-    return out
+           process_version_id: int | None, now: datetime) -> None:
+    """Keep what this completion submitted (called once, by engine.cases.complete_task). One Core INSERT: the
+    row is append-only, so it needs none of the ORM's change tracking (updates and deletes of loaded rows are
+    still refused by _append_only)."""
+    session.connection().execute(insert(StepOutput.__table__), {
+        "case_id": case.id, "work_item_id": item.id, "step_bpmn_id": item.task_bpmn_id, "step": item.name,
+        "form": item.form, "form_sha256": form_sha256(schema), "process_version_id": process_version_id,
+        "unit_id": item.unit_id, "role_code": item.role_code, "completed_by_id": user.id, "completed_at": now,
+        "timing": item.timing, "data": json.loads(json.dumps(clean, default=str))})
 
 
 def for_case(session: Session, case: Case) -> list[StepOutput]:
