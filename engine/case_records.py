@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload, undefer
 
-from engine import inputs
+from engine import inputs, reference
 from engine.audit import append_event
 from engine.errors import NotFound
 from engine.models import Case, Event, ProcessVersion, User, WorkItem, utcnow
@@ -73,16 +73,21 @@ def lock_case(session: Session, case_id: int) -> Case:
 
 
 # Built once: the hot path binds only the id (building and hashing the statement per call cost more than
-# running it on SQLite).
-_LOCK_OF_ITEM = (select(Case).where(Case.id == select(WorkItem.case_id).where(WorkItem.id == bindparam("item_id"))
-                                    .scalar_subquery())
+# running it on SQLite). The reference data's token comes along (engine.reference).
+_LOCK_OF_ITEM = (select(Case, reference.token_column())
+                 .where(Case.id == select(WorkItem.case_id).where(WorkItem.id == bindparam("item_id"))
+                        .scalar_subquery())
                  .options(lazyload("*"), undefer(Case.state)).with_for_update(of=Case)
                  .execution_options(populate_existing=True))
 
 
 def lock_case_of_item(session: Session, item_id: int) -> Case | None:
     """lock_case for the case of work item `item_id` (None when there is no such item), in one statement."""
-    return session.scalar(_LOCK_OF_ITEM, {"item_id": item_id})
+    row = session.execute(_LOCK_OF_ITEM, {"item_id": item_id}).first()
+    if row is None:
+        return None
+    reference.snapshot(session, row[1])
+    return row[0]
 
 
 def item_for(session: Session, user: User, item_id: int) -> WorkItem:

@@ -33,10 +33,21 @@ def _append_only(session: Session, _context: Any, _instances: Any) -> None:
             raise ImmutableRecord(f"step output {obj.id} is a legal record and cannot be changed")
 
 
+_sha_of: dict[int, tuple[dict, str]] = {}  # id(schema) -> (schema, hash): schemas of cached process versions
+
+
 def form_sha256(schema: dict | None) -> str | None:
     if schema is None:
         return None
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # The schemas come from the process-version cache and never change, so each is hashed once; the schema is
+    # kept in the entry so its id cannot be reused by another object.
+    hit = _sha_of.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    if len(_sha_of) < 10_000:
+        _sha_of[id(schema)] = (schema, digest)
+    return digest
 
 
 def record(session: Session, case: Case, item: WorkItem, user: User, clean: dict, schema: dict | None,

@@ -22,8 +22,8 @@ TABLES = ("units", "levels", "roles", "unit_successors", "level_aliases", "calen
 # a database reset (TRUNCATE removes the row; the next write re-creates it), is never seen again, so a
 # snapshot cached under it can never be taken for another state of the tables.
 SQLITE_BODY = """
-    UPDATE reference_versions SET token = abs(random()) WHERE id = 1;
-    INSERT INTO reference_versions (id, token) SELECT 1, abs(random())
+    UPDATE reference_versions SET token = random() WHERE id = 1;
+    INSERT INTO reference_versions (id, token) SELECT 1, random()
         WHERE NOT EXISTS (SELECT 1 FROM reference_versions WHERE id = 1);
 """
 
@@ -54,7 +54,7 @@ def upgrade() -> None:
             for what in ("INSERT", "UPDATE", "DELETE"):
                 op.execute(f"CREATE TRIGGER trg_reference_{table}_{what.lower()} AFTER {what} ON {table} "
                            f"BEGIN {SQLITE_BODY} END")
-        op.execute("INSERT INTO reference_versions (id, token) VALUES (1, abs(random()))")
+        op.execute("INSERT INTO reference_versions (id, token) VALUES (1, random())")
 
 
 def downgrade() -> None:
