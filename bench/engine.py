@@ -91,15 +91,20 @@ def add_filler(database: Database, count: int, batch: int = 10_000) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def lifecycle(database: Database, receive_ms: list[float], complete_ms: list[float]) -> None:
+def lifecycle(database: Database, receive_ms: list[float], complete_ms: list[float],
+              cpu_s: list[float] | None = None) -> None:
+    """One case through the service layer; wall times per call into the lists, and this thread's CPU time
+    for the timed calls (the client side only: PostgreSQL's own CPU is in its server process) into cpu_s."""
+    cpu_s = [] if cpu_s is None else cpu_s
     with database.transaction() as s:
         users = {u.username: u for u in s.scalars(select(User))}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     with database.transaction() as s:
         clerk = s.merge(users["xa_a1_clerk"], load=False)
         case = cases.receive(s, clerk, PROCEDURE, {"name": "Nguyễn Văn Bench"}, {})
         case_id = case.id
     receive_ms.append((time.perf_counter() - t0) * 1000)
+    cpu_s.append(time.thread_time() - c0)
     for _ in range(30):
         with database.transaction() as s:  # the harness's own look-up: kept light, not timed
             row = s.execute(select(WorkItem.id, Unit.code, WorkItem.role_code).join(Unit, Unit.id == WorkItem.unit_id)
@@ -107,10 +112,11 @@ def lifecycle(database: Database, receive_ms: list[float], complete_ms: list[flo
             if row is None:
                 return
             item_id, username = row[0], f"{row[1].lower()}_{row[2]}"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         with database.transaction() as s:
             cases.complete_task(s, s.merge(users[username], load=False), item_id, {"outcome": "approve"})
         complete_ms.append((time.perf_counter() - t0) * 1000)
+        cpu_s.append(time.thread_time() - c0)
     raise RuntimeError("case did not finish")
 
 
@@ -198,14 +204,16 @@ def main() -> None:
                 api_one()
         receive_ms: list[float] = []
         complete_ms: list[float] = []
-        floor_s = api_s = 0.0
+        floor_s = api_s = floor_cpu = 0.0
+        motcua_cpu: list[float] = []
         floor_steps = 0
         # Interleaved, one case of each at a time, so a change in the machine's load hits all three alike.
         for _ in range(args.runs):
-            lifecycle(database, receive_ms, complete_ms)
-            t0 = time.perf_counter()
+            lifecycle(database, receive_ms, complete_ms, motcua_cpu)
+            t0, c0 = time.perf_counter(), time.thread_time()
             floor_steps = floor_one()
             floor_s += time.perf_counter() - t0
+            floor_cpu += time.thread_time() - c0
             if api_one:
                 t0 = time.perf_counter()
                 api_one()
@@ -215,7 +223,8 @@ def main() -> None:
         floor = args.runs / floor_s
         api = args.runs / api_s if api_one else None
         rows.append((backend, args.filler, args.runs, steps, args.runs / wall, pct(receive_ms, 50), pct(receive_ms, 95),
-                     pct(complete_ms, 50), pct(complete_ms, 95), floor, floor_steps, api, os.getloadavg()[0]))
+                     pct(complete_ms, 50), pct(complete_ms, 95), floor, floor_steps, api, os.getloadavg()[0],
+                     floor_cpu / sum(motcua_cpu)))
         database.dispose()
     print(f"\nFull lifecycle of {PROCEDURE} (receive + every task), one process, {args.filler:,} cases pre-loaded\n")
     print("| backend | filler cases | runs | tasks/case | full cases/s | receive p50 ms | receive p95 ms "
@@ -229,7 +238,8 @@ def main() -> None:
         if r[3] != r[10]:
             print(f"WARNING {r[0]}: motcua ran {r[3]} tasks/case, the floor {r[10]}")
         print(f"ratio {r[0]}: motcua {r[4]:.1f} cases/s / floor {r[9]:.1f} cases/s = {r[4] / r[9]:.0%} "
-              f"(target ≥ {targets.get(r[0], 0):.0%}); load average {r[12]:.1f}")
+              f"(target ≥ {targets.get(r[0], 0):.0%}); load average {r[12]:.1f}; "
+              f"CPU time of this process, motcua/floor = {r[13]:.0%}")
         if r[11]:
             print(f"api {r[0]}: {r[11]:.1f} cases/s through the API in-process; the same lifecycle costs "
                   f"×{r[4] / r[11]:.2f} the service layer's (target ≤ ×1.5)")

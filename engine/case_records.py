@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload, undefer
 
-from engine import inputs
+from engine import inputs, reference
+from engine.audit import append_event
 from engine.errors import NotFound
 from engine.models import Case, Event, ProcessVersion, User, WorkItem, utcnow
 from engine.routing import can_view_case
@@ -25,10 +26,8 @@ def current_time(now: datetime | None) -> datetime:
     return now
 
 
-def add_event(session: Session, case: Case, kind: str, at: datetime, **kw: Any) -> Event:
-    ev = Event(case_id=case.id, kind=kind, at=at, data=kw.pop("data", {}), **kw)
-    session.add(ev)
-    return ev
+def add_event(session: Session, case: Case, kind: str, at: datetime, **kw: Any) -> None:
+    append_event(session, case, kind, at, **kw)
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,10 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
 def forget_cached_versions() -> None:
     """Versions never change once deployed, so they are cached per database and id; call this only when
     the database behind a running process is replaced (a restore from backup, the test suite's reset)."""
+    from engine import reference
+
     _version_infos.clear()
+    reference.forget()
 
 
 def lock_case(session: Session, case_id: int) -> Case:
@@ -68,6 +70,24 @@ def lock_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFound.of("case_missing")
     return case
+
+
+# Built once: the hot path binds only the id (building and hashing the statement per call cost more than
+# running it on SQLite). The reference data's token comes along (engine.reference).
+_LOCK_OF_ITEM = (select(Case, reference.token_column())
+                 .where(Case.id == select(WorkItem.case_id).where(WorkItem.id == bindparam("item_id"))
+                        .scalar_subquery())
+                 .options(lazyload("*"), undefer(Case.state)).with_for_update(of=Case)
+                 .execution_options(populate_existing=True))
+
+
+def lock_case_of_item(session: Session, item_id: int) -> Case | None:
+    """lock_case for the case of work item `item_id` (None when there is no such item), in one statement."""
+    row = session.execute(_LOCK_OF_ITEM, {"item_id": item_id}).first()
+    if row is None:
+        return None
+    reference.snapshot(session, row[1])
+    return row[0]
 
 
 def item_for(session: Session, user: User, item_id: int) -> WorkItem:

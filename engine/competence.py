@@ -12,21 +12,21 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import reference
 from engine.errors import Invalid
-from engine.models import Level, ProcessVersion, Role, Unit
+from engine.models import ProcessVersion, Unit
 
 RETURN_CHANNELS = ("desk", "post", "online")
 
 
 def competent_level(session: Session, version: ProcessVersion) -> str | None:
     """The deepest level named by the version's non-desk steps (where the dossier is first decided)."""
-    desk_roles = set(session.scalars(select(Role.code).where(Role.receives_dossiers.is_(True))))
+    snap = reference.snapshot(session)
     levels = {n.get("level") for n in (version.nodes or {}).values()
-              if n.get("kind") == "user_task" and n.get("level") and n.get("role") not in desk_roles}
+              if n.get("kind") == "user_task" and n.get("level") and n.get("role") not in snap.desk_roles}
     if not levels:
         return None
-    ranks = dict(session.execute(select(Level.code, Level.rank)).all())
-    return max(levels, key=lambda code: ranks.get(code, 0))
+    return max(levels, key=lambda code: snap.level_ranks.get(code, 0))
 
 
 def _province_root(unit: Unit) -> str:

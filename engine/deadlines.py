@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import inputs
+from engine import inputs, reference
 from engine.calendar import VN_TZ, WorkCalendar, WorkingHours
 from engine.errors import Invalid, NotFound
 from engine.models import CalendarOverride
@@ -36,9 +36,8 @@ def _calendar(overrides: frozenset[tuple[date, bool]], hours: str) -> WorkCalend
 
 
 def calendar_for(session: Session) -> WorkCalendar:
-    """The calendar in force: holidays plus the overrides table (small; read once per transaction)."""
-    rows = session.execute(select(CalendarOverride.day, CalendarOverride.working)).all()
-    return _calendar(frozenset((d, w) for d, w in rows), _hours_text)
+    """The calendar in force: holidays plus the overrides table (cached with the reference data)."""
+    return _calendar(reference.snapshot(session).overrides, _hours_text)
 
 
 def due(calendar: WorkCalendar, start: datetime, days: Decimal | str | int | float | None) -> datetime | None:

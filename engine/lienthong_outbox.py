@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine import partners
+from engine.audit import append_event
 from engine.config import Settings
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, NotFound
@@ -53,10 +54,9 @@ def enqueue(session: Session, partner_code: str, message: str, body: dict, case:
     session.add(row)
     if case is not None and partner.kind != "portal":
         # The portal's status copies are not handovers; the slip would drown in them.
-        session.add(Event(case_id=case.id, kind="lienthong_queued", at=now, step=step or message,
-                          from_unit_id=from_unit_id,
-                          data={"partner": partner.code, "partner_name": partner.name, "message": message,
-                                "message_id": row.message_id}))
+        append_event(session, case, "lienthong_queued", now, step=step or message, from_unit_id=from_unit_id,
+                     data={"partner": partner.code, "partner_name": partner.name, "message": message,
+                           "message_id": row.message_id})
     return row
 
 

@@ -429,6 +429,15 @@ class CalendarOverride(Base):
     note: Mapped[str | None] = mapped_column(String(300))
 
 
+class ReferenceVersion(Base):
+    """One row (id 1) whose token database triggers change on every write to the organisation, the calendar
+    overrides and the partners (migration 0014_perf): engine.reference caches those tables under it."""
+
+    __tablename__ = "reference_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class SchedulerLease(Base):
     """The single-active-scheduler lease: whoever holds an unexpired row sweeps."""
 

@@ -61,11 +61,9 @@ def envelope(case: Case, previous: int | None, status: int, at: datetime) -> dic
 def status_changed(session: Session, case: Case, previous: int | None, status: int, at: datetime) -> None:
     """Queue the change to every portal partner (none configured: nothing, not even a query after the first
     in this transaction)."""
-    from engine import lienthong_outbox, partners
+    from engine import lienthong_outbox, reference
 
-    codes = session.info.get("motcua_portal_codes")
-    if codes is None:
-        codes = session.info["motcua_portal_codes"] = partners.portal_codes(session)
+    codes = reference.snapshot(session).portal_codes
     if not codes:
         return
     body = envelope(case, previous, status, at)

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from engine import workflow
@@ -16,7 +16,7 @@ from engine.case_records import VersionInfo, add_event, current_time, version_in
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
 from engine.errors import Invalid, RoutingError
 from engine.models import Case, ProcessVersion, User, WorkItem
-from engine.routing import origin_unit, resolve_unit
+from engine.routing import origin_unit_id, route
 from engine.status import Status, set_status
 
 
@@ -55,11 +55,14 @@ def project(runner: Runner, wf: Any, actor: User | None, from_unit_id: int | Non
         return _project_unflushed(runner, wf, actor, from_unit_id, step_done)
 
 
+_OPEN_ITEMS = (select(WorkItem).where(WorkItem.case_id == bindparam("case_id"), WorkItem.state == "open")
+               .options(lazyload("*")))  # built once; the hot path binds the case
+
+
 def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id: int | None,
                        step_done: WorkItem | None) -> list[WorkItem]:
     session, case, now = runner.session, runner.case, runner.now
-    rows = session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")
-                           .options(lazyload("*")))
+    rows = session.scalars(_OPEN_ITEMS, {"case_id": case.id})
     open_items = {w.task_uuid: w for w in rows if w.state == "open"}
     ready = workflow.ready_user_tasks(wf)
     ready_ids = {str(t.id) for t in ready}
@@ -75,8 +78,8 @@ def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id
         node = runner.version.nodes.get(task.task_spec.bpmn_id) or {}
         name = node.get("name") or task.task_spec.bpmn_name or task.task_spec.bpmn_id
         try:
-            origin = origin_unit(session, case, node.get("role"))  # competent unit, or the desk for desk steps
-            unit = resolve_unit(session, origin, node.get("level") or "", case.data)
+            origin = origin_unit_id(session, case, node.get("role"))  # competent unit, or the desk for desk steps
+            unit = route(session, origin, node.get("level") or "", case.data)
         except RoutingError as e:
             case.error = f"{name}: {e.message}"
             runner.unrouted.append((name, node.get("level") or "", e.message))

@@ -114,7 +114,7 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
                 applicant_id_number=who["id_number"], applicant_address=who["address"],
                 applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
                 received_at=received_at, competent_unit_id=competent.id if competent else None,
-                return_channel=return_channel)
+                return_channel=return_channel, state=None)  # set, so the deferred column is not read back
     session.add(case)
     session.flush()
     return start_processing(session, user, case, now=now, _latest=(proc, version))

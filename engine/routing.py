@@ -15,48 +15,57 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine import reference
 from engine.errors import RoutingError
-from engine.models import Case, Event, Level, Role, Unit, UnitSuccessor, User, WorkItem
+from engine.models import Case, Event, Unit, UnitSuccessor, User, WorkItem
+from engine.reference import Snapshot, UnitRef
+
+
+def origin_unit_id(session: Session, case: Case, role: str | None) -> int:
+    """The unit a step's lane resolves from: the receiving desk for desk roles, else the competent unit."""
+    if case.competent_unit_id is None or case.competent_unit_id == case.receiving_unit_id:
+        return case.receiving_unit_id
+    if role and role in reference.snapshot(session).desk_roles:
+        return case.receiving_unit_id  # the result returns to the desk that received the dossier
+    return case.competent_unit_id
 
 
 def origin_unit(session: Session, case: Case, role: str | None) -> Unit:
-    """The unit a step's lane resolves from: the receiving desk for desk roles, else the competent unit."""
-    receiving = session.get(Unit, case.receiving_unit_id)
-    if case.competent_unit_id is None or case.competent_unit_id == case.receiving_unit_id:
-        return receiving
-    role_row = session.get(Role, role) if role else None
-    if role_row is not None and role_row.receives_dossiers:
-        return receiving  # the result returns to the desk that received the dossier
-    return session.get(Unit, case.competent_unit_id)
+    return session.get(Unit, origin_unit_id(session, case, role))
+
+
+def route(session: Session, origin_id: int, level: str, data: dict | None = None) -> UnitRef:
+    """The unit that does a step at `level` for a case whose lanes resolve from unit `origin_id`, read from
+    the reference snapshot (engine.reference: the organisation as this transaction sees it, no query).
+
+    After a restructuring (engine.restructure) the origin unit may be inactive (merged: its successor
+    receives instead) and the lane's level may be abolished (its alias `work_to` does the step), so old
+    diagrams and running cases keep routing. Both are consulted only when the plain rule finds nothing."""
+    from engine import unit_history
+
+    snap = reference.snapshot(session)
+    origin = snap.units[origin_id]
+    try:
+        return _resolve(snap, origin, level, data)
+    except RoutingError:
+        moved = unit_history.successor_ref(snap, origin)
+        alias = snap.aliases.get(level)
+        if moved is None and alias is None:
+            raise
+        return _resolve(snap, moved or origin, alias or level, data)
 
 
 def resolve_unit(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
-    """The unit that does a step at `level` for a case received at `receiving_unit`.
-
-    After a restructuring (engine.restructure) the receiving unit may be inactive (merged: its successor
-    receives instead) and the lane's level may be abolished (its alias `work_to` does the step), so old
-    diagrams and running cases keep routing. Both are consulted only when the plain rule finds nothing, so
-    an unchanged organisation costs no extra query."""
-    try:
-        return _resolve(session, receiving_unit, level, data)
-    except RoutingError:
-        from engine import unit_history
-
-        moved = unit_history.successor(session, receiving_unit)
-        alias = unit_history.level_alias(session, level)
-        if moved is None and alias is None:
-            raise
-        return _resolve(session, moved or receiving_unit, alias or level, data)
+    """`route` for callers that want the unit's row (migrations of cases, tests)."""
+    return session.get(Unit, route(session, receiving_unit.id, level, data).id)
 
 
-def _resolve(session: Session, receiving_unit: Unit, level: str, data: dict | None = None) -> Unit:
-    ancestors = receiving_unit.ancestor_ids()
-    unit = session.scalar(select(Unit).where(Unit.id.in_(ancestors), Unit.level_code == level,
-                                             Unit.active.is_(True)))
-    if unit is not None:
-        return unit
-    below = list(session.scalars(select(Unit).where(Unit.path.startswith(receiving_unit.path),
-                                                    Unit.level_code == level, Unit.active.is_(True))))
+def _resolve(snap: Snapshot, receiving_unit: UnitRef, level: str, data: dict | None = None) -> UnitRef:
+    for unit_id in receiving_unit.ancestor_ids():
+        unit = snap.units.get(unit_id)
+        if unit is not None and unit.level_code == level and unit.active:
+            return unit
+    below = [u for u in snap.active_at_level(level) if u.path.startswith(receiving_unit.path)]
     chosen = (data or {}).get(f"unit_{level}")
     if chosen:
         for candidate in below:
@@ -66,8 +75,7 @@ def _resolve(session: Session, receiving_unit: Unit, level: str, data: dict | No
                            f"{receiving_unit.name}")
     if len(below) == 1:
         return below[0]
-    level_name = session.get(Level, level)
-    label = level_name.name if level_name else level
+    label = snap.level_names.get(level, level)
     if not below:
         raise RoutingError(f"không có đơn vị {label.lower()} trên tuyến của {receiving_unit.name} "
                            f"({receiving_unit.code}); thêm đơn vị bằng `motcua org add` hoặc sửa làn trong quy trình")
@@ -83,16 +91,23 @@ def may_receive(user: User) -> bool:
     return user.can("receives_dossiers")
 
 
-def can_view_case(session: Session, user: User, case: Case) -> bool:
-    """Staff see a case only when their unit received it, is competent for it, or it was routed to their unit."""
+def can_view_case(session: Session, user: User, case: Case, step: WorkItem | None = None) -> bool:
+    """Staff see a case only when their unit received it, is competent for it, or it was routed to their unit.
+    `step`, one of the case's work items already in hand, answers "routed to their unit" without a query
+    when it is that unit's."""
     if user.has_role("admin"):
         return True
     if user.unit_id in (case.receiving_unit_id, case.competent_unit_id):
         return True
-    if not case.receiving_unit.active:  # merged away: its successor's staff keep its cases (engine.restructure)
-        from engine.unit_history import successor_id
+    if step is not None and step.case_id == case.id and step.unit_id == user.unit_id:
+        return True
+    snap = reference.snapshot(session)
+    receiving = snap.units.get(case.receiving_unit_id)
+    if receiving is not None and not receiving.active:  # merged away: its successor's staff keep its cases
+        from engine.unit_history import successor_ref
 
-        if successor_id(session, case.receiving_unit) == user.unit_id:
+        moved = successor_ref(snap, receiving)
+        if moved is not None and moved.id == user.unit_id:
             return True
     return bool(session.scalar(select(exists().where(WorkItem.case_id == case.id,
                                                      WorkItem.unit_id == user.unit_id))))

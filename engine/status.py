@@ -12,8 +12,9 @@ from enum import IntEnum
 
 from sqlalchemy.orm import Session
 
+from engine.audit import append_event
 from engine.calendar import classify
-from engine.models import Case, Event, User
+from engine.models import Case, User
 
 
 class Status(IntEnum):
@@ -69,9 +70,7 @@ def set_status(session: Session, case: Case, to: int, *, at: datetime, by: User 
     data: dict = {"from": case.status_code, "to": int(to)}
     if reason:
         data["reason"] = reason
-    if case.id is None:
-        session.flush()
-    session.add(Event(case_id=case.id, kind="status", at=at, actor_id=actor_id, data=data))
+    append_event(session, case, "status", at, actor_id=actor_id, data=data)
     case.status_code = int(to)
     if to in DONE and case.resolved_at is None:
         case.resolved_at = at

@@ -53,6 +53,8 @@ def for_item(session: Session, item: WorkItem) -> list[Document]:
 def check_completion(session: Session, item: WorkItem, rule: str | None, listed: Any) -> None:
     """Before a step completes: the documents it lists must be its own, and a step whose form requires
     attachments needs at least one. 422 naming `documents`."""
+    if listed is None and rule != "required":
+        return  # nothing listed and nothing required: the step's documents need not be read
     have = {d.id for d in for_item(session, item)}
     if listed is not None:
         if not isinstance(listed, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in listed):

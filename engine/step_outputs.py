@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from engine import vn_numbers
@@ -33,21 +33,33 @@ def _append_only(session: Session, _context: Any, _instances: Any) -> None:
             raise ImmutableRecord(f"step output {obj.id} is a legal record and cannot be changed")
 
 
+_sha_of: dict[int, tuple[dict, str]] = {}  # id(schema) -> (schema, hash): schemas of cached process versions
+
+
 def form_sha256(schema: dict | None) -> str | None:
     if schema is None:
         return None
-    return hashlib.sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # The schemas come from the process-version cache and never change, so each is hashed once; the schema is
+    # kept in the entry so its id cannot be reused by another object.
+    hit = _sha_of.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    if len(_sha_of) < 10_000:
+        _sha_of[id(schema)] = (schema, digest)
+    return digest
 
 
 def record(session: Session, case: Case, item: WorkItem, user: User, clean: dict, schema: dict | None,
-           process_version_id: int | None, now: datetime) -> StepOutput:
-    """Keep what this completion submitted (called once, by engine.cases.complete_task)."""
-    out = StepOutput(case_id=case.id, work_item_id=item.id, step_bpmn_id=item.task_bpmn_id, step=item.name,
-                     form=item.form, form_sha256=form_sha256(schema), process_version_id=process_version_id,
-                     unit_id=item.unit_id, role_code=item.role_code, completed_by_id=user.id, completed_at=now,
-                     timing=item.timing, data=json.loads(json.dumps(clean, default=str)))
-    session.add(out)
-    return out
+           process_version_id: int | None, now: datetime) -> None:
+    """Keep what this completion submitted (called once, by engine.cases.complete_task). One Core INSERT: the
+    row is append-only, so it needs none of the ORM's change tracking (updates and deletes of loaded rows are
+    still refused by _append_only)."""
+    session.connection().execute(insert(StepOutput.__table__), {
+        "case_id": case.id, "work_item_id": item.id, "step_bpmn_id": item.task_bpmn_id, "step": item.name,
+        "form": item.form, "form_sha256": form_sha256(schema), "process_version_id": process_version_id,
+        "unit_id": item.unit_id, "role_code": item.role_code, "completed_by_id": user.id, "completed_at": now,
+        "timing": item.timing, "data": json.loads(json.dumps(clean, default=str))})
 
 
 def for_case(session: Session, case: Case) -> list[StepOutput]:

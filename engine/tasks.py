@@ -14,7 +14,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import delegation, inputs, step_documents, step_outputs, workflow
 from engine import forms as form_rules
 from engine.calendar import VN_TZ, classify
-from engine.case_records import add_event, current_time, get_case, item_for, lock_case, version_info
+from engine.case_records import (
+    add_event,
+    current_time,
+    get_case,
+    item_for,
+    lock_case,
+    lock_case_of_item,
+    version_info,
+)
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, User, WorkItem
 from engine.projection import Runner, diagram_error, project, resume, save
@@ -58,16 +66,13 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     submitted data is kept whole as the step's own record (engine.step_outputs)."""
     now = current_time(now)
     data = inputs.json_data("data", data)  # refused before the case is locked
-    # The hot path: load the item alone, then lock its case; related rows only load when an error names them.
-    item = session.get(WorkItem, item_id, options=[lazyload("*")])
-    if item is None:
+    # The hot path: lock the step's case first (a step never changes case), then read the step under that
+    # lock, so what a concurrent completion or claim changed (claims take the same lock) is what we see.
+    # Related rows only load when an error names them.
+    case = lock_case_of_item(session, item_id)
+    item = session.get(WorkItem, item_id, options=[lazyload("*")], populate_existing=True) if case else None
+    if item is None or not can_view_case(session, user, case, step=item):
         raise NotFound.of("step_not_found", id=item_id)
-    case = lock_case(session, item.case_id)
-    if not can_view_case(session, user, case):
-        raise NotFound.of("step_not_found", id=item_id)
-    # Re-read what a concurrent completion or claim may have changed, now that the case row is ours
-    # (claims take the same lock), then check who holds the step.
-    session.refresh(item, attribute_names=["state", "completed_at", "completed_by_id", "claimed_by_id"])
     _must_be_open(item)
     principal = _ensure_assignee(user, item, session, now)
     version = version_info(session, case.process_version_id)

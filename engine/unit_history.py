@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import LevelAlias, Unit, UnitName, UnitSuccessor
+from engine import reference
+from engine.models import Unit, UnitName, UnitSuccessor
+from engine.reference import Snapshot, UnitRef
 
 MAX_CHAIN = 20  # successor chains are short; a longer one is a cycle a plan check should have refused
 
@@ -49,24 +51,32 @@ def name_at(session: Session, unit: Unit | None, at: datetime | None) -> str:
     return NamesAt(session).name(unit, at)
 
 
-def successor(session: Session, unit: Unit) -> Unit | None:
+def successor_ref(snap: Snapshot, unit: UnitRef) -> UnitRef | None:
     """The active unit that took over `unit` (following merges and abolitions), None if it is active or
     nothing took it over."""
     current, seen = unit, {unit.id}
     for _ in range(MAX_CHAIN):
         if current.active:
             return current if current.id != unit.id else None
-        link = session.get(UnitSuccessor, current.id)
-        if link is None or link.successor_id in seen:
+        link = snap.successors.get(current.id)
+        if link is None or link in seen:
             return None
-        seen.add(link.successor_id)
-        current = session.get(Unit, link.successor_id)
+        seen.add(link)
+        current = snap.units[link]
     return None
 
 
 def successor_id(session: Session, unit: Unit) -> int | None:
-    found = successor(session, unit)
+    snap = reference.snapshot(session)
+    ref = snap.units.get(unit.id)
+    found = successor_ref(snap, ref) if ref is not None else None
     return found.id if found is not None else None
+
+
+def successor(session: Session, unit: Unit) -> Unit | None:
+    """successor_ref as the unit's row."""
+    found = successor_id(session, unit)
+    return session.get(Unit, found) if found is not None else None
 
 
 def regroup(session: Session, rows: list, start: datetime, end: datetime, rate: Callable[[dict], dict]) -> list:
@@ -136,8 +146,7 @@ def current_unit(session: Session, unit: Unit) -> Unit:
 
 def level_alias(session: Session, level: str) -> str | None:
     """The level that takes over steps whose lane names the abolished `level`."""
-    alias = session.get(LevelAlias, level)
-    return alias.work_to if alias is not None else None
+    return reference.snapshot(session).aliases.get(level)
 
 
 def by_code(session: Session, code: str) -> tuple[Unit, Unit]:
