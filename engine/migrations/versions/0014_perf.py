@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_perf'
-down_revision = '0010_casefile'
+down_revision = "0014_supplements"
 branch_labels = None
 depends_on = None
 
