@@ -191,44 +191,74 @@ def _measure(database: Database, instance: Path, runs: int, depth: int) -> dict[
     return out
 
 
-def run_backend(backend: str, n_cases: int, n_open: int, runs: int) -> dict:
+def _kept(database: Database, n_cases: int, n_open: int) -> bool:
+    """Whether the kept database already holds this load (then it is measured as is)."""
+    try:
+        with database.engine.connect() as conn:
+            cases_n = conn.scalar(text("SELECT count(*) FROM cases"))
+            open_n = conn.scalar(text("SELECT count(*) FROM work_items WHERE state = 'open'"))
+    except Exception:  # noqa: BLE001 — missing or half-built: load it again
+        return False
+    return cases_n == n_cases and open_n == n_open
+
+
+def run_backend(backend: str, n_cases: int, n_open: int, runs: int, keep: bool) -> dict:
+    """Load (unless a kept database holds the same load) and measure one backend. The database is a fixed
+    SQLite file / PostgreSQL database, dropped afterwards unless `keep`."""
     tmp = Path(tempfile.mkdtemp(prefix="motcua_bench_inbox_"))
+    sqlite_path = Path(tempfile.gettempdir()) / f"{PG_NAME}.db"
     admin = None
     if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'bench.db'}"
+        url = f"sqlite:///{sqlite_path}"
     else:
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}"'))
-            conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_NAME}):
+                conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_NAME
     database = Database(url)
     try:
         t0 = time.perf_counter()
-        _setup(database)
-        for case_rows, item_rows in _rows(database, n_cases, n_open):
-            _load(database, "cases", CASE_COLS, case_rows)
-            _load(database, "work_items", ITEM_COLS, item_rows)
-        if backend == "postgresql":
-            _finish_pg(database)
-        else:
-            with database.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        load_s = time.perf_counter() - t0
+        load_s = None
+        if not _kept(database, n_cases, n_open):
+            database.dispose()
+            _drop(backend, admin, sqlite_path)
+            if admin is not None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{PG_NAME}"'))
+            database = Database(url)
+            _setup(database)
+            for case_rows, item_rows in _rows(database, n_cases, n_open):
+                _load(database, "cases", CASE_COLS, case_rows)
+                _load(database, "work_items", ITEM_COLS, item_rows)
+            if backend == "postgresql":
+                _finish_pg(database)
+            else:
+                with database.engine.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+            load_s = time.perf_counter() - t0
         result = _measure(database, tmp, runs, min(15_000, n_open // 5 - 100))
         result["_load_s"] = load_s  # type: ignore[assignment]
         return result
     finally:
         database.dispose()
+        if not keep:
+            _drop(backend, admin, sqlite_path)
         if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  f"WHERE datname = '{PG_NAME}'"))
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}"'))
             admin.dispose()
         for p in sorted(tmp.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
         tmp.rmdir()
+
+
+def _drop(backend: str, admin: Any, sqlite_path: Path) -> None:
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+        return
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{PG_NAME}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}"'))
 
 
 def main() -> None:
@@ -237,6 +267,8 @@ def main() -> None:
     ap.add_argument("--open", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the loaded databases for the next run (which then skips loading)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     if args.open // 5 < 200:
@@ -244,8 +276,9 @@ def main() -> None:
     results = {}
     for backend in [b for b in args.backends.split(",") if b]:
         print(f"loading {args.cases:,} cases and {args.open:,} open work items into {backend} …", flush=True)
-        results[backend] = run_backend(backend, args.cases, args.open, args.runs)
-        print(f"  loaded and measured in {results[backend]['_load_s']:.0f} s (load)", flush=True)
+        results[backend] = run_backend(backend, args.cases, args.open, args.runs, args.keep)
+        load_s = results[backend]["_load_s"]
+        print("  kept from an earlier run" if load_s is None else f"  loaded in {load_s:.0f} s", flush=True)
     print(f"\nInbox of {USER}: {args.open // 5:,} of {args.open:,} open items; {args.cases:,} cases; "
           f"{args.runs} query runs, {max(20, args.runs // 4)} page runs\n")
     print(f"{'backend':<11} {'measure':<40} {'p50 ms':>8} {'p95 ms':>8}")
@@ -253,6 +286,13 @@ def main() -> None:
         for key, value in res.items():
             if not key.startswith("_"):
                 print(f"{backend:<11} {key:<40} {value[0]:>8.1f} {value[1]:>8.1f}")
+    print("\nThe page against its query (target: page p95 ≤ 3 × query p95)")
+    for backend, res in results.items():
+        for label in ("first page", next(k for k in res if k.startswith("query, deep"))[len("query, "):]):
+            q, page = res[f"query, {label}"][1], res[f"GET /inbox, {label}"][1]
+            print(f"{backend:<11} {label:<28} query p95 {q:6.1f} ms   page p95 {page:6.1f} ms   "
+                  f"page/query ×{page / q:.2f}")
+    print(f"load average: {os.getloadavg()[0]:.1f}")
     for backend, res in results.items():
         plan = res["_explain"]
         used = "ix_work_items_inbox" in plan

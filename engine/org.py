@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine import inputs
+from engine import inputs, principals
 from engine.errors import Invalid, NotFound
 from engine.models import ApiToken, Level, Role, Unit, User, UserRole, utcnow
 from engine.throttle import LoginThrottle
@@ -188,15 +188,14 @@ def issue_token(session: Session, user: User, days: int = TOKEN_DAYS) -> str:
 
 def user_for_token(session: Session, token: str, days: int = TOKEN_DAYS) -> User | None:
     """The active user of a live token; an expired or revoked token opens nothing. Tokens from before expiry
-    existed (no expires_at) count `days` from their creation."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None:
+    existed (no expires_at) count `days` from their creation. One query per call (engine.principals)."""
+    tokens = ApiToken.__table__.c
+    found = principals.lookup(session, tokens.token_hash, _token_hash(token), (tokens.expires_at, tokens.created_at))
+    if found is None:
         return None
+    row, user = found
     expires = row.expires_at or row.created_at + timedelta(days=days)
-    if expires <= utcnow():
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    return user if expires > utcnow() else None
 
 
 def revoke_tokens(session: Session, user: User) -> int:

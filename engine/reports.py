@@ -28,6 +28,7 @@ from engine.report_figures import (
     steps,
     summary,
     table,
+    total,
 )
 from engine.report_scope import (
     Filters,
@@ -45,4 +46,4 @@ __all__ = ["CRITERIA", "DRILL_ONLY", "FIGURES", "GROUPS", "LABELS", "TABLE_COLUM
            "CasePage", "Filters", "Period", "Row", "StepRow", "backlog", "drill_down", "ensure_reporter",
            "excel_table", "fields", "filters_for", "levels", "monthly_rate", "on_time_rate", "parse_period",
            "predicates", "ratings_summary", "scope_label", "scope_root", "scoped", "steps", "summary",
-           "table", "units_in_scope"]
+           "table", "total", "units_in_scope"]

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from engine import cases, deploy, org, procedure_codes, public, stop
+from engine import case_brief, cases, deploy, org, procedure_codes, public, stop
 from engine.calendar import VN_TZ
 from engine.errors import Invalid, MotcuaError
 from engine.models import Case, Event, Procedure, WorkItem
@@ -114,12 +114,15 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(VN_TZ).isoformat() if value else None
 
 
-def item_json(item: WorkItem) -> dict:
-    return {"id": item.id, "case_code": item.case.code, "name": item.name, "step": item.task_bpmn_id,
-            "unit": item.unit.code, "unit_name": item.unit.name, "level": item.level_code, "role": item.role_code,
-            "state": item.state, "form": item.form, "due_at": _iso(item.due_at), "created_at": _iso(item.created_at),
-            "claimed_by": item.claimed_by.username if item.claimed_by else None,
-            "procedure": item.case.procedure.code}
+def task_json(t: case_brief.TaskBrief) -> dict:
+    return {"id": t.id, "case_code": t.case_code, "name": t.name, "step": t.step, "unit": t.unit,
+            "unit_name": t.unit_name, "level": t.level, "role": t.role, "state": t.state, "form": t.form,
+            "due_at": _iso(t.due_at), "created_at": _iso(t.created_at), "claimed_by": t.claimed_by,
+            "procedure": t.procedure}
+
+
+def item_json(item: WorkItem, procedure: str | None = None) -> dict:
+    return task_json(case_brief.task_brief(item, procedure))
 
 
 def event_json(ev: Event) -> dict:
@@ -129,19 +132,18 @@ def event_json(ev: Event) -> dict:
             "step_due_at": _iso(ev.step_due_at), "timing": ev.timing, "data": ev.data}
 
 
-def case_json(session: Any, case: Case, full: bool = True) -> dict:
-    body = {"code": case.code, "procedure": case.procedure.code, "status_code": case.status_code,
+def case_json(session: Any, case: Case, full: bool = True, brief: case_brief.CaseBrief | None = None) -> dict:
+    """A case as answers show it; its relations and open tasks come from one query (engine.case_brief)."""
+    brief = brief or case_brief.case_brief(session, case)
+    body = {"code": case.code, "procedure": brief.procedure, "status_code": case.status_code,
             "status": cases.STATUS[case.status_code], "channel": case.channel,
-            "receiving_unit": case.receiving_unit.code,
-            "competent_unit": case.competent_unit.code if case.competent_unit else None,
-            "return_channel": case.return_channel,
-            "current_unit": case.current_unit.code if case.current_unit else None,
+            "receiving_unit": brief.receiving_unit, "competent_unit": brief.competent_unit,
+            "return_channel": case.return_channel, "current_unit": brief.current_unit,
             "received_at": _iso(case.received_at), "due_at": _iso(case.due_at),
             "original_due_at": _iso(case.original_due_at), "resolved_at": _iso(case.resolved_at),
             "returned_at": _iso(case.returned_at), "timing": case.timing, "result": case.result,
             "supplement_count": case.supplement_count, "error": case.error,
-            "process_version": case.process_version.version if case.process_version else None,
-            "tasks": [item_json(i) for i in cases.open_items(session, case)]}
+            "process_version": brief.process_version, "tasks": [task_json(t) for t in brief.tasks]}
     if full:
         body.update(applicant={"name": case.applicant_name, "id_number": case.applicant_id_number,
                                "address": case.applicant_address, "phone": case.applicant_phone,
@@ -235,8 +237,12 @@ def get_task(session: Any, user: Any, id: int) -> Response:
 def complete(session: Any, user: Any, id: int, json: S.CompleteIn) -> Response:
     """Complete a task with its form data; answers where the case went next."""
     result = cases.complete_task(session, user, id, json.data or {}, documents=json.documents)
-    return jsonify({"task": item_json(result.item), "case": case_json(session, result.case, full=False),
-                    "next": [item_json(i) for i in result.next_items]})
+    brief = case_brief.case_brief(session, result.case)
+    open_now = {t.id: t for t in brief.tasks}
+    return jsonify({"task": item_json(result.item, brief.procedure),
+                    "case": case_json(session, result.case, full=False, brief=brief),
+                    "next": [task_json(open_now[i.id]) if i.id in open_now else item_json(i, brief.procedure)
+                             for i in result.next_items]})
 
 
 @bp.post("/tasks/<int:id>/claim")

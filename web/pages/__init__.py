@@ -5,9 +5,12 @@ Each area is its own module with a `bp` blueprint; the list below is the whole s
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from flask import Flask, g, request, session
+from flask import Flask, g, request, session, url_for
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
@@ -36,6 +39,7 @@ AREAS = [
     "supplements",    # /cases/<code>/bo-sung/chap-nhan: the desk accepts what the applicant sent
 ]
 LANGUAGES = ("vi", "en")
+PATH_SAFE = "!$&'()*+,/:;=@"  # what werkzeug leaves unquoted in a path segment (BaseConverter.to_url)
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -181,6 +185,19 @@ def db_session() -> Session:
 
         g.db_session = db().session()
     return g.db_session
+
+
+_MARKER = 987_654_321_987  # stands for the row's value in a URL built once (url_pattern)
+
+
+def url_pattern(endpoint: str, key: str, **values: Any) -> Callable[[Any], str]:
+    """`url_for(endpoint, **{key: v})` for every row of a list at the cost of one url_for: the URL is built once
+    with a marker for `key`, then each row's value is put in its place, quoted as werkzeug quotes a path
+    segment."""
+    head, found, tail = url_for(endpoint, **values, **{key: _MARKER}).partition(str(_MARKER))
+    if not found:
+        raise ValueError(f"{endpoint}: {key} is not part of the URL's path")
+    return lambda value: f"{head}{quote(str(value), safe=PATH_SAFE)}{tail}"
 
 
 def _close_session(_exc: BaseException | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,16 +17,14 @@ from engine import (
     cases,
     comments,
     delegation,
-    early_warning,
     followups,
     heatmap,
     saved_views,
     score766,
 )
 from engine.calendar import VN_TZ
-from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import Case, Procedure, User, WorkItem, utcnow
+from engine.models import Case, Procedure, User, WorkItem
 from web.pages import db_session
 from web.security import safe_next
 
@@ -147,14 +145,7 @@ def _views_global() -> dict:
             return []
         return saved_views.visible(db_session(), current_user.user, kind)
 
-    def warn_level(item: WorkItem) -> int | None:
-        """The early-warning threshold an open step has reached (engine.early_warning), for the inbox."""
-        if "warn_calendar" not in g:
-            g.warn_calendar, g.warn_now = calendar_for(db_session()), utcnow()
-        share = early_warning.share_used(g.warn_calendar, item.created_at, item.due_at, g.warn_now)
-        return early_warning.level(share)
-
-    return {"saved_views_for": saved_views_for, "warn_level": warn_level}
+    return {"saved_views_for": saved_views_for}
 
 
 VIEW_TARGETS = {"inbox": "inbox.inbox", "cases": "case_view.search"}
