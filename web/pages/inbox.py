@@ -46,10 +46,13 @@ def inbox() -> str:
     if state not in (None, *cases.TIME_STATES):
         state = None
     after = request.args.get("after") or None
+    find = request.args.get("q", "").strip()[:200] or None  # code, applicant name or ID number (engine.search)
     try:
-        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed, time_state=state)
-    except Invalid:
-        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed, time_state=state)
+        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed, time_state=state,
+                           find=find)
+    except Invalid:  # a stale cursor, or text no database may store: the first page without it
+        find = None if after is None else find
+        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed, time_state=state, find=find)
         after = None
     now, soon = _clock(s)
     counts = cases.inbox_counts(s, user, now=now)
@@ -57,6 +60,7 @@ def inbox() -> str:
     procedures = list(s.scalars(select(Procedure).where(Procedure.active.is_(True)).order_by(Procedure.name)))
     return render_template("inbox/inbox.html", rows=rows, next_cursor=page.next, after=after, counts=counts,
                            procedures=procedures, procedure=procedure, claimed=claimed or "", state=state or "",
+                           q=find or "",
                            claim_filters=CLAIM_FILTERS, state_labels=TIME_STATE_LABELS, user=user)
 
 
