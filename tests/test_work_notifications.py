@@ -128,6 +128,21 @@ def test_an_online_submission_tells_the_desk_that_will_accept_it(world: World, t
     assert code in told(world, f"{unit.lower()}_{role}")[0]
 
 
+def test_a_supplement_sent_online_tells_the_desk_again(world: World, tmp_path: Path) -> None:
+    with world.db.transaction() as s:
+        case = public.submit_online(s, "ho_tro_mai_tang", "XA_A2", APPLICANT, {},
+                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF))],
+                                    tmp_path / "docs", 10_000_000)
+        code, secret = case.code, case.lookup_secret
+    with world.db.transaction() as s:
+        public.request_supplement_online(s, world.user(s, "xa_a2_clerk"), code, ["Giấy chứng tử"], "")
+    with world.db.transaction() as s:
+        public.supplement_online(s, code, secret, "Bổ sung giấy chứng tử",
+                                 [public.Upload(None, "chung-tu.pdf", io.BytesIO(PDF))], tmp_path / "docs", 10_000_000)
+    first, again = told(world, "xa_a2_clerk", "online_waiting")
+    assert code in first and code in again and "bổ sung" in again
+
+
 def test_the_new_work_is_mailed_when_smtp_is_configured(world: World, tmp_path: Path, smtp: Any) -> None:  # noqa: F811
     inbox, port = smtp
     code = world.receive(applicant=APPLICANT)
