@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from engine import delegation, early_warning, inputs
+from engine import delegation, early_warning, inputs, search
 from engine.calendar import WorkCalendar
 from engine.case_records import current_time
 from engine.deadlines import calendar_for
@@ -59,10 +59,11 @@ def _parse_cursor(after: str) -> tuple[datetime | None, int]:
 
 def inbox(session: Session, user: User, after: str | None = None, limit: int = 50,
           procedure: str | None = None, claimed: str | None = None, time_state: str | None = None,
-          now: datetime | None = None) -> InboxPage:
+          now: datetime | None = None, find: str | None = None) -> InboxPage:
     """My unit's and roles' open work items by due date, keyset-paginated on (due_at, id), the steps without a
     due date (waiting for the applicant) after every timed one on both backends; optionally only those
-    overdue / due within one working day / in time / waiting (the same thresholds as inbox_counts)."""
+    overdue / due within one working day / in time / waiting (the same thresholds as inbox_counts), or of the
+    cases matching `find` (code, applicant name or ID number, with or without diacritics: engine.search)."""
     limit = max(1, min(limit, 200))
     if procedure:
         procedure = inputs.text("procedure", procedure, Procedure.code)
@@ -77,6 +78,8 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
     if procedure:
         q = q.join(Case, Case.id == WorkItem.case_id).join(Procedure, Procedure.id == Case.procedure_id) \
              .where(Procedure.code == procedure)
+    if find:
+        q = q.where(search.matches(find, WorkItem.case_id))
     if time_state:
         if time_state not in TIME_STATES:
             raise Invalid.of("time_state_choice", choices=", ".join(TIME_STATES))

@@ -22,10 +22,15 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
+    inspect,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from engine.folding import case_search_text
 
 
 class UTCDateTime(TypeDecorator):
@@ -228,6 +233,10 @@ class Case(Base):
     """A dossier — hồ sơ. `status_code` follows the national portal (1–10)."""
 
     __tablename__ = "cases"
+    # Substring search without diacritics: a trigram GIN index on PostgreSQL (LIKE '%…%' uses it), a plain
+    # index on SQLite (scanned instead of the table). Migration 0014_notify.
+    __table_args__ = (Index("ix_cases_search_text", "search_text", postgresql_using="gin",
+                            postgresql_ops={"search_text": "gin_trgm_ops"}),)
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     lookup_secret: Mapped[str] = mapped_column(String(16))
@@ -274,6 +283,9 @@ class Case(Base):
     supplemented_by_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Code, applicant name and ID number and the procedure's name folded (engine.folding) for search without
+    # diacritics; kept by _keep_search_text on every ORM write; indexed (GIN trigram on PostgreSQL).
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     procedure: Mapped[Procedure] = relationship(lazy="joined")
     receiving_unit: Mapped[Unit] = relationship(foreign_keys=[receiving_unit_id], lazy="joined")
@@ -282,6 +294,22 @@ class Case(Base):
     process_version: Mapped[ProcessVersion | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+_SEARCHED = ("code", "applicant_name", "applicant_id_number", "procedure_id")
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_search_text(_mapper: Any, connection: Any, case: Case) -> None:
+    """Refold `search_text` whenever what it is made of changes, whoever writes the case through the ORM.
+    Reads the procedure's name on the flush's own connection (no session work inside a flush)."""
+    state = inspect(case)
+    if state.dict.get("search_text") is not None and not any(
+            state.attrs[a].history.has_changes() for a in _SEARCHED):
+        return
+    name = connection.scalar(select(Procedure.name).where(Procedure.id == case.procedure_id))
+    case.search_text = case_search_text(case.code, case.applicant_name, case.applicant_id_number, name)
 
 
 class CaseSequence(Base):

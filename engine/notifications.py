@@ -38,6 +38,8 @@ SUBJECTS = {
     "early_warning": "Cảnh báo sớm: bước xử lý đã dùng phần lớn thời gian",
     "apology": "Thư xin lỗi và hẹn lại ngày trả kết quả",
     "timer": "Hồ sơ cần xử lý",
+    "new_work": "Có việc mới cần xử lý",
+    "online_waiting": "Hồ sơ trực tuyến chờ tiếp nhận",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
-from engine import workflow
+from engine import work_notices, workflow
 from engine.calendar import WorkCalendar
 from engine.case_records import VersionInfo, add_event, current_time, version_info
 from engine.deadlines import calendar_for, due, one_working_day_before, script_engine
@@ -30,6 +30,7 @@ class Runner:
         workflow.use_clock(lambda: self.now)  # timers fire on this transaction's clock, as scripts see it
         self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
         self.unrouted: list[tuple[str, str, str]] = []  # (step, level, why) of steps that found no unit
+        self.notice_kind = work_notices.NEW_WORK  # how the people of a new step are told (a timer says so)
 
     def start(self, data: dict) -> Any:
         return workflow.start(self.key, self._spec_json, data, self.engine)
@@ -101,6 +102,8 @@ def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id
                      "after": step_done.name if step_done else None})
         if item.supplement:
             _pause(runner, item, task.data)
+    # Every new step is announced here, the one place work items are born, whatever opened them.
+    work_notices.announce_steps(session, case, created, now, kind=runner.notice_kind)
     still_open = [w for w in open_items.values() if w.state == "open"] + created
     if still_open:
         case.current_unit_id = min(still_open, key=lambda w: (w.due_at is None, w.due_at, w.id or 0)).unit_id
@@ -152,6 +155,7 @@ def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bo
     if case.state is None or case.next_timer_at is None:
         return False
     runner = Runner(session, case, version_info(session, case.process_version_id), now)
+    runner.notice_kind = "timer"
     wf = runner.load()
     before = case.next_timer_at
     try:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import competence, documents, inputs, notifications, procedure_codes
+from engine import competence, documents, inputs, notifications, procedure_codes, work_notices
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
 from engine.case_records import lock_case
@@ -237,6 +237,7 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
         session, case, "submitted",
         f"Hồ sơ {case.code} ({proc.name}) đã được gửi tới {unit.name} lúc {_local(now)}. "
         f"Mã tra cứu: {case.lookup_secret}. Bộ phận Một cửa sẽ kiểm tra và thông báo cho ông/bà.", now=now)
+    work_notices.announce_at_desk(session, case, "được nộp trực tuyến", now)
     return case
 
 
@@ -342,6 +343,7 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
     case.paused_at = None
     session.add(Event(case_id=case.id, kind="supplemented_online", at=now, to_unit_id=case.receiving_unit_id,
                       data={"documents": names, "note": note}))
+    work_notices.announce_at_desk(session, case, "được bổ sung trực tuyến", now)
     return case
 
 

@@ -33,7 +33,7 @@ from engine import early_warning, followups, notifications
 from engine.config import Settings
 from engine.db import Database
 from engine.metrics import SWEEP_SECONDS
-from engine.models import Case, Event, SchedulerLease, Unit, WorkItem, utcnow
+from engine.models import Case, Event, Notification, SchedulerLease, Unit, WorkItem, utcnow
 from engine.notifications import local_text
 from engine.org import roles_with
 
@@ -152,14 +152,10 @@ def _fire_timers(transaction: Any, now: datetime, report: SweepReport, batch: in
 
 
 def _notify_timer_steps(s: Session, case: Case, now: datetime) -> list[int]:
-    """A timer that opened steps (an escalation path) tells the people who must do them."""
-    created = list(s.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open",
-                                                    WorkItem.created_at == now)))
-    who = notifications.unit_role_users(s, {(w.unit_id, w.role_code) for w in created})
-    rows = [{"user_id": r.user_id, "case_id": case.id, "kind": "timer", "created_at": now,
-             "message": f"Hồ sơ {case.code}: có việc mới «{w.name}» (hạn {local_text(w.due_at) or 'không'})."}
-            for w in created for r in who.get((w.unit_id, w.role_code), [])]
-    return notifications.add_many(s, rows)
+    """The notices of the steps a timer opened (an escalation path): engine.projection wrote them with the
+    steps (engine.work_notices); their ids go in the sweep's report."""
+    return list(s.scalars(select(Notification.id).where(Notification.case_id == case.id, Notification.kind == "timer",
+                                                        Notification.created_at == now)))
 
 
 def _items_batch(s: Session, now: datetime, report: SweepReport, batch: int) -> bool:

@@ -52,7 +52,8 @@ def test_smtp_down_restart_smtp_up_every_mail_arrives_once(world: World, tmp_pat
     settings = _settings(world.db.url, tmp_path, port)
     code = _case(world)
 
-    # First run of motcua: an overdue step (mail to the specialist and the head) and an apology (to the applicant).
+    # First run of motcua: the new step announced (mail to the specialist), then overdue (mail to the specialist
+    # and the head) and an apology (to the applicant).
     first = Database(world.db.url)
     scheduler.sweep(first, at("2026-03-10 17:30"), settings)
     _apologise_through_the_api(world.db.url, settings, code)  # tries to mail at once: SMTP is down
@@ -61,7 +62,7 @@ def test_smtp_down_restart_smtp_up_every_mail_arrives_once(world: World, tmp_pat
     with first.transaction() as s:
         waiting = list(s.scalars(select(Notification).where(Notification.emailed_at.is_(None),
                                                             Notification.next_attempt_at.is_not(None))))
-        assert len(waiting) == 3
+        assert len(waiting) == 4
         assert all(n.attempts == 1 and "Connection" in (n.last_error or "") for n in waiting)
     first.dispose()  # motcua stops: nothing of it is left in this process but the database
 
@@ -72,7 +73,7 @@ def test_smtp_down_restart_smtp_up_every_mail_arrives_once(world: World, tmp_pat
         second = Database(world.db.url)  # motcua starts again, new objects
         create_app(settings, database=second)  # type: ignore[arg-type]
         assert scheduler.deliver_outbox(second, settings, t0 + timedelta(seconds=30)).sent == []  # backing off
-        assert len(scheduler.deliver_outbox(second, settings, t0 + timedelta(minutes=2)).sent) == 3
+        assert len(scheduler.deliver_outbox(second, settings, t0 + timedelta(minutes=2)).sent) == 4
         for later in (3, 60, 600):
             scheduler.deliver_outbox(second, settings, t0 + timedelta(minutes=later))
         scheduler.sweep(second, at("2026-03-10 17:40"), settings)  # nothing new is due
@@ -80,7 +81,8 @@ def test_smtp_down_restart_smtp_up_every_mail_arrives_once(world: World, tmp_pat
     finally:
         smtp.stop()
     assert sorted(m["To"] for m in inbox.messages) == sorted(
-        [APPLICANT, "xa_a1_head@demo.motcua.local", "xa_a1_specialist@demo.motcua.local"])
+        [APPLICANT, "xa_a1_head@demo.motcua.local", "xa_a1_specialist@demo.motcua.local",
+         "xa_a1_specialist@demo.motcua.local"])
     [apology] = inbox.to(APPLICANT)
     assert code in apology["Subject"] and "Chờ xác minh của huyện" in apology.get_content()
     with second.transaction() as s:

@@ -69,7 +69,8 @@ def test_overdue_and_escalation_mail_once(world: World, tmp_path: Path, smtp: tu
     settings = _settings(world, tmp_path, port)
     scheduler.sweep(world.db, at("2026-03-10 17:30"), settings)
     scheduler.deliver_outbox(world.db, settings)
-    [to_specialist] = inbox.to("xa_a1_specialist@demo.motcua.local")
+    new_work, to_specialist = inbox.to("xa_a1_specialist@demo.motcua.local")  # the step announced, then overdue
+    assert code in new_work["Subject"] and "Có việc mới" in new_work["Subject"]
     [to_head] = inbox.to("xa_a1_head@demo.motcua.local")
     assert code in to_specialist["Subject"] and "quá hạn" in to_specialist["Subject"].lower()
     assert to_specialist["From"] == "motcua@xa-anphu.gov.vn"
@@ -80,7 +81,7 @@ def test_overdue_and_escalation_mail_once(world: World, tmp_path: Path, smtp: tu
     scheduler.sweep(world.db, at("2026-03-10 17:30"), settings)
     scheduler.sweep(world.db, at("2026-03-11 09:00"), settings)
     scheduler.deliver_outbox(world.db, settings)
-    assert len(inbox.messages) == 2
+    assert len(inbox.messages) == 3
 
 
 def test_the_applicant_is_mailed_the_apology(world: World, tmp_path: Path, smtp: tuple[Inbox, int]) -> None:

@@ -66,7 +66,7 @@ def test_submission_arrives_at_the_chosen_commune_as_status_1(world: World, api:
         assert [e.kind for e in s.scalars(select(Event).where(Event.case_id == case.id))] == ["submitted_online"]
         doc = s.scalar(select(Document).where(Document.case_id == case.id))
         assert doc.doc_code == "to_khai" and doc.content_type == "application/pdf"
-        notice = s.scalar(select(Notification).where(Notification.case_id == case.id))
+        notice = s.scalar(select(Notification).where(Notification.case_id == case.id, Notification.user_id.is_(None)))
         assert notice.email == "mai@example.vn" and code in notice.message and secret in notice.message
     # The citizen tracks it straight away.
     track = _track(api, code, secret)
@@ -102,7 +102,8 @@ def test_desk_accepts_and_the_clock_starts(world: World, api: Any) -> None:
         assert case.status_code == 2 and case.due_at is not None and case.received_at == at("2025-03-03 09:00")
         item = s.scalar(select(WorkItem).where(WorkItem.case_id == case.id))
         assert item.unit.code == "XA_A2" and item.state == "open"
-        assert len(s.scalars(select(Notification).where(Notification.case_id == case.id)).all()) == 2
+        to_applicant = select(Notification).where(Notification.case_id == case.id, Notification.user_id.is_(None))
+        assert len(s.scalars(to_applicant).all()) == 2
     with world.db.transaction() as s:
         with pytest.raises(Conflict):  # accepted once only
             public.accept_online(s, world.user(s, "xa_a2_clerk"), code)

@@ -28,8 +28,10 @@ def _setup(world: World, n: int = 1) -> list[str]:
 def _inbox(world: World, username: str) -> list[tuple[str, str]]:
     with world.db.transaction() as s:
         user = s.scalar(select(User).where(User.username == username))
-        # Early warnings (50 %/80 % of a step's time, tests/test_early_warning.py) are not this file's subject.
-        return [(n.kind, n.message) for n in notifications.latest(s, user, limit=50) if n.kind != "early_warning"]
+        # Early warnings (tests/test_early_warning.py) and new-step announcements (tests/test_work_notifications.py)
+        # are not this file's subject.
+        return [(n.kind, n.message) for n in notifications.latest(s, user, limit=50)
+                if n.kind not in ("early_warning", "new_work")]
 
 
 def _events(world: World, kind: str) -> int:

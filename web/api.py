@@ -207,7 +207,7 @@ def get_case(session: Any, user: Any, code: str) -> Response:
 def inbox(session: Any, user: Any, query: S.InboxQuery) -> Response:
     """My inbox (my unit and roles), by due date, keyset-paginated."""
     page = cases.inbox(session, user, after=query.after, limit=query.limit, procedure=query.procedure,
-                       claimed=query.claimed, time_state=query.state)
+                       claimed=query.claimed, time_state=query.state, find=query.q)
     return jsonify({"items": [item_json(i) for i in page.items], "next": page.next})
 
 

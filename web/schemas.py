@@ -246,6 +246,8 @@ class InboxQuery(BaseModel):
     procedure: text(100) | None = None
     claimed: Literal["me", "none"] | None = None
     state: Literal["overdue", "due_soon", "in_time", "waiting"] | None = None
+    q: text(200) | None = Field(None, description="case code, applicant name or ID number; with or without "
+                                                  "diacritics (\"tran thi\" finds \"Trần Thị\")")
 
 
 class TaskPage(BaseModel):

@@ -6,13 +6,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from engine import cases, competence, documents, supplements
+from engine import cases, competence, desk_counts, documents, supplements
 from engine.deploy import latest_version
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Procedure
@@ -32,6 +32,43 @@ APPLICANT_LABELS = {"name": _l("Họ và tên người nộp"), "id_number": _l(
 
 
 clerk_required = capability_required("receives_dossiers", "the desk is for one-stop clerks")
+
+# What the desk counts (engine.desk_counts): label and the page that lists it. A counter without an entry here
+# is shown with a generic label, so a counter added in the engine never breaks the page.
+DESK_COUNT_LABELS = {
+    "online_waiting": (_l("Hồ sơ trực tuyến chờ tiếp nhận"), "public.online_inbox"),
+    "results_to_return": (_l("Kết quả chờ trả cho người nộp"), "inbox.inbox"),
+    "supplements_received": (_l("Hồ sơ bổ sung đã nhận"), "public.online_inbox"),
+}
+# Navigation entries that carry a count: endpoint → the counters summed on its badge.
+NAV_COUNTS = {"desk.reception": ("results_to_return", "supplements_received"),
+              "public.online_inbox": ("online_waiting",)}
+
+
+def counts_for_user() -> dict[str, int]:
+    """The desk's counts, computed once per request (the navigation and the page both show them)."""
+    if "desk_counts" not in g:
+        g.desk_counts = desk_counts.desk_counts(db_session(), current_user.user) \
+            if current_user.is_authenticated else {}
+    return g.desk_counts
+
+
+@bp.app_context_processor
+def _desk_badges() -> dict:
+    def nav_count(endpoint: str) -> int:
+        keys = NAV_COUNTS.get(endpoint)
+        return sum(counts_for_user().get(k, 0) for k in keys) if keys else 0
+
+    def desk_count_rows() -> list[tuple[str, str, str, int]]:
+        """(key, label, url, count) of every desk counter, for the reception page."""
+        rows = []
+        for key, n in counts_for_user().items():
+            label, endpoint = DESK_COUNT_LABELS.get(key, (_l("Việc khác chờ Bộ phận Một cửa"), "inbox.inbox"))
+            url = url_for(endpoint) if endpoint in current_app.view_functions else url_for("inbox.inbox")
+            rows.append((key, str(label), url, n))
+        return rows
+
+    return {"nav_count": nav_count, "desk_count_rows": desk_count_rows}
 
 
 def _procedures(q: str) -> list[Procedure]:

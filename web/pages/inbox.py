@@ -48,17 +48,21 @@ def inbox() -> str:
     if state not in (None, *cases.TIME_STATES):
         state = None
     after = request.args.get("after") or None
+    find = request.args.get("q", "").strip()[:200] or None  # code, applicant name or ID number (engine.search)
     try:
-        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed, time_state=state)
-    except Invalid:
-        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed, time_state=state)
+        page = cases.inbox(s, user, after=after, limit=50, procedure=procedure, claimed=claimed, time_state=state,
+                           find=find)
+    except Invalid:  # a stale cursor, or text no database may store: the first page without it
+        find = None if after is None else find
+        page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed, time_state=state, find=find)
         after = None
     now, calendar = utcnow(), calendar_for(s)
     counts = cases.inbox_counts(s, user, now=now, calendar=calendar)
     colours = inbox_rules.row_colours(page.items, now, calendar)
     links = _row_links()
     rows = [Row(item.id, item.case.code, item.name, item.case.procedure.name, item.case.applicant_name,
-                item.claimed_by.full_name if item.claimed_by else None, item.claimed_by_id, vn_datetime(item.due_at) if item.due_at else "",
+                item.claimed_by.full_name if item.claimed_by else None, item.claimed_by_id,
+                vn_datetime(item.due_at) if item.due_at else "",
                 state, warn, links["task"](item.id), links["case"](item.case.code),
                 links["claim" if item.claimed_by_id is None else "unclaim"](item.id))
             for item, (state, warn) in zip(page.items, colours, strict=True)]
@@ -66,8 +70,8 @@ def inbox() -> str:
                            .order_by(Procedure.name)).all()
     return render_template("inbox/inbox.html", rows=rows, next_cursor=page.next, after=after, counts=counts,
                            procedures=procedures, procedure=procedure, claimed=claimed or "", state=state or "",
-                           claim_filters=CLAIM_FILTERS, state_labels={k: str(v) for k, v in TIME_STATE_LABELS.items()},
-                           user=user)
+                           q=find or "", claim_filters=CLAIM_FILTERS,
+                           state_labels={k: str(v) for k, v in TIME_STATE_LABELS.items()}, user=user)
 
 
 class Row(NamedTuple):

@@ -25,7 +25,8 @@ KIND_LABELS = {"reminder": _l("Nhắc việc"), "overdue": _l("Quá hạn"), "es
                "timer": _l("Việc mới"),
                "apology": _l("Xin lỗi, hẹn lại"), "assigned": _l("Được giao việc"),
                "delegated": _l("Được ủy quyền"), "mention": _l("Được nhắc tên"),
-               "followup": _l("Nhắc lại"), "early_warning": _l("Cảnh báo sớm")}
+               "followup": _l("Nhắc lại"), "early_warning": _l("Cảnh báo sớm"),
+               "new_work": _l("Việc mới"), "online_waiting": _l("Hồ sơ trực tuyến chờ tiếp nhận")}
 
 
 @bp.app_context_processor
