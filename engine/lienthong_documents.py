@@ -16,6 +16,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -58,21 +59,7 @@ def store_received(session: Session, files: Files | None, case: Case, docs: list
     missing content or a SHA-256 that is not the bytes'."""
     listed = []
     for i, doc in enumerate(docs):
-        if not isinstance(doc, dict):
-            raise Invalid("tài liệu trong thư sai cấu trúc", details={f"documents[{i}]": "phải là object"})
-        name = str(doc.get("filename") or doc.get("code") or f"tai-lieu-{i + 1}")
-        content, sha = doc.get("content"), str(doc.get("sha256") or "").lower()
-        if not isinstance(content, str):
-            raise Invalid(f"{name}: thư không kèm nội dung tài liệu", details={f"documents[{i}].content": "required"})
-        try:
-            data = base64.b64decode(content, validate=True)
-        except (binascii.Error, ValueError) as e:
-            raise Invalid(f"{name}: nội dung không phải base64", details={f"documents[{i}].content": "base64"}) from e
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != sha:
-            raise Invalid(f"{name}: SHA-256 của tài liệu nhận được ({actual[:12]}…) khác giá trị trong thư "
-                          f"({sha[:12]}…) — tài liệu bị thay đổi trên đường truyền, không nhận",
-                          details={f"documents[{i}].sha256": "mismatch"})
+        name, data = verified(i, doc)
         entry = {k: v for k, v in doc.items() if k != "content"}
         if files is not None:
             stored = documents.store(session, files.root, case, None, name, io.BytesIO(data), files.max_bytes,
@@ -82,6 +69,27 @@ def store_received(session: Session, files: Files | None, case: Case, docs: list
         listed.append(entry)
     session.flush()
     return listed
+
+
+def verified(i: int, doc: Any) -> tuple[str, bytes]:
+    """(file name, bytes) of the i-th document of a message, or Invalid naming `documents[i]…` when the
+    entry is malformed, carries no content or its SHA-256 is not that of its bytes."""
+    if not isinstance(doc, dict):
+        raise Invalid("tài liệu trong thư sai cấu trúc", details={f"documents[{i}]": "phải là object"})
+    name = str(doc.get("filename") or doc.get("code") or f"tai-lieu-{i + 1}")
+    content, sha = doc.get("content"), str(doc.get("sha256") or "").lower()
+    if not isinstance(content, str):
+        raise Invalid(f"{name}: thư không kèm nội dung tài liệu", details={f"documents[{i}].content": "required"})
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise Invalid(f"{name}: nội dung không phải base64", details={f"documents[{i}].content": "base64"}) from e
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha:
+        raise Invalid(f"{name}: SHA-256 của tài liệu nhận được ({actual[:12]}…) khác giá trị trong thư "
+                      f"({sha[:12]}…) — tài liệu bị thay đổi trên đường truyền, không nhận",
+                      details={f"documents[{i}].sha256": "mismatch"})
+    return name, data
 
 
 def envelope_entry(doc: Document) -> dict:

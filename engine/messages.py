@@ -22,7 +22,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import lienthong_clock, lienthong_documents, lienthong_outbox, partners
+from engine import lienthong_clock, lienthong_documents, lienthong_outbox, partners, portal_intake
 from engine.deadlines import default_script_engine
 from engine.errors import Invalid, NotFound
 from engine.lienthong_documents import Files
@@ -161,6 +161,8 @@ def handle(session: Session, partner: Partner, body: dict, now: datetime, files:
     """Apply a verified, first-seen message: answer to one of our cases, or a new case by a message start
     event. Raises Invalid/NotFound (the sender sees a 4xx and retries, then reports an incident)."""
     message = body.get("message")
+    if body.get("kind") == portal_intake.KIND:
+        return portal_intake.receive_dossier(session, partner, body, str(message), now, files)
     if body.get("kind") != "case":
         return None
     shapes = {"case": dict, "applicant": dict, "data": dict, "documents": list, "correlation": dict}
