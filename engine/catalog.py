@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import procedure_codes
+from engine.deadlines import parse_cutoff
 from engine.deploy import deploy, latest_version
 from engine.errors import Invalid
 from engine.models import Procedure
 from engine.resources import shipped
 
 CATALOG_KEYS = ("field", "level", "fee", "online_level", "legal_basis", "where_to_submit", "description",
-                "documents", "bpmn", "national_code")
+                "documents", "bpmn", "national_code", "cutoff", "time_limits")
 
 
 def load_forms(root: Path | None = None) -> dict[str, dict]:
@@ -53,6 +54,10 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
         try:
             procedure_codes.check_code(code, "code")
             procedure_codes.check_national_code(entry.get("national_code"))
+            try:
+                parse_cutoff(entry.get("cutoff"))
+            except ValueError as e:
+                raise Invalid(str(e), details={"cutoff": entry.get("cutoff")}) from e
         except Invalid as e:
             raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
         catalog = {k: entry[k] for k in CATALOG_KEYS if k in entry}

@@ -4,7 +4,7 @@ overrides stored in the database; and the functions diagrams may call in their e
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -44,6 +44,52 @@ def due(calendar: WorkCalendar, start: datetime, days: Decimal | str | int | flo
     if days is None:
         return None
     return calendar.add_working_days(start, Decimal(str(days)))
+
+
+def counting_start(calendar: WorkCalendar, received_at: datetime, cutoff: time | None) -> datetime:
+    """When a time limit starts to run. With a cut-off (NĐ 63/2024 Điều 7 k2: "hồ sơ tiếp nhận sau 15 giờ
+    thì tính từ ngày làm việc tiếp theo"), a dossier received at or after it, or on a day off, counts from
+    the opening of the next working day; without one (most procedures: NĐ 118 gives no general rule), from
+    its receipt."""
+    if cutoff is None:
+        return received_at
+    local = received_at.astimezone(VN_TZ)
+    if calendar.is_working_day(local.date()) and local.time() < cutoff:
+        return received_at
+    day = calendar.next_working_day(local.date())
+    opening = calendar.hours.periods[0][0]
+    return datetime(day.year, day.month, day.day, opening.hour, opening.minute, tzinfo=VN_TZ)
+
+
+def parse_cutoff(text: Any) -> time | None:
+    """"15:00" → 15:00; empty → None; ValueError naming the value otherwise (the catalog is checked on load)."""
+    if text in (None, ""):
+        return None
+    try:
+        hour, minute = str(text).split(":")
+        return time(int(hour), int(minute))
+    except ValueError as e:
+        raise ValueError(f"cutoff must be HH:MM, not {text!r}") from e
+
+
+def time_limit_days(catalog: dict | None, data: dict | None, default: Decimal | None) -> Decimal | None:
+    """The case's time limit in working days: the catalog's `time_limits` table picks it by a field of the
+    dossier (the khai tử group: 9, 6 or 18 days by the paying agency the applicant chose), else the
+    procedure's own limit."""
+    limits = (catalog or {}).get("time_limits") or {}
+    chosen = (data or {}).get(str(limits.get("field") or ""))
+    days = (limits.get("days") or {}).get(str(chosen)) if chosen not in (None, "") else None
+    if days is None:
+        days = limits.get("otherwise")
+    return Decimal(str(days)) if days is not None else default
+
+
+def case_due(calendar: WorkCalendar, catalog: dict | None, data: dict | None, received_at: datetime,
+             default_days: Decimal | None) -> tuple[datetime, datetime | None]:
+    """(when the clock starts, the appointment) of a case received at `received_at` — the one rule both
+    the desk and a partner's message go through (engine.reception.start_processing)."""
+    start = counting_start(calendar, received_at, parse_cutoff((catalog or {}).get("cutoff")))
+    return start, due(calendar, start, time_limit_days(catalog, data, default_days))
 
 
 def one_working_day_before(calendar: WorkCalendar, moment: datetime) -> datetime:

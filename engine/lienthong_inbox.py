@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import messages, partners
 from engine.db import Database
+from engine.lienthong_documents import Files
 from engine.models import InboxMessage, utcnow
 
 
@@ -23,7 +24,8 @@ class Receipt:
     case_code: str | None = None
 
 
-def receive(session: Session, headers: dict[str, str], raw: bytes, now: datetime | None = None) -> Receipt:
+def receive(session: Session, headers: dict[str, str], raw: bytes, now: datetime | None = None,
+            files: Files | None = None) -> Receipt:
     """Verify, store once, apply — inside the caller's transaction; the caller acknowledges after commit."""
     now = now or utcnow()
     partner, body = partners.verify(session, headers, raw)
@@ -35,18 +37,18 @@ def receive(session: Session, headers: dict[str, str], raw: bytes, now: datetime
                        received_at=now, body=body)
     session.add(row)
     session.flush()  # two deliveries of one message at once: the second fails here (primary key)
-    case = messages.handle(session, partner, body, now)
+    case = messages.handle(session, partner, body, now, files)
     row.case_id = case.id if case is not None else None
     session.flush()
     return Receipt(message_id, duplicate=False, case_code=case.code if case is not None else None)
 
 
 def receive_committed(database: Database, headers: dict[str, str], raw: bytes,
-                      now: datetime | None = None) -> Receipt:
+                      now: datetime | None = None, files: Files | None = None) -> Receipt:
     """`receive` in its own transaction; a concurrent duplicate that lost the insert is a duplicate."""
     try:
         with database.transaction() as s:
-            return receive(s, headers, raw, now)
+            return receive(s, headers, raw, now, files)
     except IntegrityError:
         with database.transaction() as s:
             _partner, body = partners.verify(s, headers, raw)

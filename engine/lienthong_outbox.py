@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from engine import partners
+from engine import lienthong_documents, partners
 from engine.audit import append_event
 from engine.config import Settings
 from engine.db import Database
@@ -121,7 +121,8 @@ def dispatch(database: Database, settings: Settings, identity: partners.Identity
         if partner in unreachable:  # one timeout per partner per run, not one per queued message
             results.append((row_id, None, None))
             continue
-        text, headers = partners.signed_request(identity, message_id, body)
+        text, headers = partners.signed_request(identity, message_id,
+                                                lienthong_documents.with_content(body, settings.documents_path))
         try:
             status = post(url, text, headers)
             ok, error = 200 <= status < 300, None if 200 <= status < 300 else f"HTTP {status}"

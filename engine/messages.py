@@ -22,10 +22,11 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import lienthong_outbox
+from engine import lienthong_clock, lienthong_documents, lienthong_outbox, partners, portal_intake
 from engine.deadlines import default_script_engine
 from engine.errors import Invalid, NotFound
-from engine.models import Case, CaseLink, Document, Event, Partner, Procedure, ProcessVersion, Unit, User
+from engine.lienthong_documents import Files
+from engine.models import Case, CaseLink, Document, Event, Partner, Procedure, ProcessVersion, Unit
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SEND_TAGS = {"sendTask", "intermediateThrowEvent", "endEvent"}
@@ -66,6 +67,11 @@ def collect(el: etree._Element, tag: str, props: dict[str, str], nodes: dict, pr
                         "send_documents": _list(props.get("send_documents"))}
     else:
         node["receive"] = {"message": message, "start": tag == "startEvent"}
+        clock = (props.get("clock") or "").strip()
+        if clock == "paused":
+            node["receive"]["pauses_clock"] = True  # this wait does not count (engine.lienthong_clock)
+        elif clock:
+            problem(el, f"bước '{name}': thuộc tính clock chỉ nhận giá trị paused (thời gian chờ không tính)")
 
 
 def _list(text: str | None) -> list[str]:
@@ -94,8 +100,7 @@ def envelope(session: Session, case: Case, send: dict, data: dict) -> dict:
         for d in session.scalars(select(Document).where(Document.case_id == case.id,
                                                         Document.doc_code.in_(send["send_documents"]))
                                  .order_by(Document.id)):
-            docs.append({"code": d.doc_code, "filename": d.filename, "content_type": d.content_type,
-                         "size": d.size, "sha256": d.sha256})
+            docs.append(lienthong_documents.envelope_entry(d))
     return {"v": ENVELOPE_VERSION, "kind": "case",
             "case": {"code": case.code, "procedure": case.procedure.code, "status_code": case.status_code,
                      "received_at": case.received_at.isoformat(), "due_at": case.due_at.isoformat()
@@ -123,6 +128,7 @@ def drain(session: Session, case: Case, wf: Any, nodes: dict, now: datetime, uni
     """Queue the messages the workflow threw in this step (nothing inside the workflow caught them)."""
     from engine.workflow import workflow_data
 
+    lienthong_clock.track(session, case, wf, nodes, now)
     count = 0
     events = wf.get_events()
     current = workflow_data(wf) if events else {}
@@ -151,10 +157,12 @@ def drain(session: Session, case: Case, wf: Any, nodes: dict, now: datetime, uni
 # --- receiving ---------------------------------------------------------------------------------------
 
 
-def handle(session: Session, partner: Partner, body: dict, now: datetime) -> Case | None:
+def handle(session: Session, partner: Partner, body: dict, now: datetime, files: Files | None = None) -> Case | None:
     """Apply a verified, first-seen message: answer to one of our cases, or a new case by a message start
     event. Raises Invalid/NotFound (the sender sees a 4xx and retries, then reports an incident)."""
     message = body.get("message")
+    if body.get("kind") == portal_intake.KIND:
+        return portal_intake.receive_dossier(session, partner, body, str(message), now, files)
     if body.get("kind") != "case":
         return None
     shapes = {"case": dict, "applicant": dict, "data": dict, "documents": list, "correlation": dict}
@@ -164,11 +172,12 @@ def handle(session: Session, partner: Partner, body: dict, now: datetime) -> Cas
         raise Invalid("phong bì hồ sơ sai cấu trúc", details=wrong)
     correlation = body.get("correlation") or {}
     if correlation.get("case_code"):
-        return _answer(session, partner, body, str(correlation["case_code"]), str(message), now)
-    return _start(session, partner, body, str(message), now)
+        return _answer(session, partner, body, str(correlation["case_code"]), str(message), now, files)
+    return _start(session, partner, body, str(message), now, files)
 
 
-def _answer(session: Session, partner: Partner, body: dict, code: str, message: str, now: datetime) -> Case:
+def _answer(session: Session, partner: Partner, body: dict, code: str, message: str, now: datetime,
+            files: Files | None) -> Case:
     from engine.case_records import lock_case
     from engine.projection import advance
     from engine.workflow import deliver_message
@@ -177,14 +186,17 @@ def _answer(session: Session, partner: Partner, body: dict, code: str, message: 
     if case_id is None:
         raise NotFound(f"Không có hồ sơ {code}", details={"correlation.case_code": code})
     case = lock_case(session, case_id)
-    payload = {**(body.get("data") or {}), "documents": body.get("documents") or [],
+    # A partner's result document (marked `result` by it) is returned to the applicant with ours.
+    docs = lienthong_documents.store_received(session, files, case, body.get("documents") or [], result=True)
+    payload = {**(body.get("data") or {}), "documents": docs,
                "from": partner.code, "case_code": (body.get("case") or {}).get("code")}
     advance(session, case, lambda wf: deliver_message(wf, message, payload), now)
-    _received_event(session, case, partner, body, message, now)
+    _received_event(session, case, partner, body, message, now, docs)
     return case
 
 
-def _start(session: Session, partner: Partner, body: dict, message: str, now: datetime) -> Case:
+def _start(session: Session, partner: Partner, body: dict, message: str, now: datetime,
+           files: Files | None) -> Case:
     from engine.projection import advance
     from engine.reception import receive
     from engine.workflow import deliver_message
@@ -207,25 +219,26 @@ def _start(session: Session, partner: Partner, body: dict, message: str, now: da
     if unit is None:
         raise Invalid("Không xác định được đơn vị tiếp nhận thư liên thông (unit_code của hệ thống gửi)",
                       details={"unit_code": unit_code})
-    desk = session.scalars(select(User).where(User.unit_id == unit.id, User.active.is_(True)).order_by(User.id))
-    clerk = next((u for u in desk if u.can("receives_dossiers")), None)
+    clerk = partners.reception_account(session, partner, unit)
     if clerk is None:
-        raise Invalid(f"{unit.name} không có cán bộ tiếp nhận", details={"unit_code": unit.code})
+        raise Invalid(f"{unit.name} không có vai trò tiếp nhận hồ sơ", details={"unit_code": unit.code})
     applicant = body.get("applicant") or {}
     data = {**(body.get("data") or {}), "origin_system": partner.code, "origin_case_code": origin.get("code")}
     case = receive(session, clerk, proc.code, applicant, data=data, channel="online", now=now)
     session.add(CaseLink(case_id=case.id, origin_system=partner.code, origin_case_code=str(origin.get("code")),
                          message=message))
     session.flush()
-    payload = {**(body.get("data") or {}), "documents": body.get("documents") or [], "from": partner.code,
+    docs = lienthong_documents.store_received(session, files, case, body.get("documents") or [], result=False)
+    payload = {**(body.get("data") or {}), "documents": docs, "from": partner.code,
                "case_code": origin.get("code")}
     advance(session, case, lambda wf: deliver_message(wf, message, payload), now)
-    _received_event(session, case, partner, body, message, now)
+    _received_event(session, case, partner, body, message, now, docs)
     return case
 
 
-def _received_event(session: Session, case: Case, partner: Partner, body: dict, message: str, now: datetime) -> None:
+def _received_event(session: Session, case: Case, partner: Partner, body: dict, message: str, now: datetime,
+                    docs: list[dict]) -> None:
     session.add(Event(case_id=case.id, kind="lienthong_received", at=now, step=message, to_unit_id=case.current_unit_id,
                       data={"partner": partner.code, "partner_name": partner.name, "message": message,
                             "message_id": body.get("id"), "data": body.get("data") or {},
-                            "documents": body.get("documents") or []}))
+                            "documents": docs}))

@@ -28,7 +28,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from engine import inputs
 from engine.errors import Conflict, Invalid, MotcuaError, NotFound
-from engine.models import Partner, User, utcnow
+from engine.models import Partner, Role, Unit, User, UserRole, utcnow
 
 KINDS = ("system", "portal")
 IDENTITY_FILE = "lienthong.json"
@@ -125,6 +125,29 @@ def get_partner(session: Session, code: str) -> Partner:
     if partner is None or not partner.active:
         raise NotFound(f"Không có hệ thống liên thông mã {code}", details={"partner": code})
     return partner
+
+
+def reception_account(session: Session, partner: Partner, unit: Unit) -> User | None:
+    """Who receives, at `unit`, the cases a partner's message creates: the partner system itself
+    ("Hệ thống <name>"), so the reception audit, the ledger and the Phiếu kiểm soát name it and not a clerk
+    who never saw the dossier. An inactive account (it never logs in, is never offered a step) holding the
+    unit's receiving role; None when no role receives dossiers."""
+    username = f"lienthong:{partner.code}@{unit.code}"[:100]
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        clerk_roles = select(UserRole.role_code).join(User, User.id == UserRole.user_id).where(User.unit_id == unit.id)
+        role = (session.scalar(select(Role.code).where(Role.receives_dossiers.is_(True), Role.code.in_(clerk_roles))
+                               .order_by(Role.code))
+                or session.scalar(select(Role.code).where(Role.receives_dossiers.is_(True)).order_by(Role.code)))
+        if role is None:
+            return None
+        user = User(username=username, full_name="", password_hash="!", unit_id=unit.id, active=False)
+        user.role_links.append(UserRole(role_code=role))
+        session.add(user)
+    shown = partner.name if partner.name.lower().startswith("hệ thống") else f"Hệ thống {partner.name}"
+    user.full_name = shown[:200]  # follows a renamed partner
+    session.flush()
+    return user
 
 
 def portal_codes(session: Session) -> list[str]:

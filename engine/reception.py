@@ -17,7 +17,7 @@ from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
 from engine.case_records import add_event, current_time, version_info
 from engine.config import backdate_max_days
-from engine.deadlines import calendar_for, due
+from engine.deadlines import calendar_for, case_due
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, ProcessVersion, User
 from engine.projection import Runner, diagram_error, project, save
@@ -149,8 +149,10 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
 
         portal.status_changed(session, case, None, Status.RECEIVED, received_at)  # born received: still news
     ledger.assign_number(session, case)
-    case.clock_started_at = received_at
-    case.due_at = case.original_due_at = due(calendar, received_at, version.deadline_days)
+    # A cut-off hour and a limit chosen by the dossier are catalog data (engine.deadlines.case_due).
+    case.clock_started_at, case.due_at = case_due(calendar, proc.catalog, case.data, received_at,
+                                                  version.deadline_days)
+    case.original_due_at = case.due_at
     audit: dict[str, Any] = {"channel": case.channel}
     if received_at < now:  # entered after the fact: the record says when, and by whom
         audit["backdated"] = {"entered_at": now.isoformat(), "by": user.username}

@@ -9,6 +9,7 @@ from flask import Response, current_app, jsonify, request
 
 from engine import lienthong_inbox, lienthong_outbox, partners
 from engine.errors import Forbidden
+from engine.lienthong_documents import Files
 from web import schemas_lienthong as L
 from web.api import _iso, api_blueprint, authenticated
 from web.contract import operation
@@ -32,7 +33,9 @@ def partner_json(p: Any) -> dict:
 def inbound() -> Response:
     """A partner's signed message (Standard Webhooks headers + webhook-sender); acknowledged after commit."""
     database = current_app.extensions["motcua_db"]
-    receipt = lienthong_inbox.receive_committed(database, dict(request.headers), request.get_data())
+    settings = current_app.config["MOTCUA"]
+    files = Files(settings.documents_path, settings.max_upload_mb * 1024 * 1024)
+    receipt = lienthong_inbox.receive_committed(database, dict(request.headers), request.get_data(), files=files)
     return jsonify({"status": "duplicate" if receipt.duplicate else "accepted", "message_id": receipt.message_id,
                     "case_code": receipt.case_code})
 

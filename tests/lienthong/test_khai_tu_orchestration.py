@@ -24,6 +24,7 @@ DECEASED = {"co_quan_cong_an": "CONG-AN", "co_quan_chi_tra": "BHXH", "ho_ten_ngu
 class Network:
     def __init__(self, tmp_path: Path, a_db: Database, template: Path) -> None:
         self.dbs = {"A": a_db}
+        self.tmp = tmp_path
         for name in ("B", "C"):
             shutil.copy(template, tmp_path / f"{name}.db")
             self.dbs[name] = Database(f"sqlite:///{tmp_path / name}.db")
@@ -43,7 +44,7 @@ class Network:
         return self.apis[target].client.post("/api/v1/lienthong/messages", data=text, headers=headers).status_code
 
     def dispatch(self, name: str) -> lienthong_outbox.DispatchReport:
-        settings = load_settings(database_url=self.dbs[name].url)
+        settings = load_settings(database_url=self.dbs[name].url, instance_path=self.tmp / name / "instance")
         return lienthong_outbox.dispatch(self.dbs[name], settings, self.ids[name], post=self.post)
 
     def linked_case(self, name: str) -> str:
