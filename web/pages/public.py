@@ -188,6 +188,8 @@ def submit_form(code: str) -> tuple[str, int]:
 def submit(code: str) -> tuple[str, int]:
     s = db_session()
     entry = public.catalog_entry(s, code)
+    if not entry.online:  # before anything is held for it
+        raise NotFound(f"procedure {code} is not online")
     form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "unit", "request",
                                                          "competent_unit")}
     root, limit = _settings().documents_path, _settings().max_upload_mb * 1024 * 1024
