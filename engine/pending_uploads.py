@@ -81,13 +81,18 @@ def _folder(root: Path, token: str) -> Path:
     return root / "pending" / token
 
 
-def _read(folder: Path, scope: str) -> list[HeldFile] | None:
+def _read(folder: Path, scope: str) -> list[HeldFile] | None | bool:
+    """The files held in `folder` for `scope`; None when there is no such hold (or another scope's), False
+    when it was there but has expired."""
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        used = (folder / "meta.json").stat().st_mtime
     except (OSError, ValueError):
         return None
-    if meta.get("scope") != scope or time.time() - (folder / "meta.json").stat().st_mtime > HOLD_HOURS * 3600:
+    if meta.get("scope") != scope:
         return None
+    if time.time() - used > HOLD_HOURS * 3600:
+        return False
     return [HeldFile(**f) for f in meta.get("files", []) if (folder / f["id"]).is_file()]
 
 
@@ -99,20 +104,18 @@ def _write(folder: Path, scope: str, files: list[HeldFile]) -> None:
 
 def load(root: Path, token: str | None, scope: str) -> Held:
     """What is held under `token` for `scope`, without taking anything new (e.g. when the form was stopped by
-    the rate limit). An unknown or foreign token holds nothing."""
-    if not token or not TOKEN.fullmatch(token):
-        return Held(secrets.token_urlsafe(24), expired=bool(token))
-    files = _read(_folder(root, token), scope)
-    if files is None:
-        return Held(secrets.token_urlsafe(24), expired=True)
+    the rate limit). An unknown or foreign token holds nothing; the files are then held under a new token."""
+    files = _read(_folder(root, token), scope) if token and TOKEN.fullmatch(token) else None
+    if files is None or files is False:  # a new hold; tell the applicant when theirs has expired
+        return Held(secrets.token_urlsafe(24), expired=files is False)
     return Held(token, files)
 
 
 def hold(root: Path, token: str | None, scope: str, uploads: list[Upload], max_bytes: int) -> Held:
     """Check the new uploads and hold the good ones with those already held under `token` (a new file for a
     document replaces the one held for it). Expired holds anywhere are swept first."""
-    sweep(root)
     held = load(root, token, scope)
+    sweep(root)
     folder = _folder(root, held.token)
     for up in uploads:
         code = (up.doc_code or "")[:100] or None

@@ -76,6 +76,7 @@ def test_every_problem_is_shown_beside_its_field_and_everything_typed_comes_back
     assert f">{BAD['request']}</textarea>" in text and 'value="XA_A2" selected' in text
     # The scan attached is held: named beside its document, no need to attach it again.
     assert re.search(r'id="held-to_khai">[^<]*<strong>tờ khai\.pdf</strong>', text)
+    assert "hết thời gian lưu tạm" not in text
     assert _count(world) == 0
 
 

@@ -46,6 +46,7 @@ def test_a_bad_online_dossier_is_corrected_without_attaching_again(page: Any, li
     assert page.locator("#unit").input_value() == "XA_A1"
     assert page.locator("#request").input_value() == "Đề nghị hỗ trợ chi phí mai táng cho bố"
     assert "to-khai.pdf" in page.locator("#held-to_khai").inner_text()
+    assert page.get_by_text("hết thời gian lưu tạm").count() == 0
     shot(page, "online-dossier-errors")
 
     # One field fixed: its error goes, the others stay, the scan is still held.
