@@ -22,15 +22,13 @@ from engine.case_records import (
     public_status,
     version_info,
 )
+from engine.dossier_checks import APPLICANT_COLUMNS, APPLICANT_FIELDS, applicant_fields
 from engine.inbox import TIME_STATES, InboxPage, inbox, inbox_counts, time_state
 from engine.projection import diagram_error, fire_timers
 from engine.reception import (
-    APPLICANT_COLUMNS,
-    APPLICANT_FIELDS,
     CHANNELS,
     EARLIEST_RECEIPT,
     NAME_REQUIRED,
-    applicant_fields,
     receive,
     record_intake_outcome,
     start_processing,

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from engine.dossier_checks import missing_documents
 from engine.errors import Invalid, NotFound
 from engine.models import Case, Document, Procedure, User, utcnow
 
@@ -30,7 +31,8 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _safe_name(filename: str) -> str:
+def safe_name(filename: str) -> str:
+    """The base name of an uploaded file, without characters a file system or a header would misread."""
     name = Path(filename.replace("\\", "/")).name.strip() or "tep-dinh-kem"
     return re.sub(r"[\x00-\x1f<>:\"|?*]", "_", name)[:200]
 
@@ -41,7 +43,7 @@ def store(session: Session, root: Path, case: Case, user: User | None, filename:
     Identical content is stored once on disk (content-addressed)."""
     head = stream.read(16)
     kind = sniff(head)
-    shown = _safe_name(filename)
+    shown = safe_name(filename)
     if kind is None:
         raise Invalid(f"{shown}: chỉ nhận tệp PDF, JPEG hoặc PNG", details={"file": shown})
     content_type, ext = kind
@@ -162,7 +164,5 @@ def document_names(procedure: Procedure) -> dict[str, str]:
 def missing_required(procedure: Procedure, ticked: list[str]) -> list[str]:
     """Names of the procedure's required documents the clerk did not tick (NĐ 61 Điều 17: a dossier
     missing any of them cannot be accepted)."""
-    have = set(ticked)
-    return [str(d.get("name") or d.get("code")) for d in procedure.documents
-            if d.get("required", True) and str(d.get("code")) not in have]
+    return [str(d.get("name") or d.get("code")) for d in missing_documents(procedure.documents, ticked)]
 

@@ -12,20 +12,30 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import competence, documents, inputs, notifications, procedure_codes, work_notices
+from engine import (
+    competence,
+    documents,
+    dossier_checks,
+    inputs,
+    notifications,
+    pending_uploads,
+    procedure_codes,
+    work_notices,
+)
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
 from engine.case_records import lock_case
 from engine.deploy import latest_version
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Event, Level, Procedure, Rating, Unit, User, WorkItem, utcnow
-from engine.reception import applicant_fields, start_processing
+from engine.pending_uploads import Upload
+from engine.reception import start_processing
 from engine.report_figures import CRITERIA
 from engine.status import FINAL, STATUS, Status, set_status
 
@@ -34,6 +44,7 @@ ONLINE_LEVELS = {"partial", "full", "3", "4"}  # dịch vụ công trực tuyế
 ONLINE_LABELS = {"full": "Trực tuyến toàn trình", "4": "Trực tuyến toàn trình", "partial": "Trực tuyến một phần",
                  "3": "Trực tuyến một phần"}
 SCORES = (0, 1, 2)
+UNIT_REQUIRED = "Hãy chọn xã, phường nơi nộp hồ sơ"
 
 
 def _now(now: datetime | None) -> datetime:
@@ -178,61 +189,59 @@ def desk_units(session: Session) -> list[Unit]:
 # --- online submission and the desk's answer ------------------------------------------------------
 
 
-@dataclass
-class Upload:
-    doc_code: str | None
-    filename: str
-    stream: BinaryIO
-
-
 def submit_online(session: Session, procedure: str, unit_code: str, applicant: dict, data: dict | None,
                   uploads: list[Upload], documents_root: Any, max_bytes: int,
-                  now: datetime | None = None, competent_unit: str | None = None) -> Case:
+                  now: datetime | None = None, competent_unit: str | None = None,
+                  held: pending_uploads.Held | None = None) -> Case:
     """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
-    clerk to accept it. The time limit starts only at acceptance (engine.reception.start_processing)."""
+    clerk to accept it. The time limit starts only at acceptance (engine.reception.start_processing).
+    Checked like at the desk (engine.dossier_checks) plus a way to reach the applicant; the files are `uploads`
+    and those `held` for the form (engine.pending_uploads, deleted once stored). One Invalid names every
+    problem: applicant fields, the desk, each missing document, each refused file."""
     now = _now(now)
     check = inputs.Checker()
     procedure = check.text("procedure", procedure, Procedure.code)
     unit_code = check.text("unit", unit_code, Unit.code)
-    who = applicant_fields(check, applicant, prefix="")
-    if not who["phone"] and not who["email"] and "phone" not in check.details and "email" not in check.details:
-        check.add("phone", "phone or email required")
-    if who["email"] and "@" not in who["email"]:
-        check.add("email", "invalid")
+    who = dossier_checks.applicant_fields(check, applicant, prefix="", contact_required=True)
     raw = data if isinstance(data, dict) else {}
     data = {k: check.text(f"data.{k}", v, multiline=True, max_length=2000)
             for k, v in raw.items() if isinstance(k, str) and k.isidentifier() and len(k) <= inputs.MAX_KEY}
-    check.done("thông tin người nộp chưa hợp lệ")
+    if "procedure" in check.details:
+        check.done("hồ sơ chưa hợp lệ")
     entry = catalog_entry(session, procedure)
     if not entry.online:
         raise Invalid("thủ tục này chưa hỗ trợ nộp trực tuyến", details={"procedure": procedure})
     unit = next((u for u in desk_units(session) if u.code == unit_code), None)
-    if unit is None:
-        raise Invalid("hãy chọn xã, phường nơi nộp hồ sơ", details={"unit": "required"})
-    if not uploads:
-        raise Invalid("hãy tải lên ít nhất một giấy tờ", details={"documents": "required"})
+    if unit is None and "unit" not in check.details:
+        check.add("unit", UNIT_REQUIRED)
+    files = [*(held.codes if held else []), *(up.doc_code for up in uploads)]
+    for where, problem in (held.problems.items() if held else ()):
+        check.add(where, problem)
+    dossier_checks.check_documents(check, entry.documents, files, at_least_one=True)
     proc = session.scalar(select(Procedure).where(Procedure.code == procedure))
     version = latest_version(session, proc.id)
-    # NĐ 118/2025: the online channel records the competent unit too (the applicant's commune).
-    competent = competence.choose(session, version, unit, competent_unit) if version is not None else None
-    clean = data
+    competent = None
+    if unit is not None and version is not None:
+        try:  # NĐ 118/2025: the online channel records the competent unit too (the applicant's commune)
+            competent = competence.choose(session, version, unit, competent_unit)
+        except Invalid as e:  # named with the others, not after they are fixed
+            check.add("competent_unit", e.message)
+    check.done("hồ sơ chưa hợp lệ")
     case = Case(code=next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
-                data=clean, received_at=now, competent_unit_id=competent.id if competent else None)
+                data=data, received_at=now, competent_unit_id=competent.id if competent else None)
     session.add(case)
     session.flush()
     from engine import portal
 
     portal.status_changed(session, case, None, Status.NEW, now)  # born status 1: the portal hears it
-    names = []
-    for up in uploads:
-        doc = documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
-                              doc_code=up.doc_code)
-        names.append(doc.filename)
+    stored = pending_uploads.attach(session, documents_root, case, None, held, max_bytes) if held else []
+    stored += [documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
+                               doc_code=up.doc_code) for up in uploads]
     session.add(Event(case_id=case.id, kind="submitted_online", at=now, to_unit_id=unit.id,
-                      data={"documents": names}))
+                      data={"documents": [doc.filename for doc in stored]}))
     notifications.notify_applicant(
         session, case, "submitted",
         f"Hồ sơ {case.code} ({proc.name}) đã được gửi tới {unit.name} lúc {_local(now)}. "

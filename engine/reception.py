@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import competence, inputs, ledger
+from engine import competence, dossier_checks, inputs, ledger, pending_uploads
 from engine import forms as form_rules
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
 from engine.case_records import add_event, current_time, version_info
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, case_due
+from engine.dossier_checks import applicant_fields
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, ProcessVersion, User
 from engine.projection import Runner, diagram_error, project, save
@@ -28,27 +29,11 @@ CHANNELS = ("desk", "post", "online")
 # A backdated reception older than this is a typing error; before 1906 Vietnam time even has a non-whole-minute
 # offset (+07:06:30) that no ISO 8601 client can read back.
 EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=VN_TZ)
-APPLICANT_FIELDS = ("name", "id_number", "address", "phone", "email")
-
-
-APPLICANT_COLUMNS = {"name": Case.applicant_name, "id_number": Case.applicant_id_number,
-                     "address": Case.applicant_address, "phone": Case.applicant_phone,
-                     "email": Case.applicant_email}
 NAME_REQUIRED = "Chưa nhập họ và tên người nộp hồ sơ"
 
 
-def applicant_fields(check: inputs.Checker, applicant: Any, prefix: str = "applicant.") -> dict[str, str]:
-    """The applicant's fields checked against their columns; problems go to `check` as `<prefix><field>`."""
-    if not isinstance(applicant, dict):
-        applicant = {}
-    who = {k: check.text(f"{prefix}{k}", applicant.get(k), APPLICANT_COLUMNS[k]) for k in APPLICANT_FIELDS}
-    if not who["name"] and f"{prefix}name" not in check.details:
-        check.add(f"{prefix}name", "required")
-    return who
-
-
 def _done(check: inputs.Checker) -> None:
-    if check.details == {"applicant.name": "required"}:  # the desk's most common slip, said plainly
+    if check.details == {"applicant.name": dossier_checks.REQUIRED}:  # the desk's most common slip, said plainly
         raise Invalid.of("applicant_name_required", details=dict(check.details))
     check.done()
 
@@ -76,10 +61,14 @@ def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
 def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
             channel: str = "desk", received_at: datetime | str | None = None, now: datetime | None = None,
             max_backdate_days: int | None = None, competent_unit: str | None = None,
-            return_channel: str | None = None) -> Case:
+            return_channel: str | None = None, documents: list[str] | None = None,
+            held: pending_uploads.Held | None = None) -> Case:
     """Receive a complete dossier — tiếp nhận: code, appointment, workflow started, first steps routed.
     Only a receiving role (may_receive), only where the first step routes; a `received_at` in the past
-    (a paper dossier entered late) at most `max_backdate_days` working days back, and audited as such."""
+    (a paper dossier entered late) at most `max_backdate_days` working days back, and audited as such.
+    `documents` (codes of the documents received, kept as data.documents_received) must include every
+    required one of the procedure (engine.dossier_checks), counting the scans `held` for the dossier; the
+    caller attaches those after (pending_uploads.attach). Every problem is named in one Invalid."""
     now = current_time(now)
     check = inputs.Checker()
     procedure = check.text("procedure", procedure, Procedure.code, required=True)
@@ -87,6 +76,10 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
         check.add("channel", f"phải là một trong {', '.join(CHANNELS)}")
     who = applicant_fields(check, applicant)
     data = check.json("data", data or {})
+    if documents is not None or held is not None:
+        documents = _documents_received(session, check, procedure, documents or [], held)
+        if isinstance(data, dict):
+            data = {**data, "documents_received": documents}
     if received_at is not None:
         received_at = check.moment("received_at", received_at)
         if isinstance(received_at, datetime) and received_at.tzinfo is None:
@@ -118,6 +111,20 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
     session.add(case)
     session.flush()
     return start_processing(session, user, case, now=now, _latest=(proc, version))
+
+
+def _documents_received(session: Session, check: inputs.Checker, procedure: str, ticked: list[str],
+                        held: pending_uploads.Held | None) -> list[str]:
+    """The codes received (ticked, or a scan held for them), each required one checked, file problems named."""
+    codes = [check.text(f"documents[{i}]", c, max_length=100) for i, c in enumerate(ticked)]
+    if held is not None:
+        codes += [c for c in held.codes if c and c not in codes]
+        for where, problem in held.problems.items():
+            check.add(where, problem)
+    proc = session.scalar(select(Procedure).where(Procedure.code == procedure)) if procedure else None
+    if proc is not None:
+        dossier_checks.check_documents(check, proc.documents, codes)
+    return list(dict.fromkeys(c for c in codes if c))
 
 
 def _check_backdate(session: Session, received_at: datetime, now: datetime, max_days: int) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine import documents, inputs, notifications, reception
 from engine.calendar import VN_TZ
 from engine.case_records import add_event, current_time, get_case, lock_case
+from engine.documents import for_case as documents_of
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Document, Event, User, WorkItem
 from engine.routing import may_receive
@@ -97,17 +98,19 @@ def prefill(session: Session, user: User, code: str) -> dict[str, Any]:
 
 def receive_at_desk(session: Session, user: User, supplement_of: str, applicant: dict, data: dict | None = None,
                     channel: str | None = None, competent_unit: str | None = None,
-                    return_channel: str | None = None, now: datetime | None = None) -> Case:
+                    return_channel: str | None = None, now: datetime | None = None,
+                    documents: list[str] | None = None, held: Any = None) -> Case:
     """Tiếp nhận bổ sung: receive the completed dossier as a new case (code and appointment from today, as
     for any reception) linked to its incomplete first attempt, whose scans it keeps. Of two clerks receiving
     the same supplement at once, one wins; the other gets a Conflict naming the case already received."""
     now = current_time(now)
     first = _first_attempt(session, user, supplement_of, lock=True)
     case = reception.receive(session, user, first.procedure.code, applicant, data, channel=channel or first.channel,
-                             now=now, competent_unit=competent_unit, return_channel=return_channel)
+                             now=now, competent_unit=competent_unit, return_channel=return_channel,
+                             documents=documents, held=held)
     first.supplemented_by_id = case.id
     # The scans handed in the first time are part of this dossier: the same stored files, listed again.
-    for doc in documents.for_case(session, first):
+    for doc in documents_of(session, first):  # `documents` here is the parameter: the codes ticked
         session.add(Document(case_id=case.id, doc_code=doc.doc_code, filename=doc.filename,
                              content_type=doc.content_type, size=doc.size, sha256=doc.sha256,
                              storage_path=doc.storage_path, uploaded_by_id=doc.uploaded_by_id,

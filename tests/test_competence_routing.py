@@ -161,7 +161,8 @@ def test_online_channel_records_the_competent_unit(world: World, api) -> None:  
     token = csrf_token(page)
     r = api.client.post("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen", content_type="multipart/form-data",
                         data={"csrf_token": token, "unit": "XA_A2", "competent_unit": "XA_B1", "name": "Đỗ Thị Mai",
-                              "phone": "0905123456", "doc_to_khai": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "a.pdf")})
+                              "phone": "0905123456", "doc_to_khai": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "a.pdf"),
+                              "doc_giay_chung_tu": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "b.pdf")})
     code = re.search(r'id="case-code">([^<]+)<', r.get_data(as_text=True)).group(1)
     with world.db.transaction() as s:
         public.accept_online(s, world.user(s, "xa_a2_clerk"), code)

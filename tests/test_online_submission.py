@@ -20,13 +20,15 @@ from tests.helpers import csrf_token as _csrf
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 FORM = {"unit": "XA_A2", "name": "Đỗ Thị Mai", "id_number": "036195000111", "address": "Thôn Hạ, xã An Lạc",
         "phone": "0905123456", "email": "mai@example.vn", "request": "Đề nghị hỗ trợ chi phí mai táng cho mẹ"}
+# The procedure's required documents (processes/ho_tro_mai_tang.toml): online dossiers are checked like at the desk.
+REQUIRED_SCANS = {"doc_to_khai": ("to-khai.pdf", PDF), "doc_giay_chung_tu": ("giay-chung-tu.pdf", PDF)}
 
 
 def _submit(api: Any, files: dict | None = None, **changes: str) -> Any:
     page = api.client.get("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen")
     assert page.status_code == 200
     data: dict[str, Any] = {**FORM, **changes, "csrf_token": _csrf(page.get_data(as_text=True))}
-    for key, (name, content) in (files if files is not None else {"doc_to_khai": ("to-khai.pdf", PDF)}).items():
+    for key, (name, content) in (files if files is not None else REQUIRED_SCANS).items():
         data[key] = (io.BytesIO(content), name)
     return api.client.post("/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen", data=data, content_type="multipart/form-data")
 

@@ -112,7 +112,8 @@ def test_online_desk_does_not_query_per_dossier(db: Database, world: World, tmp_
         with db.transaction() as s:
             for i in range(n):
                 public.submit_online(s, "ho_tro_mai_tang", "XA_A1", {"name": f"Người nộp {i}", "phone": "0905123456"},
-                                     {}, [public.Upload("doc_to_khai", "to-khai.pdf", io.BytesIO(PDF)),
+                                     {}, [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF)),
+                                          public.Upload("giay_chung_tu", "chung-tu.pdf", io.BytesIO(PDF)),
                                           public.Upload(None, "them.pdf", io.BytesIO(PDF))],
                                      tmp_path / "docs", 1 << 20)
 
@@ -129,5 +130,5 @@ def test_online_desk_does_not_query_per_dossier(db: Database, world: World, tmp_
     submit(19)
     many = statements(db, desk)
     html = desk()
-    assert html.count("to-khai.pdf, them.pdf") == 20  # each dossier lists its own documents
+    assert html.count("to-khai.pdf, chung-tu.pdf, them.pdf") == 20  # each dossier lists its own documents
     assert len(many) == len(one), (len(one), len(many))

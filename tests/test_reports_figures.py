@@ -84,7 +84,8 @@ def build_scenario(world: World, tmp_path: Path) -> dict[str, str]:
     with world.db.transaction() as s:
         c["submitted"] = public.submit_online(
             s, proc, "XA_A1", {**APPLICANT, "email": "hoa@example.vn"}, {},
-            [public.Upload("to_khai", "to_khai.pdf", io.BytesIO(PDF))], tmp_path / "docs", 1 << 20,
+            [public.Upload("to_khai", "to_khai.pdf", io.BytesIO(PDF)),
+             public.Upload("giay_chung_tu", "giay_chung_tu.pdf", io.BytesIO(PDF))], tmp_path / "docs", 1 << 20,
             now=at("2025-03-15 09:00")).code
     return c
 

@@ -189,7 +189,8 @@ def create_case(session: Any, user: Any, json: S.NewCase) -> tuple[Response, int
     case = cases.receive(session, user, json.procedure, json.applicant.model_dump(), json.data or {},
                          channel=json.channel or "desk", received_at=json.received_at or None,
                          max_backdate_days=current_app.config["MOTCUA"].backdate_max_days,
-                         competent_unit=json.competent_unit, return_channel=json.return_channel)
+                         competent_unit=json.competent_unit, return_channel=json.return_channel,
+                         documents=json.documents)
     return jsonify(case_json(session, case, full=False)), 201
 
 

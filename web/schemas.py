@@ -232,6 +232,9 @@ class NewCase(BaseModel):
                                             "default: the receiving unit")
     return_channel: Literal["desk", "post", "online"] | None = Field(
         None, description="where the applicant collects the result (default: the receiving desk)")
+    documents: list[text(100)] | None = Field(
+        None, max_length=100, description="codes of the documents received (thành phần hồ sơ of the procedure); "
+        "every required one must be among them, else 422 naming documents.<code>")
 
 
 class StopIn(BaseModel):

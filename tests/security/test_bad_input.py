@@ -176,7 +176,8 @@ def test_online_submission_with_bad_fields_is_422_and_nothing_stored(api: Any, w
                                                                      field: str) -> None:
     path = "/thu-tuc/ho_tro_mai_tang/nop-truc-tuyen"
     form = {"unit": "XA_A2", "name": "Đỗ Thị Mai", "phone": "0905123456", "request": "Đề nghị hỗ trợ",
-            "csrf_token": _csrf(api.client, path), **changes, "doc_to_khai": (io.BytesIO(PDF), "to-khai.pdf")}
+            "csrf_token": _csrf(api.client, path), **changes, "doc_to_khai": (io.BytesIO(PDF), "to-khai.pdf"),
+            "doc_giay_chung_tu": (io.BytesIO(PDF), "giay-chung-tu.pdf")}
     r = api.client.post(path, data=form, content_type="multipart/form-data")
     assert r.status_code == 422, r.status_code
     assert field in r.get_data(as_text=True)

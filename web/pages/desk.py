@@ -9,13 +9,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from engine import cases, competence, desk_counts, documents, supplements
+from engine import cases, competence, desk_counts, documents, dossier_checks, pending_uploads, supplements
 from engine.deploy import latest_version
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Procedure
+from web import dossier_words
 from web.pages import db_session
 from web.pages.access import capability_required
 
@@ -88,24 +90,41 @@ def _procedure(code: str | None) -> Procedure | None:
     return proc
 
 
-def _render(proc: Procedure | None, form: dict, errors: dict[str, str] | None = None,
-            message: str | None = None, status: int = 200, supplement: dict | None = None) -> tuple[str, int]:
+def _render(proc: Procedure | None, form: dict, errors: dict[str, Any] | None = None,
+            message: str | None = None, status: int = 200, supplement: dict | None = None,
+            held: pending_uploads.Held | None = None) -> tuple[str, int]:
     q = request.args.get("q", "").strip()
     s, unit = db_session(), current_user.user.unit
     version = latest_version(s, proc.id) if proc is not None else None
     # NĐ 118/2025: the desk names the unit competent to decide; the receiving unit when it is one of them.
     competent = competence.choices(s, version, unit) if version is not None else []
     form.setdefault("competent_unit", unit.code if any(u.id == unit.id for u in competent) else "")
+    held = held or pending_uploads.load(_settings().documents_path, None, _scope())
+    targets = {**{f: (f"ap-{f}", APPLICANT_LABELS[f]) for f in cases.APPLICANT_FIELDS},
+               "competent_unit": ("competent-unit", _("Đơn vị có thẩm quyền giải quyết")),
+               "note": ("note", _("Ghi chú, lý do")), "missing_extra": ("missing_extra", _("Giấy tờ cần bổ sung")),
+               "documents": ("file-other", _("Tệp khác")),
+               **{f"documents.{d['code']}": (f"doc-{d['code']}", d["name"]) for d in (proc.documents if proc else [])}}
     return render_template("desk/reception.html", procedures=_procedures(q), q=q, proc=proc, form=form,
                            errors=errors or {}, message=message, channels=CHANNEL_LABELS,
                            applicant_labels=APPLICANT_LABELS, applicant_fields=cases.APPLICANT_FIELDS,
                            competent_units=competent, return_channels=RETURN_LABELS,
-                           proxy_labels=PROXY_LABELS, supplement=supplement), status
+                           proxy_labels=PROXY_LABELS, supplement=supplement, held=pending_uploads.describe(held),
+                           targets=targets), status
 
 
 def _supplement(code: str | None) -> dict | None:
     """The incomplete dossier (Mẫu 02) this reception completes — tiếp nhận bổ sung — if any."""
     return supplements.prefill(db_session(), current_user.user, code) if code else None
+
+
+def _settings() -> Any:
+    return current_app.config["MOTCUA"]
+
+
+def _scope() -> str:
+    """Scans held for a refused desk form are the clerk's own: another account's form does not see them."""
+    return f"desk:{current_user.user.id}"
 
 
 @bp.get("/reception")
@@ -136,75 +155,76 @@ def submit() -> Response | tuple[str, int]:
     first = _supplement(request.form.get("supplement_of") or None)
     kept = {"documents_received": form["docs"], "proxy": proxy, "competent_unit": form["competent_unit"],
             "return_channel": form["return_channel"]}
+    root, limit = _settings().documents_path, _settings().max_upload_mb * 1024 * 1024
+    # Scans are held first: a form sent back for a wrong phone number keeps them (engine.pending_uploads).
+    held = pending_uploads.hold(root, request.form.get("pending"), _scope(), _uploads(), limit)
     try:
-        if not applicant["name"]:
-            raise Invalid.of("applicant_name_required", details={"applicant.name": "required"})
         if action == "accept":
-            missing = documents.missing_required(proc, form["docs"])
-            if missing:
-                return _render(proc, form, message=_("Hồ sơ còn thiếu giấy tờ bắt buộc: %(docs)s. Chọn "
-                                                     "“Yêu cầu bổ sung” để in phiếu hướng dẫn (Mẫu 02).",
-                                                     docs="; ".join(missing)), status=422, supplement=first)
-            data: dict[str, Any] = {"documents_received": form["docs"]}
-            if proxy:
-                data["proxy"] = proxy  # printed on the TT 03/2025 forms
+            data: dict[str, Any] = {"proxy": proxy} if proxy else {}  # printed on the TT 03/2025 forms
+            # Every problem at once (engine.dossier_checks): applicant fields, each missing document, each file.
+            # Tiếp nhận bổ sung receives the same way, linked to the first attempt (engine.supplements).
             receive = (partial(supplements.receive_at_desk, s, user, first["case"].code) if first is not None
                        else partial(cases.receive, s, user, proc.code))
             case = receive(applicant, data, channel=form["channel"] or "desk",
                            competent_unit=form["competent_unit"] or None,
-                           return_channel=form["return_channel"] or None)
-            _store_uploads(s, case, user)
+                           return_channel=form["return_channel"] or None, documents=form["docs"], held=held)
+            pending_uploads.attach(s, root, case, user, held, limit)
             slip, text = "01", _("Đã tiếp nhận hồ sơ %(code)s. In Giấy tiếp nhận và hẹn trả kết quả (Mẫu 01).",
                                  code=case.code)
         elif action == "incomplete":
             extra = [line.strip() for line in form["missing_extra"].splitlines() if line.strip()]
-            missing = documents.missing_required(proc, form["docs"]) + extra
+            missing = documents.missing_required(proc, form["docs"] + [c for c in held.codes if c]) + extra
             if not missing:
                 return _render(proc, form, errors={"missing_extra": _("Ghi rõ giấy tờ cần bổ sung, hoàn thiện.")},
                                message=_("Hồ sơ đã đủ giấy tờ bắt buộc; ghi rõ giấy tờ cần bổ sung, hoàn thiện."),
-                               status=422)
+                               status=422, held=held)
             case = cases.record_intake_outcome(s, user, proc.code, applicant, "incomplete", form["note"],
                                                missing=missing, channel=form["channel"] or "desk", kept=kept)
-            _store_uploads(s, case, user)  # kept for the day the applicant comes back (tiếp nhận bổ sung)
+            # The scans stay with the incomplete dossier for the day the applicant comes back (tiếp nhận bổ sung).
+            pending_uploads.attach(s, root, case, user, held, limit)
             slip, text = "02", _("Đã lập Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s (Mẫu 02).", code=case.code)
         elif action == "refuse":
             if not form["note"]:
                 return _render(proc, form, errors={"note": _("Ghi rõ lý do từ chối tiếp nhận.")},
-                               message=_("Ghi rõ lý do từ chối tiếp nhận."), status=422)
+                               message=_("Ghi rõ lý do từ chối tiếp nhận."), status=422, held=held)
             case = cases.record_intake_outcome(s, user, proc.code, applicant, "refused", form["note"],
                                                channel=form["channel"] or "desk")
+            pending_uploads.release_on_commit(s, root, held)
             slip, text = "03", _("Đã lập Phiếu từ chối tiếp nhận hồ sơ %(code)s (Mẫu 03).", code=case.code)
         else:
-            return _render(proc, form, message=_("Chọn một trong ba kết quả tiếp nhận."), status=422)
+            return _render(proc, form, message=_("Chọn một trong ba kết quả tiếp nhận."), status=422, held=held)
         s.commit()
     except Invalid as e:
         s.rollback()
-        errors = {}
-        for key, problem in (e.details.items() if isinstance(e.details, dict) else []):
-            if str(key).startswith("applicant."):  # shown next to the field it is about
-                errors[str(key)[len("applicant."):]] = str(problem)
-            elif key in ("competent_unit", "return_channel"):
-                errors[str(key)] = str(problem)
-        if isinstance(e.details, dict) and e.details.get("applicant.name") == "required":
+        errors = dossier_words.field_errors(e.details, prefix="applicant.")
+        if errors.get("name") == dossier_words.word(dossier_checks.REQUIRED):
             errors["name"] = _("Nhập họ và tên người nộp hồ sơ.")
-        return _render(proc, form, errors=errors, message=_("Chưa lưu: %(msg)s", msg=_translate(e.message)),
-                       status=422, supplement=first)
+        missing = [d["name"] for d in proc.documents if f"documents.{d['code']}" in errors]
+        if missing:  # the way forward when papers are missing: Mẫu 02 lists them for the applicant
+            message = _("Hồ sơ còn thiếu giấy tờ bắt buộc: %(docs)s. Chọn “Yêu cầu bổ sung” để in phiếu hướng dẫn "
+                        "(Mẫu 02).", docs="; ".join(missing))
+        elif any(k in errors for k in (*cases.APPLICANT_FIELDS, "documents")) or \
+                any(k.startswith("documents.") for k in errors):
+            message = ngettext("Chưa lưu: có %(num)d mục cần sửa, ghi bên cạnh từng mục.",
+                               "Chưa lưu: có %(num)d mục cần sửa, ghi bên cạnh từng mục.", len(errors))
+        else:
+            message = _("Chưa lưu: %(msg)s", msg=_translate(e.message))
+        return _render(proc, form, errors=errors, message=message, status=422, held=held, supplement=first)
     except Conflict as e:  # another clerk received this supplement first
         s.rollback()
-        return _render(proc, form, message=e.message, status=409)
+        return _render(proc, form, message=e.message, status=409, held=held)
     flash(text, "success")
     return redirect(url_for("case_view.case", code=case.code, slip=slip))
 
 
 def _translate(message: str) -> str:
-    return _("Nhập họ và tên người nộp hồ sơ.") if message == "Chưa nhập họ và tên người nộp hồ sơ" else message
+    return _("Nhập họ và tên người nộp hồ sơ.") if message == cases.NAME_REQUIRED else message
 
 
-def _store_uploads(s: Any, case: Any, user: Any) -> None:
-    settings = current_app.config["MOTCUA"]
-    limit = settings.max_upload_mb * 1024 * 1024
+def _uploads() -> list[pending_uploads.Upload]:
+    """The scans of the form: one per document row (file_<code>) and any others (file_other)."""
+    out = []
     for field, files in request.files.lists():
         doc_code = field[5:] if field.startswith("file_") and field != "file_other" else None
-        for f in files:
-            if f and f.filename:
-                documents.store(s, settings.documents_path, case, user, f.filename, f.stream, limit, doc_code)
+        out += [pending_uploads.Upload(doc_code, f.filename, f.stream) for f in files if f and f.filename]
+    return out

@@ -10,12 +10,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
-from engine import cases, documents, notifications, public, reports
+from engine import cases, documents, notifications, pending_uploads, public, reports
 from engine.errors import Conflict, Invalid, NotFound
 from engine.throttle import Exhausted
-from web import ratelimit
+from web import dossier_words, ratelimit
 from web.pages import db_session, vn_datetime
 from web.pages.access import capability_required
 
@@ -50,12 +51,12 @@ def _pending_notices(case_id: int) -> list[int]:
                                                                    Notification.email.is_not(None))))
 
 
-def _uploads() -> list[public.Upload]:
+def _uploads() -> list[pending_uploads.Upload]:
     out = []
     for key, storage in request.files.items(multi=True):
         if storage and storage.filename:
             code = key[4:] if key.startswith("doc_") else None
-            out.append(public.Upload(code, storage.filename, storage.stream))
+            out.append(pending_uploads.Upload(code, storage.filename, storage.stream))
     return out
 
 
@@ -156,11 +157,23 @@ def procedure(code: str) -> str:
 # --- online submission ----------------------------------------------------------------------------
 
 
-def _submit_page(entry: public.CatalogEntry, form: dict, errors: dict | None = None, message: str | None = None,
-                 status: int = 200) -> tuple[str, int]:
+def _submit_page(entry: public.CatalogEntry, form: dict, held: pending_uploads.Held, errors: dict | None = None,
+                 message: str | None = None, status: int = 200) -> tuple[str, int]:
+    errors = errors or {}
+    # Where each error's field is, for the list at the top (names of documents are data, shown escaped).
+    targets = {**{f: (f"ap-{f}", APPLICANT_LABELS[f]) for f in cases.APPLICANT_FIELDS},
+               "unit": ("unit", _("Bộ phận Một cửa của xã, phường")),
+               "competent_unit": ("competent-unit", _("Xã, phường giải quyết hồ sơ")),
+               "request": ("request", _("Nội dung yêu cầu")), "documents": ("documents", _("Giấy tờ")),
+               **{f"documents.{d['code']}": (f"doc-{d['code']}", d["name"]) for d in entry.documents}}
     return render_template("public/submit.html", p=entry, units=public.desk_units(db_session()), form=form,
-                           errors=errors or {}, message=message, labels=APPLICANT_LABELS,
-                           fields=cases.APPLICANT_FIELDS), status
+                           errors=errors, message=message, labels=APPLICANT_LABELS, fields=cases.APPLICANT_FIELDS,
+                           held=pending_uploads.describe(held), targets=targets), status
+
+
+def _scope(code: str) -> str:
+    """Files held for one procedure's online form are not offered to another form."""
+    return f"online:{code}"
 
 
 @bp.get("/thu-tuc/<code>/nop-truc-tuyen")
@@ -168,36 +181,47 @@ def submit_form(code: str) -> tuple[str, int]:
     entry = public.catalog_entry(db_session(), code)
     if not entry.online:
         raise NotFound(f"procedure {code} is not online")
-    return _submit_page(entry, {})
+    return _submit_page(entry, {}, pending_uploads.load(_settings().documents_path, None, _scope(code)))
 
 
 @bp.post("/thu-tuc/<code>/nop-truc-tuyen")
 def submit(code: str) -> tuple[str, int]:
     s = db_session()
     entry = public.catalog_entry(s, code)
+    if not entry.online:  # before anything is held for it
+        raise NotFound(f"procedure {code} is not online")
     form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "unit", "request",
                                                          "competent_unit")}
+    root, limit = _settings().documents_path, _settings().max_upload_mb * 1024 * 1024
+    token = request.form.get("pending", "")
     if request.content_length is None:
-        return _submit_page(entry, form, None, _("Trình duyệt cần gửi kèm độ dài hồ sơ (Content-Length)."), 411)
+        return _submit_page(entry, form, pending_uploads.load(root, token, _scope(code)), None,
+                            _("Trình duyệt cần gửi kèm độ dài hồ sơ (Content-Length)."), 411)
     try:
         taken = ratelimit.online_submission(request.content_length)
     except Exhausted as e:
-        return _submit_page(entry, form, None, ratelimit.message(e), 429)
+        # Nothing new is held for a client over its allowance; what was held before is still offered.
+        return _submit_page(entry, form, pending_uploads.load(root, token, _scope(code)), None,
+                            ratelimit.message(e), 429)
+    held = pending_uploads.hold(root, token, _scope(code), _uploads(), limit)
     try:
         case = public.submit_online(s, code, form["unit"], form, {"noi_dung_yeu_cau": form["request"]}
-                                    if form["request"] else {}, _uploads(), _settings().documents_path,
-                                    _settings().max_upload_mb * 1024 * 1024,
-                                    competent_unit=form["competent_unit"] or None)
+                                    if form["request"] else {}, [], root, limit,
+                                    competent_unit=form["competent_unit"] or None, held=held)
         s.commit()
     except BaseException as e:
-        # Only accepted dossiers use up the allowance: a form sent back for correction gives it back.
-        for reservation in taken:
+        # Only accepted dossiers use up the count: a form sent back for correction gives it back. The bytes of
+        # files now held on the server stay counted (they are not sent again), so holding cannot fill the disk.
+        for reservation in taken[:1] if held.added_bytes else taken:
             reservation.refund()
         if not isinstance(e, Invalid):
             raise
         s.rollback()
-        errors = e.details if isinstance(e.details, dict) else {}
-        return _submit_page(entry, form, errors, e.message, 422)
+        errors = dossier_words.field_errors(e.details, {"data.noi_dung_yeu_cau": "request"})
+        message = ngettext("Hồ sơ chưa gửi được: có %(num)d mục cần sửa, ghi ngay dưới từng mục.",
+                           "Hồ sơ chưa gửi được: có %(num)d mục cần sửa, ghi ngay dưới từng mục.",
+                           len(errors)) if errors else e.message
+        return _submit_page(entry, form, held, errors, message, 422)
     _deliver(_pending_notices(case.id))
     link = url_for("public.lookup_form", code=case.code, _external=True)
     return render_template("public/submitted.html", case=case, p=entry, unit=case.receiving_unit, link=link), 201
