@@ -35,8 +35,9 @@ def _chain(world: World, code: str) -> list[int]:
 def _submit(world: World, tmp_path: Path) -> tuple[str, str]:
     with world.db.transaction() as s:
         case = public.submit_online(s, "ho_tro_mai_tang", "XA_A2", APPLICANT, {},
-                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF))], tmp_path / "docs",
-                                    1 << 20, now=at("2025-03-03 08:00"))
+                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF)),
+                                     public.Upload("giay_chung_tu", "giay-chung-tu.pdf", io.BytesIO(PDF))],
+                                    tmp_path / "docs", 1 << 20, now=at("2025-03-03 08:00"))
         return case.code, case.lookup_secret
 
 
