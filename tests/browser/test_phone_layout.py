@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import cases, public, step_documents
-from engine.models import Case, User, WorkItem
+from engine.models import Case, Notification, User, WorkItem
 from engine.status import Status
 from tests.browser.conftest import PASSWORD, LiveServer, shot
 
@@ -143,16 +143,28 @@ def _open_item(server: LiveServer, code: str) -> tuple[str, str]:
         return item.task_bpmn_id, _assignee(s, item).username
 
 
-def _process_to_return(server: LiveServer, code: str) -> None:
+def _told(s: Any, username: str, code: str, kind: str) -> list[str]:
+    """The bell's messages of `kind` about case `code` for `username`."""
+    return list(s.scalars(select(Notification.message).join(User, User.id == Notification.user_id)
+                          .join(Case, Case.id == Notification.case_id)
+                          .where(User.username == username, Case.code == code, Notification.kind == kind)))
+
+
+def _process_to_return(server: LiveServer, code: str) -> list[str]:
     """The officials' part (tested in their own browser tests): every step approved; the desk's return step
-    attaches the decision as the result the citizen downloads."""
+    attaches the decision as the result the citizen downloads. Each assignee must have been told of the step
+    in the bell before doing it; returns the usernames that did the steps, level by level."""
+    done_by: list[str] = []
     while True:
         with server.db.transaction() as s:
             case = s.scalar(select(Case).where(Case.code == code))
             if case.status_code == Status.RETURNED:
-                return
+                return done_by
             item = cases.open_items(s, case)[0]
             user = _assignee(s, item)
+            assert any(f"«{item.name}»" in m for m in _told(s, user.username, code, "new_work")), \
+                f"{user.username} was not told of «{item.name}»"
+            done_by.append(user.username)
             if item.task_bpmn_id == "return_result":
                 step_documents.attach(s, server.instance_path / "documents", user, item, "quyet-dinh-ho-tro.pdf",
                                       io.BytesIO(PDF), 10 * 1024 * 1024, result=True)
@@ -199,6 +211,8 @@ def test_a_citizen_goes_from_catalog_to_rating_on_a_phone(phone: Any, live_serve
     _lookup(page, url, code, secret)
     assert page.locator("#lookup-status").inner_text() == "Mới đăng ký"
     check_phone_page(page, width, "lookup")
+    with live_server.db.transaction() as s:  # the desk is told the dossier is waiting for it
+        assert _told(s, "xa_a1_clerk", code, "online_waiting")
 
     # The desk asks for a supplement; the citizen uploads it from the lookup on the phone.
     _desk(live_server, lambda s, clerk: public.request_supplement_online(
@@ -220,6 +234,10 @@ def test_a_citizen_goes_from_catalog_to_rating_on_a_phone(phone: Any, live_serve
     page.fill("input[name=password]", PASSWORD)
     tap_to(page, page.locator("main form button[type=submit]"))
     page.goto(f"{url}/inbox")
+    assert page.locator("#bell-count").inner_text().strip() != ""  # the bell announces the new step
+    page.locator("#bell summary").tap()
+    assert code in page.locator("#bell .bell-menu").inner_text()
+    page.locator("#bell summary").tap()
     row = page.locator(f"tr[data-case='{code}']")
     assert "Võ Thị Lan" in row.inner_text()
     assert card_labels(row) == ["Hạn xử lý", "Mã hồ sơ", "Bước", "Thủ tục", "Người nộp", "Người xử lý"]
@@ -237,7 +255,8 @@ def test_a_citizen_goes_from_catalog_to_rating_on_a_phone(phone: Any, live_serve
     shot(page, "phone-case")
     tap_to(page, page.locator("form[action$='/logout'] button"))
 
-    _process_to_return(live_server, code)
+    done_by = _process_to_return(live_server, code)
+    assert len({name.split("_")[0] for name in done_by}) >= 2, done_by  # through more than one level
     _lookup(page, url, code, secret)
     assert page.locator("#lookup-status").inner_text() == "Đã trả kết quả"
     check_phone_page(page, width, "lookup with the result")
