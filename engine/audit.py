@@ -28,3 +28,7 @@ def append_event(session: Session, case: Case | int, kind: str, at: datetime, **
            "step_due_at": None, "timing": None, **kw, "case_id": case_id, "kind": kind, "at": at,
            "data": kw.get("data") or {}}
     session.connection().execute(_INSERT, row)
+    if kind in ("received", "task_completed"):  # counted by engine.metrics once the transaction commits
+        from engine import metrics
+
+        metrics.pending(session, kind, str(row["data"].get("channel", "")) if kind == "received" else "")

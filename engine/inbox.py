@@ -89,6 +89,7 @@ def inbox(session: Session, user: User, after: str | None = None, limit: int = 5
                      "due_soon": and_(WorkItem.due_at >= now, WorkItem.due_at <= soon),
                      "in_time": WorkItem.due_at > soon,
                      "waiting": WorkItem.due_at.is_(None)}[time_state])
+    after = after or None  # an empty cursor is the first page
     due_after, id_after = _parse_cursor(after) if after else (None, None)
     # Only the columns the rows show, the claimer joined: no workflow state, no query per row.
     q = q.options(*_ROW_COLUMNS)

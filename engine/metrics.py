@@ -28,11 +28,17 @@ SWEEP_SECONDS = Histogram("motcua_sweep_duration_seconds", "Time of one schedule
 _PENDING = "motcua_metrics"
 
 
+def pending(session: Session, kind: str, channel: str = "") -> None:
+    """A reception or completion written in this transaction (engine.audit inserts events directly), counted
+    only if the transaction commits."""
+    session.info.setdefault(_PENDING, []).append((kind, channel))
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     for obj in session.new:
         if isinstance(obj, Event) and obj.kind in ("received", "task_completed"):
             channel = (obj.data or {}).get("channel", "") if obj.kind == "received" else ""
-            session.info.setdefault(_PENDING, []).append((obj.kind, str(channel)))
+            pending(session, obj.kind, str(channel))
 
 
 def _after_commit(session: Session) -> None:

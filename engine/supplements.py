@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from engine import documents, inputs, notifications, reception
+from engine import documents, dossier_checks, inputs, notifications, reception
 from engine.calendar import VN_TZ
 from engine.case_records import add_event, current_time, get_case, lock_case
 from engine.documents import for_case as documents_of
@@ -86,7 +86,7 @@ def prefill(session: Session, user: User, code: str) -> dict[str, Any]:
     channel, competent unit, return channel; plus what was missing, for the clerk to check off."""
     case = _first_attempt(session, user, code)
     data = case.data or {}
-    form: dict[str, Any] = {f: getattr(case, f"applicant_{f}") or "" for f in reception.APPLICANT_FIELDS}
+    form: dict[str, Any] = {f: getattr(case, f"applicant_{f}") or "" for f in dossier_checks.APPLICANT_FIELDS}
     form.update(docs=[str(d) for d in data.get("documents_received") or []], channel=case.channel,
                 competent_unit=data.get("competent_unit") or "", return_channel=data.get("return_channel") or "")
     for key, value in (data.get("proxy") or {}).items():

@@ -18,7 +18,8 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 def _online(world: World, tmp_path: Path, unit: str, name: str) -> str:
     with world.db.transaction() as s:
         case = public.submit_online(s, "ho_tro_mai_tang", unit, {"name": name, "phone": "0912000111"}, {},
-                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF))],
+                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF)),
+                                     public.Upload("giay_chung_tu", "chung-tu.pdf", io.BytesIO(PDF))],
                                     tmp_path / "docs", 10_000_000)
         return case.code
 

@@ -69,7 +69,9 @@ def test_inbox_page_costs_as_many_statements_for_fifty_rows_as_for_one(db: Datab
     assert html.count("Chuyên viên ") >= 25  # claimed rows name who claimed them
     assert 'id="count-total">60<' in html  # the header counts every open step, not just the page
     assert 'data-warn="' in html
-    assert len(full) == len(one), (len(one), len(full))
+    # At most one more: the steps waiting for the applicant are a second range read only when the timed ones
+    # do not fill the page; a look-up per row would add dozens.
+    assert abs(len(full) - len(one)) <= 1, (len(one), len(full))
     assert not _workflow_columns(full), _workflow_columns(full)
 
 
@@ -88,5 +90,7 @@ def test_inbox_api_costs_as_many_statements_for_fifty_tasks_as_for_one(db: Datab
     assert len(page["items"]) == 50 and page["next"]
     assert sum(1 for t in page["items"] if t["claimed_by"]) >= 25
     assert {t["procedure"] for t in page["items"]} == {"ncc_mai_tang"}
-    assert len(full) == len(one), (len(one), len(full))
+    # At most one more: the steps waiting for the applicant are a second range read only when the timed ones
+    # do not fill the page; a look-up per row would add dozens.
+    assert abs(len(full) - len(one)) <= 1, (len(one), len(full))
     assert not _workflow_columns(full), _workflow_columns(full)

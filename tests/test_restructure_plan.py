@@ -200,6 +200,7 @@ def test_the_admin_page_previews_then_applies(world: World, tmp_path) -> None:  
     plan = (shipped() / "bpmn" / "restructure-2025" / "plan.toml").read_text(encoding="utf-8")
     page = web.post("/admin/restructure", {"plan": plan, "action": "preview"}).get_data(as_text=True)
     assert code in page and "XA_AN_HOA" in page and 'id="apply-form"' in page
+    assert "Hiệu lực: 01/07/2025" in page  # the date as officials write it, not ISO 8601
     with world.db.transaction() as s:
         assert s.scalar(select(Unit.active).where(Unit.code == "XA_A1")) is True
     bad = web.post("/admin/restructure", {"plan": "effective = 'x'\n[[merge]]\n", "action": "preview"})

@@ -155,7 +155,8 @@ def test_the_report_counts_mau_02_at_intake_and_keeps_its_totals(world: World, t
             s, clerk, "ho_tro_mai_tang", APPLICANT, "incomplete", "", missing=["Giấy chứng tử của đối tượng"],
             now=at("2025-03-10 09:00")).code
         online = public.submit_online(s, "ho_tro_mai_tang", "XA_A1", APPLICANT, {},
-                                      [public.Upload("to_khai", "to_khai.pdf", io.BytesIO(PDF))], tmp_path / "d",
+                                      [public.Upload("to_khai", "to_khai.pdf", io.BytesIO(PDF)),
+                                       public.Upload("giay_chung_tu", "chung-tu.pdf", io.BytesIO(PDF))], tmp_path / "d",
                                       1 << 20, now=at("2025-03-11 09:00")).code
         public.request_supplement_online(s, clerk, online, ["Giấy chứng tử của đối tượng"], "",
                                          now=at("2025-03-11 10:00"))

@@ -113,7 +113,8 @@ def test_an_online_submission_tells_the_desk_that_will_accept_it(world: World, t
     with world.db.transaction() as s:
         org.add_user(s, "xa_a2_clerk2", "XA_A2", ["clerk"], password="motcua2026")
         case = public.submit_online(s, "ho_tro_mai_tang", "XA_A2", APPLICANT, {"request": "Mai táng phí"},
-                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF))],
+                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF)),
+                                     public.Upload("giay_chung_tu", "chung-tu.pdf", io.BytesIO(PDF))],
                                     tmp_path / "docs", 10_000_000)
         code = case.code
     for who in ("xa_a2_clerk", "xa_a2_clerk2"):
@@ -131,7 +132,8 @@ def test_an_online_submission_tells_the_desk_that_will_accept_it(world: World, t
 def test_a_supplement_sent_online_tells_the_desk_again(world: World, tmp_path: Path) -> None:
     with world.db.transaction() as s:
         case = public.submit_online(s, "ho_tro_mai_tang", "XA_A2", APPLICANT, {},
-                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF))],
+                                    [public.Upload("to_khai", "to-khai.pdf", io.BytesIO(PDF)),
+                                     public.Upload("giay_chung_tu", "chung-tu.pdf", io.BytesIO(PDF))],
                                     tmp_path / "docs", 10_000_000)
         code, secret = case.code, case.lookup_secret
     with world.db.transaction() as s:

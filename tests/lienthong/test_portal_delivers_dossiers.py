@@ -25,7 +25,9 @@ def _dossier(portal_code: str = "G22.99-261201-000123", content: bytes = SCAN) -
             "data": {"ho_ten_nguoi_chet": "Trần Văn Bình", "ngay_chet": "2026-11-28"},
             "documents": [{"code": "to_khai", "filename": "to-khai.pdf", "content_type": "application/pdf",
                            "sha256": hashlib.sha256(SCAN).hexdigest(),
-                           "content": base64.b64encode(content).decode()}]}
+                           "content": base64.b64encode(content).decode()},
+                          {"code": "giay_bao_tu", "filename": "giay-bao-tu.pdf", "content_type": "application/pdf",
+                           "sha256": hashlib.sha256(SCAN).hexdigest(), "content": base64.b64encode(SCAN).decode()}]}
 
 
 def _setup(db: Database, tmp_path: Path, kind: str = "portal") -> partners.Identity:

@@ -102,8 +102,14 @@ def vn_datetime(value: object) -> str:
 
 
 def vn_date(value: object) -> str:
+    """dd/mm/yyyy; also for an ISO 8601 text (what the engine's previews and API answers carry)."""
     from datetime import date, datetime
 
+    if isinstance(value, str) and value[:4].isdigit():
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         return value.astimezone(VN_TZ).strftime("%d/%m/%Y")
     if isinstance(value, date):
