@@ -55,6 +55,9 @@ def fill_task_form(page, choice: str | None) -> None:
     for select_field in page.locator("#form-js .fjs-form-field-select").all():
         select_field.locator(".fjs-input-group").click()
         page.locator(".fjs-dropdownlist-item").first.click()
+    for box in page.locator("#form-js .fjs-form-field-number input:visible").all():
+        if not box.input_value():  # amounts as an official types them (web/assets/taskform/vn_numbers.js)
+            box.fill("1.800.000")
     for box in page.locator("#form-js textarea:visible, #form-js input[type=text]:visible").all():
         if not box.input_value() and "flatpickr" not in (box.get_attribute("class") or "") \
                 and box.get_attribute("placeholder") in (None, ""):

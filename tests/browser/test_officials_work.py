@@ -62,7 +62,8 @@ def test_head_assigns_a_district_step_to_a_specialist_who_completes_it(page, liv
     assert page.locator("#complete-btn").count() == 0
     login("huyen_a_specialist2")
     page.goto(f"{live_server.url}/inbox")
-    assert page.inner_text("#bell-count") == "1"  # the bell tells the assignee, with the head's note
+    # The bell told every specialist when the step reached the unit, then the assignee once more with the head's note.
+    assert page.inner_text("#bell-count") == "2"
     page.click("#bell summary")
     assert "Anh/chị ưu tiên giúp" in page.inner_text("#bell")
     complete_from_inbox(page, live_server, code)
