@@ -175,3 +175,24 @@ def test_a_lost_rate_limit_store_does_not_stop_the_public_or_the_officials(world
     assert me.submit().status_code == 201
     login = me.post("/login", {"username": "xa_a1_clerk", "password": "motcua2026"})
     assert login.status_code == 302
+
+
+def test_the_results_and_supplement_apis_draw_on_the_same_allowance(world: World, tmp_path: Path) -> None:
+    """The two other public endpoints that check a secret: wrong guesses there use up the lookup page too, and
+    their 429 names the action stopped."""
+    app = _app(world.db, tmp_path, secret_check_limit="2/minute")
+    code = world.receive()
+    secret = _secret(world.db, code)
+    me = Citizen(app)
+    assert me.client.post(f"/api/v1/public/cases/{code}/results", json={"secret": "000000"}).status_code == 404
+    wrong = me.client.post(f"/api/v1/public/cases/{code}/supplement", data={"secret": "000000"},
+                           content_type="multipart/form-data")
+    assert wrong.status_code == 404, wrong.get_json()
+    page = me.post("/tra-cuu", {"code": code, "secret": secret})
+    assert page.status_code == 429 and "Tra cứu hồ sơ tạm dừng" in _text(page)
+    for path, action, kw in ((f"/api/v1/public/cases/{code}/results", "public_results", {"json": {"secret": secret}}),
+                             (f"/api/v1/public/cases/{code}/supplement", "public_supplement",
+                              {"data": {"secret": secret}, "content_type": "multipart/form-data"})):
+        r = me.client.post(path, **kw)
+        assert r.status_code == 429 and r.get_json()["details"] == {"action": action}, (path, r.get_json())
+        assert int(r.headers["Retry-After"]) > 0
