@@ -196,3 +196,16 @@ def test_the_results_and_supplement_apis_draw_on_the_same_allowance(world: World
         r = me.client.post(path, **kw)
         assert r.status_code == 429 and r.get_json()["details"] == {"action": action}, (path, r.get_json())
         assert int(r.headers["Retry-After"]) > 0
+
+
+def test_a_submission_without_its_length_is_refused_and_stores_nothing(world: World, tmp_path: Path) -> None:
+    """The bytes are reserved from Content-Length before anything is kept: a body streamed without it (chunked)
+    is answered 411 with the form, not counted as zero bytes."""
+    me = Citizen(_app(world.db, tmp_path, online_bytes_per_day=1024 * 1024))
+    body = "&".join(f"{k}={v}" for k, v in {**FORM, "csrf_token": me.token(SUBMIT)}.items()).encode()
+    r = me.client.post(SUBMIT, input_stream=io.BytesIO(body),
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True})  # as gunicorn marks a chunked body
+    assert r.status_code == 411 and "Content-Length" in _text(r)
+    with world.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.channel == "online")) == 0
