@@ -209,3 +209,17 @@ def test_a_submission_without_its_length_is_refused_and_stores_nothing(world: Wo
     assert r.status_code == 411 and "Content-Length" in _text(r)
     with world.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Case).where(Case.channel == "online")) == 0
+
+
+def test_the_code_alone_or_a_secret_in_the_url_reveals_nothing(world: World, tmp_path: Path) -> None:
+    """Status needs code AND secret, in a POST body: the old GET of the public API is gone (405, JSON), and a
+    secret pasted into a page's query string is neither checked nor filled in."""
+    me = Citizen(_app(world.db, tmp_path))
+    code = world.receive()
+    secret = _secret(world.db, code)
+    old = me.client.get(f"/api/v1/public/cases/{code}")
+    assert old.status_code == 405 and old.is_json and code not in _text(old)
+    assert me.client.post(f"/api/v1/public/cases/{code}", json={}).status_code == 422
+    for path in (f"/tra-cuu?code={code}&secret={secret}", f"/danh-gia?code={code}&secret={secret}"):
+        page = _text(me.client.get(path))
+        assert f'value="{code}"' in page and f'value="{secret}"' not in page and "Được tiếp nhận" not in page, path
