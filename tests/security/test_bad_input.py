@@ -68,9 +68,14 @@ API_PROBES = [
     ("notifications before beyond 64 bits", "GET", f"/api/v1/notifications?before={BIG}", "xa_a1_specialist",
      {}, ["before"]),
     ("NUL in a case code", "GET", "/api/v1/cases/A%00B", "xa_a1_clerk", {}, ["code"]),
-    ("NUL in a public case code", "GET", "/api/v1/public/cases/A%00B", None, {}, []),
+    ("NUL in a public case code", "POST", "/api/v1/public/cases/A%00B", None, {"json": {"secret": "ABC123"}},
+     ["code"]),
+    ("public case code longer than its column", "POST", "/api/v1/public/cases/" + "A" * 65, None,
+     {"json": {"secret": "ABC123"}}, ["code"]),
+    ("NUL in a public secret", "POST", "/api/v1/public/cases/X-1", None, {"json": {"secret": "AB\x00"}},
+     ["secret"]),
     ("report from year 0001", "GET", "/api/v1/reports/summary?from=0001-01-01", "xa_a1_head", {}, ["from"]),
-    ("report page beyond 64 bits", "GET", f"/api/v1/reports/cases?figure=received&page={BIG}", "xa_a1_head",
+    ("report page beyond 64 bits", "GET", f"/api/v1/reports/cases?figure=received_new&page={BIG}", "xa_a1_head",
      {}, ["page"]),
     ("designer diff version beyond 64 bits", "GET", f"/api/v1/processes/ncc_mai_tang/diff?from={BIG}&to=1",
      "designer", {}, ["from"]),
@@ -94,16 +99,17 @@ def _count(world: World) -> int:
 
 
 @pytest.mark.parametrize("name,method,path,user,kw,fields", API_PROBES, ids=[p[0] for p in API_PROBES])
-def test_api_probe_is_a_4xx_naming_the_fields_and_stores_nothing(api: Any, world: World, name: str, method: str,
-                                                                 path: str, user: str | None, kw: Any,
-                                                                 fields: list[str]) -> None:
+def test_api_probe_is_a_422_naming_exactly_the_fields_and_stores_nothing(api: Any, world: World, name: str,
+                                                                         method: str, path: str, user: str | None,
+                                                                         kw: Any, fields: list[str]) -> None:
+    """The same answer on both backends: 422, and `details` naming the bad fields and nothing else (a probe
+    refused for another reason — a wrong method, an unrelated bad parameter — would prove nothing)."""
     before = _count(world)
     r = api.call(method, path, user, **(kw() if callable(kw) else kw))
-    assert 400 <= r.status_code < 500, (name, r.status_code, r.get_data(as_text=True)[:500])
+    assert r.status_code == 422, (name, r.status_code, r.get_data(as_text=True)[:500])
     body = r.get_json()
     assert body["message"], name
-    for field in fields:
-        assert field in (body.get("details") or {}), (name, body)
+    assert sorted(body.get("details") or {}) == sorted(fields), (name, body)
     assert _count(world) == before, name
 
 
@@ -156,9 +162,19 @@ def _csrf(client: Any, path: str) -> str:
 @pytest.mark.parametrize("path,field", [("/thu-tuc?q=%00", "q"), ("/tra-cuu?code=%00", "code"),
                                         ("/tra-cuu?code=%00&secret=ABC123", "code"),
                                         ("/thu-tuc?field=%1b", "field"), ("/danh-gia?code=%00&secret=1", "code")])
-def test_public_pages_answer_4xx_to_bad_parameters(api: Any, path: str, field: str) -> None:
+def test_public_pages_answer_422_to_bad_parameters(api: Any, path: str, field: str) -> None:
     r = api.client.get(path)
-    assert 400 <= r.status_code < 500, (path, r.status_code)
+    assert r.status_code == 422, (path, r.status_code)
+    assert field in r.get_data(as_text=True), path
+
+
+@pytest.mark.parametrize("path", ["/tra-cuu", "/danh-gia", "/tra-cuu/bo-sung"])
+@pytest.mark.parametrize("form,field", [({"code": "A\x00B", "secret": "ABC123"}, "code"),
+                                        ({"code": "X-1", "secret": "AB\x1bC"}, "secret")])
+def test_public_forms_answer_422_to_hostile_codes_and_secrets(api: Any, path: str, form: dict, field: str) -> None:
+    """The anonymous forms that check a secret: a NUL or an escape character is named, never queried."""
+    r = api.client.post(path, data={"csrf_token": _csrf(api.client, "/tra-cuu"), **form})
+    assert r.status_code == 422, (path, r.status_code)
     assert field in r.get_data(as_text=True), path
 
 

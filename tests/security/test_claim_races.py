@@ -141,3 +141,21 @@ def test_a_completed_step_cannot_be_released(race_world: World) -> None:
     with world.db.transaction() as s:
         released = s.scalar(select(func.count()).select_from(Event).where(Event.kind == "unclaimed"))
     assert released == 0  # no false audit event
+
+
+def test_a_colleague_without_the_release_right_cannot_take_the_step_back(race_world: World, api: Any) -> None:
+    """Same unit, same role, not a head: releasing someone else's claim is refused and nothing is recorded;
+    the holder keeps the step. Through the API as the official would try it."""
+    world = race_world
+    code = world.receive("xa_a1_clerk", procedure="two_lanes")
+    item_id, _u, _r = world.open_item(code)
+    assert api.post(f"/api/v1/tasks/{item_id}/claim", user="xa_a1_specialist").status_code == 200
+    refused = api.post(f"/api/v1/tasks/{item_id}/unclaim", user="xa_a1_specialist2")
+    assert refused.status_code == 403, refused.get_json()
+    with world.db.transaction() as s:
+        assert s.get(WorkItem, item_id).claimed_by.username == "xa_a1_specialist"
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.kind == "unclaimed")) == 0
+    done = api.post(f"/api/v1/tasks/{item_id}/complete", user="xa_a1_specialist", json={"outcome": "approve"})
+    assert done.status_code == 200, done.get_json()
+    after = api.post(f"/api/v1/tasks/{item_id}/unclaim", user="xa_a1_specialist")
+    assert after.status_code == 409 and "hoàn thành" in after.get_json()["message"]

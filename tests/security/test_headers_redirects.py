@@ -128,3 +128,36 @@ def test_no_next_parameter_leaves_the_site(browser: Browser) -> None:
     browser.get("/login")
     r = browser.post("/login?next=/cases", {"username": "xa_a1_clerk", "password": "motcua2026"})
     assert r.headers["Location"].endswith("/cases")
+
+
+def test_the_inbox_and_notification_forms_stay_on_the_site_too(world: object, browser: Browser) -> None:
+    """The other forms that carry `next`: claim, release and bulk claim in the inbox, opening a notification."""
+    from sqlalchemy import select
+
+    from engine.models import Notification
+
+    code = world.receive(procedure="ho_tro_mai_tang")  # type: ignore[attr-defined]
+    item_id, unit, role = world.open_item(code)  # type: ignore[attr-defined]
+    browser.login(f"{unit.lower()}_{role}")
+    browser.get("/inbox")
+    with world.db.transaction() as s:  # type: ignore[attr-defined]
+        notes = s.scalars(select(Notification.id)).all()
+    for target in ("/\t/evil.example", "//evil.example", "\\\\evil.example", "https:evil.example"):
+        _stays(browser.post(f"/tasks/{item_id}/claim", {"next": target}))
+        _stays(browser.post(f"/tasks/{item_id}/unclaim", {"next": target}))
+        _stays(browser.post("/tasks/bulk-claim", {"next": target, "ids": [str(item_id)]}))
+        for note in notes[:1]:
+            _stays(browser.post(f"/notifications/{note}/read", {"next": target}))
+    r = browser.post(f"/tasks/{item_id}/unclaim", {"next": "/cases"})
+    assert r.headers["Location"].endswith("/cases")  # a path of this site is still honoured
+
+
+def test_every_next_parameter_goes_through_safe_next() -> None:
+    """A new view reading `next` without the helper would reopen the hole: each read of it in web/ must sit
+    inside a safe_next(...) call (or a function returning one)."""
+    found = []
+    for p in sorted((ROOT / "web").rglob("*.py")):
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"""\.get\(["']next["']\)""", line) and "safe_next(" not in line:
+                found.append(f"{p.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)

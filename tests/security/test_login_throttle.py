@@ -146,3 +146,19 @@ def _redis(deployment: Deployment) -> Any:
     from tests.security.conftest import REDIS_URL
 
     return storage_from_string(REDIS_URL, key_prefix=deployment.redis_prefix)
+
+
+def test_an_inactive_account_gets_the_same_answer_as_an_unknown_one(db: Database, tmp_path: Path) -> None:
+    """Deactivated (someone left the office): the right password opens nothing and the answer does not say
+    the account exists."""
+    from sqlalchemy import update
+
+    from engine.models import User
+
+    with db.transaction() as s:
+        s.execute(update(User).where(User.username == "xa_a2_head").values(active=False))
+    app = _app(db, tmp_path)
+    inactive, _t = Official(app, "10.4.0.1").login("xa_a2_head")
+    unknown, _t = Official(app, "10.4.0.2").login("khong_co_ai", "sai-mat-khau")
+    assert inactive.status_code == unknown.status_code == 401
+    assert _error(inactive) == _error(unknown) and _error(inactive)

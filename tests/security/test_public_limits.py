@@ -175,3 +175,51 @@ def test_a_lost_rate_limit_store_does_not_stop_the_public_or_the_officials(world
     assert me.submit().status_code == 201
     login = me.post("/login", {"username": "xa_a1_clerk", "password": "motcua2026"})
     assert login.status_code == 302
+
+
+def test_the_results_and_supplement_apis_draw_on_the_same_allowance(world: World, tmp_path: Path) -> None:
+    """The two other public endpoints that check a secret: wrong guesses there use up the lookup page too, and
+    their 429 names the action stopped."""
+    app = _app(world.db, tmp_path, secret_check_limit="2/minute")
+    code = world.receive()
+    secret = _secret(world.db, code)
+    me = Citizen(app)
+    assert me.client.post(f"/api/v1/public/cases/{code}/results", json={"secret": "000000"}).status_code == 404
+    wrong = me.client.post(f"/api/v1/public/cases/{code}/supplement", data={"secret": "000000"},
+                           content_type="multipart/form-data")
+    assert wrong.status_code == 404, wrong.get_json()
+    page = me.post("/tra-cuu", {"code": code, "secret": secret})
+    assert page.status_code == 429 and "Tra cứu hồ sơ tạm dừng" in _text(page)
+    for path, action, kw in ((f"/api/v1/public/cases/{code}/results", "public_results", {"json": {"secret": secret}}),
+                             (f"/api/v1/public/cases/{code}/supplement", "public_supplement",
+                              {"data": {"secret": secret}, "content_type": "multipart/form-data"})):
+        r = me.client.post(path, **kw)
+        assert r.status_code == 429 and r.get_json()["details"] == {"action": action}, (path, r.get_json())
+        assert int(r.headers["Retry-After"]) > 0
+
+
+def test_a_submission_without_its_length_is_refused_and_stores_nothing(world: World, tmp_path: Path) -> None:
+    """The bytes are reserved from Content-Length before anything is kept: a body streamed without it (chunked)
+    is answered 411 with the form, not counted as zero bytes."""
+    me = Citizen(_app(world.db, tmp_path, online_bytes_per_day=1024 * 1024))
+    body = "&".join(f"{k}={v}" for k, v in {**FORM, "csrf_token": me.token(SUBMIT)}.items()).encode()
+    r = me.client.post(SUBMIT, input_stream=io.BytesIO(body),
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True})  # as gunicorn marks a chunked body
+    assert r.status_code == 411 and "Content-Length" in _text(r)
+    with world.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.channel == "online")) == 0
+
+
+def test_the_code_alone_or_a_secret_in_the_url_reveals_nothing(world: World, tmp_path: Path) -> None:
+    """Status needs code AND secret, in a POST body: the old GET of the public API is gone (405, JSON), and a
+    secret pasted into a page's query string is neither checked nor filled in."""
+    me = Citizen(_app(world.db, tmp_path))
+    code = world.receive()
+    secret = _secret(world.db, code)
+    old = me.client.get(f"/api/v1/public/cases/{code}")
+    assert old.status_code == 405 and old.is_json and code not in _text(old)
+    assert me.client.post(f"/api/v1/public/cases/{code}", json={}).status_code == 422
+    for path in (f"/tra-cuu?code={code}&secret={secret}", f"/danh-gia?code={code}&secret={secret}"):
+        page = _text(me.client.get(path))
+        assert f'value="{code}"' in page and f'value="{secret}"' not in page and "Được tiếp nhận" not in page, path

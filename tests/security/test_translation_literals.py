@@ -17,7 +17,7 @@ LITERAL_ARGS = {"ngettext": 2, "lazy_ngettext": 2, "pgettext": 2, "npgettext": 3
 
 
 def _template_files() -> list[Path]:
-    return sorted([*(ROOT / "web" / "templates").rglob("*.html"), *(ROOT / "slips").glob("*.html")])
+    return sorted([*(ROOT / "web" / "templates").rglob("*.html"), *(ROOT / "slips").rglob("*.html")])
 
 
 def _python_files() -> list[Path]:
@@ -123,3 +123,9 @@ def test_excel_translation_leaves_data_alone(tmp_path: Path) -> None:
         session["lang"] = "en"
         assert labels.fixed_word("Tổng cộng") != "Tổng cộng"  # a listed fixed word is translated
         assert labels.fixed_word("<b>UBND xã</b>") == "<b>UBND xã</b>"  # data comes back as it came
+
+
+def test_every_template_folder_is_scanned() -> None:
+    """The scan covers the shipped slip sets in sub-folders (slips/tt03-2025/) as well as the pages."""
+    names = {str(p.relative_to(ROOT)) for p in _template_files()}
+    assert {"web/templates/base.html", "slips/01.html", "slips/tt03-2025/01.html"} <= names

@@ -81,6 +81,5 @@ def language(code: str) -> Response:
         if current_user.is_authenticated:
             current_user.user.locale = code
             db_session().commit()
-    target = request.form.get("next") or request.args.get("next")
-    return redirect(safe_next(target) or url_for("auth.index"))
+    return redirect(safe_next(request.form.get("next") or request.args.get("next")) or url_for("auth.index"))
 
