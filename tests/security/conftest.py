@@ -11,11 +11,6 @@ import http.cookiejar
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from engine.db import Database
+from tests import servers
 from tests.helpers import Browser, csrf_token
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -81,15 +77,16 @@ class Deployment:
     def client(self) -> Client:
         return Client(self.url)
 
-    def worker_pids(self) -> set[str]:
-        """The workers that answered, from gunicorn's access log (`%(p)s` is the worker's pid)."""
-        return {line.split()[0] for line in self.access_log.read_text().splitlines() if line.strip()}
+    def worker_pids(self, status: int | None = None) -> set[str]:
+        """The workers that answered (with `status`), from gunicorn's access log (`%(p)s %(s)s %(r)s`)."""
+        lines = [line.split() for line in self.access_log.read_text().splitlines() if line.strip()]
+        return {line[0] for line in lines if status is None or line[1] == str(status)}
 
+    def reset_limits(self) -> None:
+        from limits.storage import storage_from_string
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        storage_from_string(REDIS_URL, key_prefix=self.redis_prefix).reset()
+        self.access_log.write_text("")
 
 
 @pytest.fixture(scope="package")
@@ -112,49 +109,25 @@ def gunicorn(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
     instance = tmp_path_factory.mktemp("gunicorn")
     path = instance / "motcua.db"
     shutil.copy(sqlite_template, path)
-    port = _free_port()
     log = instance / "access.log"
     env = {**os.environ, "MOTCUA_DATABASE_URL": f"sqlite:///{path}", "MOTCUA_INSTANCE_PATH": str(instance),
            "MOTCUA_SECRET_KEY": uuid.uuid4().hex, "MOTCUA_RATELIMIT_STORAGE": REDIS_URL,
            "MOTCUA_RATELIMIT_PREFIX": redis_prefix, "MOTCUA_SECRET_CHECK_LIMIT": "10/minute",
            "MOTCUA_LOGIN_FAILURES_PER_ACCOUNT": "5"}
-    errors = (instance / "gunicorn.err").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "3", "-b", f"127.0.0.1:{port}",
-                               "--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s %(r)s",
-                               "web:create_app()"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-    url = f"http://127.0.0.1:{port}"
     database = Database(f"sqlite:///{path}")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                pytest.fail("gunicorn stopped: " + (instance / "gunicorn.err").read_text()[-3000:])
-            try:
-                urllib.request.urlopen(url + "/api/v1/openapi.json", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not answer within 90 s")
-                time.sleep(0.3)
-        log.write_text("")  # count only the test's own requests
-        yield Deployment(url, database, log, redis_prefix)
+        with servers.gunicorn(env, instance, 3, ready="/api/v1/openapi.json",
+                              extra=("--access-logfile", str(log), "--access-logformat", "%(p)s %(s)s %(r)s")) as url:
+            log.write_text("")  # count only the test's own requests
+            yield Deployment(url, database, log, redis_prefix)
     finally:
-        server.send_signal(signal.SIGINT)  # quick shutdown: the workers are idle
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        errors.close()
         database.dispose()
 
 
 @pytest.fixture
 def fresh_limits(gunicorn: Deployment, redis_prefix: str) -> Deployment:
     """Each test starts with untouched allowances (the module's deployment is shared)."""
-    from limits.storage import storage_from_string
-
-    storage_from_string(REDIS_URL, key_prefix=redis_prefix).reset()
+    gunicorn.reset_limits()
     return gunicorn
 
 

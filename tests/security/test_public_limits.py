@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from engine.config import load_settings
@@ -153,10 +154,18 @@ def test_ten_per_minute_lets_exactly_ten_of_forty_through_across_gunicorn_worker
         clerk = s.scalar(select(User).where(User.username == "xa_a1_clerk"))
         code = cases.receive(s, clerk, "ho_tro_mai_tang", {"name": "Nguyễn Văn An"}).code
     secret = _secret(fresh_limits.db, code)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = Counter(pool.map(lambda _n: _wrong(fresh_limits, code), range(40)))
-    assert answers == Counter({404: 10, 429: 30})
-    assert len(fresh_limits.worker_pids()) >= 2  # answered by several processes, counted once
+    # Which worker takes a request is the kernel's choice: on a busy machine one worker may take a whole burst,
+    # which proves nothing about sharing, so the burst is repeated until the ten allowed answers came from
+    # several workers — and every burst must let exactly ten through.
+    for _burst in range(5):
+        fresh_limits.reset_limits()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = Counter(pool.map(lambda _n: _wrong(fresh_limits, code), range(40)))
+        assert answers == Counter({404: 10, 429: 30})
+        if len(fresh_limits.worker_pids(404)) >= 2:
+            break
+    else:
+        pytest.fail("five bursts of 40 concurrent requests were each let through by one worker only")
     # The same allowance holds on every page that checks a secret, whichever worker answers.
     citizen = fresh_limits.client()
     for path in ("/tra-cuu", "/danh-gia", "/tra-cuu/bo-sung"):

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -27,6 +22,7 @@ from sqlalchemy import delete, update
 from engine import org
 from engine.db import Database
 from engine.models import ApiToken, User, UserRole, utcnow
+from tests import servers
 from tests.api_client import Api
 from web.cli import main
 
@@ -52,36 +48,10 @@ class OtherProcess:
 
 @pytest.fixture
 def other(db: Database, tmp_path: Path) -> Iterator[OtherProcess]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "MOTCUA_DATABASE_URL": db.url, "MOTCUA_INSTANCE_PATH": str(tmp_path / "other"),
            "MOTCUA_SECRET_KEY": uuid.uuid4().hex}
-    errors = (tmp_path / "gunicorn.err").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
-                               "web:create_app()"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                pytest.fail("gunicorn stopped: " + (tmp_path / "gunicorn.err").read_text()[-3000:])
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("gunicorn did not answer within 90 s")
-                time.sleep(0.3)
+    with servers.gunicorn(env, tmp_path, 1) as url:
         yield OtherProcess(url)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        errors.close()
 
 
 def _both_answer(api: Api, other: OtherProcess, username: str) -> tuple[int, int]:
