@@ -168,3 +168,27 @@ def test_online_channel_records_the_competent_unit(world: World, api) -> None:  
         public.accept_online(s, world.user(s, "xa_a2_clerk"), code)
     assert world.open_item(code)[1] == "XA_B1"
     assert not can_open(world, "xa_a1_specialist", code) and not can_open(world, "xa_b2_specialist", code)
+
+
+def test_abolished_district_working_to_the_commune_means_the_competent_commune(world: World) -> None:
+    # After the 2025 restructuring a province may hand the abolished district's steps to "the case's own
+    # commune" (work_to = "commune"). For a dossier received at An Phú and decided by Bình Minh, that is Bình
+    # Minh — the competent commune — never the receiving desk's commune.
+    from engine import restructure
+    from engine.restructure_plan import parse
+    from tests.conftest import at
+
+    plan = {"effective": "2025-07-01T00:00:00+07:00",
+            "abolish_level": [{"level": "district", "children_to": "parent", "work_to": "commune"}]}
+    restructure.apply(world.db, parse(plan), by="admin", now=at("2025-06-30 22:00"))
+    code = world.receive("xa_a1_clerk", "ncc_mai_tang", competent_unit="XA_B1")
+    walked = []
+    while True:
+        _item, unit, role = world.open_item(code)
+        walked.append((unit, role))
+        world.complete_next(code)
+        if role == "clerk":
+            break
+    assert [u for u, _r in walked] == ["XA_B1", "XA_B1", "XA_B1", "TINH", "TINH", "XA_A1"], walked
+    assert not can_open(world, "xa_a2_specialist", code) and not can_open(world, "xa_b2_specialist", code)
+    assert code not in visible_codes(world, "xa_a2_clerk") | visible_codes(world, "xa_b2_leader")
