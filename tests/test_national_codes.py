@@ -82,6 +82,14 @@ def test_catalog_toml_carries_the_national_code(world: World, tmp_path: Path) ->
                                 now=at("2026-03-02 09:00") + timedelta(hours=1))
         rows = {r.key: r.label for r in reports.table(s, f, "procedure")}
         assert rows["ncc_mai_tang"].endswith("(1.010810)")
+        # The report's Excel export carries it too.
+        import io
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(reports.excel_table(s, f, "procedure"))).active
+        cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert any(c.endswith("(1.010810)") for c in cells), cells
     toml.write_text('national_code = "abc"\n' + toml.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
     with world.db.transaction() as s, pytest.raises(Invalid) as e:
         catalog.load_catalog(s, root)
