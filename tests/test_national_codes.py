@@ -94,3 +94,20 @@ def test_catalog_toml_carries_the_national_code(world: World, tmp_path: Path) ->
     with world.db.transaction() as s, pytest.raises(Invalid) as e:
         catalog.load_catalog(s, root)
     assert "ncc_mai_tang.toml" in e.value.message and "national_code" in e.value.details
+
+
+def test_designer_page_takes_upper_case_codes_and_refuses_what_the_api_refuses(world: World, tmp_path: Path) -> None:
+    import html
+
+    from tests.helpers import Browser
+
+    web = Browser(world.db, tmp_path)
+    web.login("designer")
+    page = web.get("/designer").get_data(as_text=True)
+    assert f'pattern="{html.escape(procedure_codes.HTML_PATTERN)}"' in page  # the browser checks the same rule
+    r = web.post("/designer/new", {"code": "NCC.Upper-1", "name": "Thủ tục mã chữ hoa", "deadline_days": "5",
+                                   "levels": ["commune"]})
+    assert r.status_code == 302 and "NCC.Upper-1" in r.headers["Location"]
+    r = web.post("/designer/new", {"code": "Bad Code!", "name": "Thủ tục sai mã", "deadline_days": "5",
+                                   "levels": ["commune"]})
+    assert r.status_code == 422 and "Bad Code!" in r.get_data(as_text=True)
