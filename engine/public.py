@@ -186,6 +186,18 @@ def desk_units(session: Session) -> list[Unit]:
                                 .where(Level.rank == lowest, Unit.active.is_(True)).order_by(Unit.name)))
 
 
+def competent_choices(session: Session, code: str) -> list[Unit]:
+    """The communes an online applicant may name as competent for a commune-level procedure (NĐ 118/2025:
+    decided where the applicant lives); none for a procedure decided at a higher level, whose form asks
+    nothing — the receiving desk's path decides it."""
+    proc = session.scalar(select(Procedure).where(Procedure.code == code))
+    version = latest_version(session, proc.id) if proc is not None else None
+    desks = desk_units(session)
+    if version is None or not desks or not competence.decided_by_residence(session, version):
+        return []
+    return competence.choices(session, version, desks[0])
+
+
 # --- online submission and the desk's answer ------------------------------------------------------
 
 

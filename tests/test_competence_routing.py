@@ -286,3 +286,17 @@ def test_init_demo_levels_2_shows_the_2025_dossier_and_three_levels_stay_empty(t
             if rows:
                 assert rows[0].receiving_unit.code == "XA_HOA_AN" and rows[0].competent_unit.code == "XA_BINH_SON"
         database.dispose()
+
+
+def test_only_commune_level_procedures_ask_online_for_the_applicants_commune(world: World) -> None:
+    from engine import competence, public
+    from engine.models import ProcessVersion
+
+    with world.db.transaction() as s:
+        communes = [u.code for u in public.competent_choices(s, "ho_tro_mai_tang")]
+        assert sorted(communes) == ["XA_A1", "XA_A2", "XA_B1", "XA_B2"]
+        province_only = ProcessVersion(nodes={"t1": {"kind": "user_task", "level": "province", "role": "specialist"},
+                                              "t2": {"kind": "user_task", "level": "commune", "role": "clerk"}})
+        assert not competence.decided_by_residence(s, province_only)  # the desk's return step does not count
+        home = s.scalar(select(Unit).where(Unit.code == "XA_A1"))
+        assert competence.named_in_address(s, province_only, home, "Thôn 1, xã Bình Minh") is None

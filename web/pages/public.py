@@ -168,6 +168,7 @@ def _submit_page(entry: public.CatalogEntry, form: dict, held: pending_uploads.H
                "request": ("request", _("Nội dung yêu cầu")), "documents": ("documents", _("Giấy tờ")),
                **{f"documents.{d['code']}": (f"doc-{d['code']}", d["name"]) for d in entry.documents}}
     return render_template("public/submit.html", p=entry, units=public.desk_units(db_session()), form=form,
+                           competent_units=public.competent_choices(db_session(), entry.code),
                            errors=errors, message=message, labels=APPLICANT_LABELS, fields=cases.APPLICANT_FIELDS,
                            held=pending_uploads.describe(held), targets=targets,
                            return_channels=labels.RETURN_CHANNELS), status
