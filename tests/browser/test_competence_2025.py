@@ -48,3 +48,36 @@ def test_the_desk_chooses_the_competent_commune_and_the_return_channel(page, liv
     assert code not in page.inner_text("main")
     page.goto(f"{live_server.url}/cases/{code}")
     assert code not in page.inner_text("main")
+
+
+def test_the_receiving_desk_stops_a_dossier_decided_elsewhere_from_the_case_page(page, live_server: LiveServer, login,
+                                                                                 monkeypatch) -> None:  # noqa: ANN001
+    import io
+
+    from pypdf import PdfReader
+
+    from engine import cases
+    from engine.models import User
+
+    monkeypatch.setenv("MOTCUA_SLIP_SET", "tt03-2025")
+    with live_server.db.transaction() as s:
+        create_demo(s, levels=2)
+        clerk = s.scalar(select(User).where(User.username == "xa_hoa_an_clerk"))
+        code = cases.receive(s, clerk, "ncc_mai_tang_2025", {"name": "Lý Thị Nga", "id_number": "036190006543"},
+                             {}, competent_unit="XA_BINH_SON").code
+    login("xa_hoa_an_clerk")
+    page.goto(f"{live_server.url}/cases/{code}")
+    page.click("details.stop-request summary")
+    page.fill("#stop-reason", "Gia đình xin rút hồ sơ để bổ sung giấy tờ khác")
+    page.click("#stop-form button[type=submit]")
+    page.wait_for_selector("#case-status")
+    assert "Dừng xử lý" in page.inner_text("#case-status")
+    assert page.locator("#stop-form").count() == 0  # nothing left to stop
+    link = page.locator("a[data-slip='05']")
+    assert "Thông báo dừng giải quyết hồ sơ" in link.inner_text()
+    pdf = page.request.get(f"{live_server.url}{link.get_attribute('href')}")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert "036190006543" in text and "Gia đình xin rút hồ sơ" in " ".join(text.split())
+    login("xa_binh_son_specialist")
+    page.goto(f"{live_server.url}/inbox")
+    assert code not in page.inner_text("main")
