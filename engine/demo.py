@@ -77,3 +77,37 @@ def create_demo(session: Session, levels: int = 3) -> list[str]:
             done.append(f"user {username}")
     session.flush()
     return done
+
+
+DEMO_2025_APPLICANT = {"name": "Hoàng Thị Lan", "id_number": "036175002025", "phone": "0915202507",
+                       "address": "Xóm Đồng, xã Bình Sơn, tỉnh Sông Hồng"}
+
+
+def seed_two_level_dossier(session: Session) -> str | None:
+    """The 2025 regime to look at (NĐ 118/2025): a dossier received at xã Hòa An's desk, decided by xã Bình
+    Sơn (where the applicant lives) and by the province, its result now waiting at Hòa An's desk to be returned.
+    Idempotent: None when the demo dossier is already there. Only `init --demo --levels 2` calls it; the
+    three-level demo has no dossiers."""
+    from engine import cases
+    from engine.models import Case, Procedure
+
+    proc = session.scalar(select(Procedure).where(Procedure.code == "ncc_mai_tang_2025"))
+    if proc is None or session.scalar(select(Case.id).where(Case.procedure_id == proc.id,
+                                                            Case.applicant_id_number == DEMO_2025_APPLICANT[
+                                                                "id_number"]).limit(1)) is not None:
+        return None
+
+    def demo_user(unit_id: int, role: str) -> User:
+        return session.scalar(select(User).join(UserRole).where(User.unit_id == unit_id, UserRole.role_code == role)
+                              .order_by(User.id).limit(1))
+
+    clerk = session.scalar(select(User).where(User.username == "xa_hoa_an_clerk"))
+    case = cases.receive(session, clerk, proc.code, dict(DEMO_2025_APPLICANT), {}, competent_unit="XA_BINH_SON",
+                         documents=["ban_khai", "giay_bao_tu"])
+    for _ in range(8):  # the deciding steps, up to the desk's return step
+        items = cases.open_items(session, case)
+        if not items or items[0].unit_id == case.receiving_unit_id:
+            break
+        cases.complete_task(session, demo_user(items[0].unit_id, items[0].role_code), items[0].id,
+                            {"outcome": "approve"})
+    return case.code

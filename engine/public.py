@@ -186,13 +186,25 @@ def desk_units(session: Session) -> list[Unit]:
                                 .where(Level.rank == lowest, Unit.active.is_(True)).order_by(Unit.name)))
 
 
+def competent_choices(session: Session, code: str) -> list[Unit]:
+    """The communes an online applicant may name as competent for a commune-level procedure (NĐ 118/2025:
+    decided where the applicant lives); none for a procedure decided at a higher level, whose form asks
+    nothing — the receiving desk's path decides it."""
+    proc = session.scalar(select(Procedure).where(Procedure.code == code))
+    version = latest_version(session, proc.id) if proc is not None else None
+    desks = desk_units(session)
+    if version is None or not desks or not competence.decided_by_residence(session, version):
+        return []
+    return competence.choices(session, version, desks[0])
+
+
 # --- online submission and the desk's answer ------------------------------------------------------
 
 
 def submit_online(session: Session, procedure: str, unit_code: str, applicant: dict, data: dict | None,
                   uploads: list[Upload], documents_root: Any, max_bytes: int,
                   now: datetime | None = None, competent_unit: str | None = None,
-                  held: pending_uploads.Held | None = None) -> Case:
+                  held: pending_uploads.Held | None = None, return_channel: str | None = None) -> Case:
     """An online dossier (dịch vụ công trực tuyến): status 1 (Mới đăng ký) at the chosen desk, waiting for a
     clerk to accept it. The time limit starts only at acceptance (engine.reception.start_processing).
     Checked like at the desk (engine.dossier_checks) plus a way to reach the applicant; the files are `uploads`
@@ -223,15 +235,20 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     competent = None
     if unit is not None and version is not None:
         try:  # NĐ 118/2025: the online channel records the competent unit too (the applicant's commune)
-            competent = competence.choose(session, version, unit, competent_unit)
+            competent = competence.choose(session, version, unit, competent_unit, address=who["address"])
         except Invalid as e:  # named with the others, not after they are fixed
             check.add("competent_unit", e.message)
+    try:  # where the applicant collects the result: the desk, by post, or online
+        return_channel = competence.check_return_channel(return_channel)
+    except Invalid as e:
+        check.add("return_channel", e.message)
     check.done("hồ sơ chưa hợp lệ")
     case = Case(code=next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
                 applicant_address=who["address"], applicant_phone=who["phone"], applicant_email=who["email"],
-                data=data, received_at=now, competent_unit_id=competent.id if competent else None)
+                data=data, received_at=now, competent_unit_id=competent.id if competent else None,
+                return_channel=return_channel)
     session.add(case)
     session.flush()
     from engine import portal

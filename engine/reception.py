@@ -99,7 +99,8 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
                         backdate_max_days() if max_backdate_days is None else max_backdate_days)
     received_at = received_at or now
     unit = user.unit
-    competent = competence.choose(session, version, unit, competent_unit)  # NĐ 118: decided by competence
+    # NĐ 118: decided by competence; without a choice, by the commune the applicant's address names.
+    competent = competence.choose(session, version, unit, competent_unit, address=who["address"])
     return_channel = competence.check_return_channel(return_channel)
     case = Case(code=next_case_code(session, unit, received_at),
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,

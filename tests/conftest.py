@@ -147,12 +147,16 @@ class World:
         from engine import cases
 
         with self.db.transaction() as s:
+            user = self.user(s, username)
+            # The default applicant lives in the receiving desk's commune (a dossier from elsewhere would be
+            # decided where the address says, engine.competence).
+            home = user.unit.name.removeprefix("UBND ") if user.unit.name.startswith("UBND ") else "tỉnh Sông Hồng"
             applicant = kw.pop("applicant", {"name": "Nguyễn Văn An", "id_number": "036090001234",
-                                             "address": "Thôn 1, xã An Phú", "phone": "0912345678"})
+                                             "address": f"Thôn 1, {home}", "phone": "0912345678"})
             if kw.get("received_at") is not None:
                 # A test dating a reception means the desk received it then, not a back-dated entry today.
                 kw.setdefault("now", kw["received_at"])
-            case = cases.receive(s, self.user(s, username), procedure, applicant, kw.pop("data", {}), **kw)
+            case = cases.receive(s, user, procedure, applicant, kw.pop("data", {}), **kw)
             return case.code
 
     def open_item(self, code: str) -> tuple[int, str, str]:

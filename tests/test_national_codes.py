@@ -82,7 +82,32 @@ def test_catalog_toml_carries_the_national_code(world: World, tmp_path: Path) ->
                                 now=at("2026-03-02 09:00") + timedelta(hours=1))
         rows = {r.key: r.label for r in reports.table(s, f, "procedure")}
         assert rows["ncc_mai_tang"].endswith("(1.010810)")
+        # The report's Excel export carries it too.
+        import io
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(reports.excel_table(s, f, "procedure"))).active
+        cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert any(c.endswith("(1.010810)") for c in cells), cells
     toml.write_text('national_code = "abc"\n' + toml.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
     with world.db.transaction() as s, pytest.raises(Invalid) as e:
         catalog.load_catalog(s, root)
     assert "ncc_mai_tang.toml" in e.value.message and "national_code" in e.value.details
+
+
+def test_designer_page_takes_upper_case_codes_and_refuses_what_the_api_refuses(world: World, tmp_path: Path) -> None:
+    import html
+
+    from tests.helpers import Browser
+
+    web = Browser(world.db, tmp_path)
+    web.login("designer")
+    page = web.get("/designer").get_data(as_text=True)
+    assert f'pattern="{html.escape(procedure_codes.HTML_PATTERN)}"' in page  # the browser checks the same rule
+    r = web.post("/designer/new", {"code": "NCC.Upper-1", "name": "Thủ tục mã chữ hoa", "deadline_days": "5",
+                                   "levels": ["commune"]})
+    assert r.status_code == 302 and "NCC.Upper-1" in r.headers["Location"]
+    r = web.post("/designer/new", {"code": "Bad Code!", "name": "Thủ tục sai mã", "deadline_days": "5",
+                                   "levels": ["commune"]})
+    assert r.status_code == 422 and "Bad Code!" in r.get_data(as_text=True)

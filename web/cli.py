@@ -52,7 +52,7 @@ def main() -> None:
 @pass_ctx
 def init(ctx: Context, demo: bool, levels: int) -> None:
     """Upgrade the database to the newest schema and load the shipped catalog (idempotent)."""
-    from engine.demo import create_demo, demo_agencies
+    from engine.demo import create_demo, demo_agencies, seed_two_level_dossier
 
     ctx.settings.instance_path.mkdir(parents=True, exist_ok=True)
     from engine.partners import ensure_identity
@@ -67,6 +67,11 @@ def init(ctx: Context, demo: bool, levels: int) -> None:
             if demo:
                 created = create_demo(s, levels=levels)
                 click.echo(f"demo: {len(created)} unit(s)/account(s) created")
+                if levels == 2:  # a dossier received at one commune, decided by another and the province
+                    seeded = seed_two_level_dossier(s)
+                    if seeded:
+                        click.echo(f"demo: dossier {seeded} received at UBND xã Hòa An, decided by UBND xã Bình Sơn "
+                                   "and the province, result waiting at Hòa An's desk")
                 # A demo CA and a certificate per demo agency, so every slip and result is signed.
                 for line in signing.make_demo_keys(demo_agencies(), ctx.settings.signing_path):
                     click.echo(f"demo signing: {line}")

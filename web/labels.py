@@ -12,6 +12,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+# Where the applicant collects the result (engine.competence.RETURN_CHANNELS): the desk, the online form.
+RETURN_CHANNELS = {"desk": _l("Tại Bộ phận Một cửa đã tiếp nhận"), "post": _l("Qua dịch vụ bưu chính công ích"),
+                   "online": _l("Trực tuyến")}
 STATUS = {
     1: _l("Mới đăng ký"), 2: _l("Được tiếp nhận"), 3: _l("Không được tiếp nhận"), 4: _l("Đang xử lý"),
     5: _l("Yêu cầu bổ sung giấy tờ"), 6: _l("Yêu cầu thực hiện nghĩa vụ tài chính"),

@@ -229,7 +229,8 @@ class NewCase(BaseModel):
     channel: Literal["desk", "post", "online"] | None = None
     received_at: DateTimeText | None = Field(None, description="ISO 8601; Vietnam time when no offset")
     competent_unit: text(64) | None = Field(None, description="code of the unit competent to decide (NĐ 118/2025); "
-                                            "default: the receiving unit")
+                                            "default: for a commune-level procedure the commune the applicant's "
+                                            "address names, else the receiving unit")
     return_channel: Literal["desk", "post", "online"] | None = Field(
         None, description="where the applicant collects the result (default: the receiving desk)")
     documents: list[text(100)] | None = Field(

@@ -17,7 +17,7 @@ from engine import cases, competence, desk_counts, documents, dossier_checks, pe
 from engine.deploy import latest_version
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Procedure
-from web import dossier_words
+from web import dossier_words, labels
 from web.pages import db_session
 from web.pages.access import capability_required
 
@@ -25,8 +25,7 @@ bp = Blueprint("desk", __name__)
 
 CHANNEL_LABELS = {"desk": _l("Trực tiếp tại Bộ phận Một cửa"), "post": _l("Qua dịch vụ bưu chính công ích"),
                   "online": _l("Trực tuyến (dịch vụ công)")}
-RETURN_LABELS = {"desk": _l("Tại Bộ phận Một cửa đã tiếp nhận"), "post": _l("Qua dịch vụ bưu chính công ích"),
-                 "online": _l("Trực tuyến")}
+RETURN_LABELS = labels.RETURN_CHANNELS
 PROXY_LABELS = {"name": _l("Họ và tên người được ủy quyền"), "id_number": _l("Số định danh cá nhân"),
                 "address": _l("Địa chỉ"), "authorisation": _l("Giấy tờ ủy quyền")}
 APPLICANT_LABELS = {"name": _l("Họ và tên người nộp"), "id_number": _l("Số định danh cá nhân / CCCD"),
@@ -96,9 +95,11 @@ def _render(proc: Procedure | None, form: dict, errors: dict[str, Any] | None = 
     q = request.args.get("q", "").strip()
     s, unit = db_session(), current_user.user.unit
     version = latest_version(s, proc.id) if proc is not None else None
-    # NĐ 118/2025: the desk names the unit competent to decide; the receiving unit when it is one of them.
+    # NĐ 118/2025: the desk names the unit competent to decide. Left empty, a commune-level procedure goes to
+    # the commune the applicant's address names, else the receiving unit (engine.competence.choose).
     competent = competence.choices(s, version, unit) if version is not None else []
-    form.setdefault("competent_unit", unit.code if any(u.id == unit.id for u in competent) else "")
+    by_address = version is not None and competence.decided_by_residence(s, version)
+    form.setdefault("competent_unit", unit.code if not by_address and any(u.id == unit.id for u in competent) else "")
     held = held or pending_uploads.load(_settings().documents_path, None, _scope())
     targets = {**{f: (f"ap-{f}", APPLICANT_LABELS[f]) for f in cases.APPLICANT_FIELDS},
                "competent_unit": ("competent-unit", _("Đơn vị có thẩm quyền giải quyết")),
@@ -108,7 +109,8 @@ def _render(proc: Procedure | None, form: dict, errors: dict[str, Any] | None = 
     return render_template("desk/reception.html", procedures=_procedures(q), q=q, proc=proc, form=form,
                            errors=errors or {}, message=message, channels=CHANNEL_LABELS,
                            applicant_labels=APPLICANT_LABELS, applicant_fields=cases.APPLICANT_FIELDS,
-                           competent_units=competent, return_channels=RETURN_LABELS,
+                           competent_units=competent, competent_by_address=by_address,
+                           return_channels=RETURN_LABELS,
                            proxy_labels=PROXY_LABELS, supplement=supplement, held=pending_uploads.describe(held),
                            targets=targets), status
 

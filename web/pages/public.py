@@ -16,7 +16,7 @@ from flask_login import current_user
 from engine import cases, documents, notifications, pending_uploads, public, reports
 from engine.errors import Conflict, Invalid, NotFound
 from engine.throttle import Exhausted
-from web import dossier_words, ratelimit
+from web import dossier_words, labels, ratelimit
 from web.pages import db_session, vn_datetime
 from web.pages.access import capability_required
 
@@ -164,11 +164,14 @@ def _submit_page(entry: public.CatalogEntry, form: dict, held: pending_uploads.H
     targets = {**{f: (f"ap-{f}", APPLICANT_LABELS[f]) for f in cases.APPLICANT_FIELDS},
                "unit": ("unit", _("Bộ phận Một cửa của xã, phường")),
                "competent_unit": ("competent-unit", _("Xã, phường giải quyết hồ sơ")),
+               "return_channel": ("return-channel", _("Nơi nhận kết quả")),
                "request": ("request", _("Nội dung yêu cầu")), "documents": ("documents", _("Giấy tờ")),
                **{f"documents.{d['code']}": (f"doc-{d['code']}", d["name"]) for d in entry.documents}}
     return render_template("public/submit.html", p=entry, units=public.desk_units(db_session()), form=form,
+                           competent_units=public.competent_choices(db_session(), entry.code),
                            errors=errors, message=message, labels=APPLICANT_LABELS, fields=cases.APPLICANT_FIELDS,
-                           held=pending_uploads.describe(held), targets=targets), status
+                           held=pending_uploads.describe(held), targets=targets,
+                           return_channels=labels.RETURN_CHANNELS), status
 
 
 def _scope(code: str) -> str:
@@ -191,7 +194,7 @@ def submit(code: str) -> tuple[str, int]:
     if not entry.online:  # before anything is held for it
         raise NotFound(f"procedure {code} is not online")
     form = {k: request.form.get(k, "").strip() for k in (*cases.APPLICANT_FIELDS, "unit", "request",
-                                                         "competent_unit")}
+                                                         "competent_unit", "return_channel")}
     root, limit = _settings().documents_path, _settings().max_upload_mb * 1024 * 1024
     token = request.form.get("pending", "")
     if request.content_length is None:
@@ -207,7 +210,8 @@ def submit(code: str) -> tuple[str, int]:
     try:
         case = public.submit_online(s, code, form["unit"], form, {"noi_dung_yeu_cau": form["request"]}
                                     if form["request"] else {}, [], root, limit,
-                                    competent_unit=form["competent_unit"] or None, held=held)
+                                    competent_unit=form["competent_unit"] or None,
+                                    return_channel=form["return_channel"] or None, held=held)
         s.commit()
     except BaseException as e:
         # Only accepted dossiers use up the count: a form sent back for correction gives it back. The bytes of
