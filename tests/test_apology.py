@@ -137,3 +137,19 @@ def test_apology_form_page(world: World, tmp_path: Path) -> None:
     assert "17:00 18/03/2027" in html and "Chờ xác minh" in html
     assert 'id="refusal"' in html  # the form is gone: once per case
     assert 'id="apology-link"' not in web.get(f"/cases/{code}").get_data(as_text=True)
+
+
+def test_under_the_2025_forms_the_apology_asks_for_an_extension(world: World, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """TT 03/2025's Mẫu 04 is an apology *and* an extension request: the button and the page say so."""
+    from engine import slip_sets
+
+    monkeypatch.setenv(slip_sets.SET_ENV, slip_sets.TT03_2025)
+    code = _at_district(world)
+    web = Browser(world.db, tmp_path)
+    web.login("huyen_a_specialist")
+    case_page = web.get(f"/cases/{code}").get_data(as_text=True)
+    assert "Xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu 04)" in case_page
+    page = web.get(f"/cases/{code}/apology").get_data(as_text=True)
+    assert "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết" in page
+    assert "hẹn lại ngày trả kết quả" not in page

@@ -89,6 +89,7 @@ def case(code: str) -> str:
         timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
+        regime_2025=slip_sets.current(s) == slip_sets.TT03_2025,
         case_file=step_outputs.case_file(s, c, version.forms if version else {}),
         # The raw workflow variables are for administrators; officials read the case file above.
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")}

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from engine import apology, cases, deadlines, notifications
+from engine import apology, cases, deadlines, notifications, slip_sets
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Notification, utcnow
@@ -172,6 +172,7 @@ def _apology_page(code: str, status: int = 200, form: dict | None = None, error:
     return render_template("time_admin/apology.html", case=case, form=form or {"time": "17:00"}, error=error,
                            refusal=apology.can_apologise(s, user, case, now),
                            opens_at=apology.apology_opens_at(s, case),
+                           regime_2025=slip_sets.current(s) == slip_sets.TT03_2025,
                            events=[e for e in cases.events(s, case) if e.kind == "apology"]), status
 
 
