@@ -49,12 +49,16 @@ def test_head_assigns_a_district_step_to_a_specialist_who_completes_it(page, liv
     page.get_by_role("link", name="Phân công").click()
     assert page.locator("#load-table tr[data-user=''] .n-open").inner_text() == "1"
     page.goto(f"{live_server.url}/tasks/{item_id}")
+    # The dialog shows each candidate's load, so the head gives it to the one with least on their desk.
+    option = page.locator("#a-user option[value='huyen_a_specialist2']").inner_text()
+    assert DEPUTY in option and "0 việc đang mở, 0 quá hạn" in option
     page.select_option("#a-user", "huyen_a_specialist2")
     page.fill("#a-note", "Anh/chị ưu tiên giúp")
     page.click("#assign-btn")
     assert DEPUTY in page.inner_text("#assigned-to")
     shot(page, "officials-assign")
-    page.goto(f"{live_server.url}/units/HUYEN_A/load")
+    assert "1 việc đang mở, 0 quá hạn" in page.locator("#a-user option[value='huyen_a_specialist2']").inner_text()
+    page.click("#a-load a")
     assert page.locator("#load-table tr[data-user='huyen_a_specialist2'] .n-open").inner_text() == "1"
     # The other specialist sees who holds it and cannot act; the assignee finds it under "Của tôi".
     login("huyen_a_specialist")
