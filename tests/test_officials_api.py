@@ -238,3 +238,32 @@ def test_comments_in_time_order_mentions_notified_and_kept_off_the_slips(api, wo
     assert api.post(f"/api/v1/cases/{code}/comments", user="xa_b1_clerk", json={"text": "x"}).status_code == 404
     r = api.post(f"/api/v1/cases/{code}/comments", user="huyen_a_specialist", json={"text": "   "})
     assert r.status_code == 422 and "text" in r.json["details"]
+
+
+def test_deputy_takes_the_officials_claimable_steps_until_the_range_ends_by_itself(api, world, db) -> None:
+    """The clerk, who holds no specialist role, stands in for the specialist: they see the unit's unclaimed
+    specialist step, take it and complete it "thay mặt"; once the range is over they see and take nothing."""
+    from engine.models import Delegation
+
+    code, item_id = district_step(api, world)
+    assert item_id not in [t["id"] for t in api.get("/api/v1/tasks", user="huyen_a_clerk").json["items"]]
+    r = api.post("/api/v1/delegations", user="huyen_a_specialist",
+                 json={"to": "huyen_a_clerk", "starts": today_text(), "until": today_text(1)})
+    assert r.status_code == 201, r.json
+    delegation_id = r.json["id"]
+    open_ones = api.get("/api/v1/tasks?claimed=none", user="huyen_a_clerk").json["items"]
+    assert item_id in [t["id"] for t in open_ones]
+    assert api.post(f"/api/v1/tasks/{item_id}/claim", user="huyen_a_clerk").status_code == 200
+    r = api.post(f"/api/v1/tasks/{item_id}/complete", user="huyen_a_clerk", json={"data": {"outcome": "approve"}})
+    assert r.status_code == 200, r.json
+    done = [e for e in api.get(f"/api/v1/cases/{code}", user="huyen_a_head").json["events"]
+            if e["kind"] == "task_completed" and e["actor"] == "huyen_a_clerk"]
+    assert done and done[-1]["data"]["on_behalf_of"] == "huyen_a_specialist"
+    # The range passes (nobody revokes it): the next step of the unit is out of the clerk's reach.
+    _code2, item2 = district_step(api, world)
+    with db.transaction() as s:
+        row = s.get(Delegation, delegation_id)
+        row.starts = (utcnow().astimezone(VN_TZ) - timedelta(days=5)).date()
+        row.until = (utcnow().astimezone(VN_TZ) - timedelta(days=1)).date()
+    assert item2 not in [t["id"] for t in api.get("/api/v1/tasks", user="huyen_a_clerk").json["items"]]
+    assert api.post(f"/api/v1/tasks/{item2}/claim", user="huyen_a_clerk").status_code in (403, 409)
