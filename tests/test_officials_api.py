@@ -266,4 +266,6 @@ def test_deputy_takes_the_officials_claimable_steps_until_the_range_ends_by_itse
         row.starts = (utcnow().astimezone(VN_TZ) - timedelta(days=5)).date()
         row.until = (utcnow().astimezone(VN_TZ) - timedelta(days=1)).date()
     assert item2 not in [t["id"] for t in api.get("/api/v1/tasks", user="huyen_a_clerk").json["items"]]
+    assert api.get("/api/v1/delegations", user="huyen_a_clerk").json["items"] == []
+    assert api.get("/api/v1/delegations", user="huyen_a_head").json["items"] == []
     assert api.post(f"/api/v1/tasks/{item2}/claim", user="huyen_a_clerk").status_code in (403, 409)
