@@ -269,3 +269,42 @@ def test_deputy_takes_the_officials_claimable_steps_until_the_range_ends_by_itse
     assert api.get("/api/v1/delegations", user="huyen_a_clerk").json["items"] == []
     assert api.get("/api/v1/delegations", user="huyen_a_head").json["items"] == []
     assert api.post(f"/api/v1/tasks/{item2}/claim", user="huyen_a_clerk").status_code in (403, 409)
+
+
+def test_an_assignment_racing_a_claim_is_never_lost(world, db) -> None:
+    """The head gives the step to one specialist while the other claims it, at the same moment (twenty times):
+    the head's choice always stands, recorded once; the claim either came first and was reassigned, or lost
+    with a Conflict naming the assignee."""
+    from engine import assignment, tasks
+    from engine.errors import Conflict
+    from engine.models import Event, WorkItem
+    from tests.helpers import at_once
+
+    second_specialist(db)
+    for _ in range(20):
+        code = world.receive()
+        item_id = None
+        for _step in range(5):
+            item_id, unit, _role = world.open_item(code)
+            if unit == "HUYEN_A":
+                break
+            world.complete_next(code)
+
+        def give(item_id: int = item_id) -> str:
+            with db.transaction() as s:
+                assignment.assign(s, world.user(s, "huyen_a_head"), item_id, "huyen_a_specialist2")
+                return "ok"
+
+        def take(item_id: int = item_id) -> str:
+            with db.transaction() as s:
+                tasks.claim(s, world.user(s, "huyen_a_specialist"), item_id)
+                return "ok"
+
+        given, taken = at_once(give, take)
+        assert given == "ok"
+        assert taken == "ok" or (isinstance(taken, Conflict) and "Trần Thị Bình" in taken.message), taken
+        with db.transaction() as s:
+            assert s.get(WorkItem, item_id).claimed_by.username == "huyen_a_specialist2"
+            kinds = [e.kind for e in s.scalars(select(Event).where(Event.case_id == s.get(WorkItem, item_id).case_id,
+                                                                    Event.kind.in_(["assigned", "claimed"])))]
+            assert kinds.count("assigned") == 1 and kinds.count("claimed") == (1 if taken == "ok" else 0)
