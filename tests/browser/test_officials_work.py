@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -154,6 +155,11 @@ def test_bulk_claim_in_the_inbox_and_receipts_of_selected_cases_as_one_pdf(page,
         page.click("#bulk-cases button[value='01']")  # opens the PDF in a new tab
     # The new tab shows the PDF in chromium's viewer; its content is checked in tests/test_bulk_api.py.
     assert answer.value.status == 200 and answer.value.headers["content-type"] == "application/pdf"
+    with page.expect_download() as download:  # the sheet downloads in place, no empty tab left open
+        page.click("#bulk-cases button[value='excel']")
+    assert download.value.suggested_filename == "ho-so.xlsx"
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == sorted(codes)
 
 
 def test_the_heatmap_shows_the_right_counts_for_a_prepared_scenario(page, live_server, login) -> None:
