@@ -72,6 +72,10 @@ def create(session: Session, actor: User, to: Any, starts: Any, until: Any, proc
         raise Invalid.of("delegation_other_unit", deputy=deputy.full_name, delegator=delegator.full_name,
                       details={"to": "khác đơn vị"})
     # No chains: a deputy who is away themselves, or an official who stands in for someone, in the same days.
+    # Both officials' rows are locked (in id order) so that A→B and B→A sent at once are checked one after the
+    # other on PostgreSQL too (SQLite serialises writers anyway); otherwise each sees no chain and both stand.
+    session.execute(select(User.id).where(User.id.in_(sorted({delegator.id, deputy.id})))
+                    .order_by(User.id).with_for_update())
     chain = session.scalar(select(Delegation).where(_overlaps(first, last), or_(
         Delegation.delegator_id == deputy.id, Delegation.deputy_id == delegator.id)).limit(1))
     if chain is not None:

@@ -308,3 +308,25 @@ def test_an_assignment_racing_a_claim_is_never_lost(world, db) -> None:
             kinds = [e.kind for e in s.scalars(select(Event).where(Event.case_id == s.get(WorkItem, item_id).case_id,
                                                                     Event.kind.in_(["assigned", "claimed"])))]
             assert kinds.count("assigned") == 1 and kinds.count("claimed") == (1 if taken == "ok" else 0)
+
+
+def test_two_officials_naming_each_other_at_once_make_no_chain(world, db) -> None:
+    """A→B and B→A for the same days, sent at the same moment (ten times): one stands, the other is refused."""
+    from engine import delegation
+    from engine.models import Delegation
+    from tests.helpers import at_once
+
+    second_specialist(db)
+    pair = ("huyen_a_specialist", "huyen_a_specialist2")
+    for _ in range(10):
+        def name(who: str, to: str) -> str:
+            with db.transaction() as s:
+                delegation.create(s, world.user(s, who), to, today_text(), today_text(1))
+                return "ok"
+
+        results = at_once(lambda: name(*pair), lambda: name(*reversed(pair)))
+        assert sorted("ok" if r == "ok" else type(r).__name__ for r in results) == ["Conflict", "ok"], results
+        with db.transaction() as s:
+            rows = list(s.scalars(select(Delegation).where(Delegation.revoked_at.is_(None))))
+            assert len(rows) == 1
+            rows[0].revoked_at = utcnow()  # clear the way for the next round
