@@ -60,8 +60,9 @@ def _target(value: Any, item: WorkItem) -> date | None:
 
 def assign(session: Session, head: User, item_id: Any, username: Any, note: Any = None, target: Any = None,
            now: datetime | None = None) -> Assignment:
-    """Give an open step to `username`; a reassignment replaces the holder. Two heads assigning at once:
-    the second sees the first's choice (409 naming the assignee) instead of silently overwriting it."""
+    """Give an open step to `username`; a reassignment replaces the holder. The case lock orders it against
+    claims, completions and another head's assignment: the later one reassigns, and the audit event of each
+    names the holder it replaced ("previous"), so no choice is lost silently."""
     now = now or utcnow()
     item_id = inputs.integer("id", item_id, WorkItem.id)
     item = session.get(WorkItem, item_id) if item_id is not None else None

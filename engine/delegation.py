@@ -72,6 +72,10 @@ def create(session: Session, actor: User, to: Any, starts: Any, until: Any, proc
         raise Invalid.of("delegation_other_unit", deputy=deputy.full_name, delegator=delegator.full_name,
                       details={"to": "khác đơn vị"})
     # No chains: a deputy who is away themselves, or an official who stands in for someone, in the same days.
+    # Both officials' rows are locked (in id order) so that A→B and B→A sent at once are checked one after the
+    # other on PostgreSQL too (SQLite serialises writers anyway); otherwise each sees no chain and both stand.
+    session.execute(select(User.id).where(User.id.in_(sorted({delegator.id, deputy.id})))
+                    .order_by(User.id).with_for_update())
     chain = session.scalar(select(Delegation).where(_overlaps(first, last), or_(
         Delegation.delegator_id == deputy.id, Delegation.deputy_id == delegator.id)).limit(1))
     if chain is not None:
@@ -88,9 +92,10 @@ def create(session: Session, actor: User, to: Any, starts: Any, until: Any, proc
     return row
 
 
-def visible(session: Session, user: User) -> list[Delegation]:
-    """Delegations the user gave or received; a head sees every one of their unit."""
-    q = select(Delegation).where(Delegation.revoked_at.is_(None))
+def visible(session: Session, user: User, now: datetime | None = None) -> list[Delegation]:
+    """Delegations in force or to come that the user gave or received; a head sees every one of their unit.
+    One whose last day has passed ended by itself and is no longer listed."""
+    q = select(Delegation).where(Delegation.revoked_at.is_(None), Delegation.until >= today(now))
     if is_head_of(user, user.unit_id):
         q = q.where(or_(Delegation.unit_id == user.unit_id, Delegation.deputy_id == user.id))
     else:
@@ -102,7 +107,7 @@ def revoke(session: Session, user: User, delegation_id: Any, now: datetime | Non
     """End a delegation now: by its delegator, its deputy, or a head of the unit."""
     delegation_id = inputs.integer("id", delegation_id, Delegation.id)
     row = session.get(Delegation, delegation_id) if delegation_id is not None else None
-    if row is None or row not in visible(session, user):
+    if row is None or row not in visible(session, user, now):
         raise NotFound.of("delegation_not_found", id=delegation_id)
     row.revoked_at, row.revoked_by_id = now or utcnow(), user.id
     session.flush()

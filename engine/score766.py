@@ -4,13 +4,14 @@ formula in words and the cases that cost points. Formulas: "Mô tả công thứ
 written for provinces); group maxima: tiến độ 20, DVC trực tuyến 12, số hóa 22, hài lòng 18.
 
 Data conventions: a case "received or handled in the period" is one received before the period's end and not
-resolved before its start (engine.reports' scope); an electronic result is a document with doc_code
+resolved (or stopped) before its start (engine.reports' scope); one that ended after the period's end is judged,
+like an open one, at the period's end; a withdrawn case is not judged; an electronic result is a document with doc_code
 `ket_qua` attached to the case; every result is taken to be a paper document (as in the shipped procedures)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.deadlines import calendar_for
 from engine.errors import Invalid
-from engine.models import Case, Document, Procedure, Rating, Unit, utcnow
+from engine.models import Case, Document, Event, Procedure, Rating, Unit, utcnow
 from engine.report_scope import Filters, filters_for
 from engine.status import ENDED, Status
 
@@ -84,17 +85,28 @@ def _rows(session: Session, f: Filters) -> list[_Row]:
     return list(rows.values())
 
 
-def _end(c: Case) -> datetime | None:
-    """NgayKetThucXuLy: processed, else returned, else (stopped or refused) the last status change."""
-    return c.resolved_at or c.returned_at
+def _stopped_at(session: Session, rows: list[_Row]) -> dict[int, datetime]:
+    """When each stopped case (Dừng xử lý) was stopped: its status event, the one record of that moment."""
+    ids = [r.case.id for r in rows if r.case.status_code == Status.STOPPED]
+    if not ids:
+        return {}
+    return dict(session.execute(select(Event.case_id, func.max(Event.at)).where(
+        Event.case_id.in_(ids), Event.kind == "status", Event.data["to"].as_integer() == Status.STOPPED)
+        .group_by(Event.case_id)).all())
 
 
-def _on_time(c: Case, cutoff: datetime, calendar: Any) -> bool:
+def _end(c: Case, stopped: dict[int, datetime]) -> datetime | None:
+    """NgayKetThucXuLy: processed, else returned, else (stopped or refused) the moment it stopped."""
+    return c.resolved_at or c.returned_at or stopped.get(c.id)
+
+
+def _on_time(c: Case, end: datetime | None, period_end: datetime, cutoff: datetime, calendar: Any) -> bool:
     if c.supplement_count > 1:
         return False  # more than one supplement request is late whatever the dates
-    if c.resolved_at is not None and c.timing:
+    if end is not None and end >= period_end:
+        end = None  # ended after the period: it was still open at the period's end and is judged there
+    elif end is not None and c.resolved_at is not None and c.timing:
         return c.timing != "late"  # judged once, when resolved (engine.status.set_status)
-    end = _end(c)
     if end is None and c.status_code == Status.SUPPLEMENT:
         return True  # the clock stands still while the citizen completes the dossier
     end = end or cutoff  # still open: judged at the period's end
@@ -110,10 +122,12 @@ def compute(session: Session, user: Any, first: str | None, last: str | None, un
             now: datetime | None = None) -> Score:
     f = filters_for(session, user, first, last, unit, now=now or utcnow())
     calendar = calendar_for(session)
-    rows = [r for r in _rows(session, f) if r.case.status_code not in ENDED or _end(r.case) is not None]
-    cutoff = f.cutoff
     s, e = f.period.start, f.period.end
-    late = [r.case.code for r in rows if not _on_time(r.case, cutoff, calendar)]
+    rows = _rows(session, f)
+    stopped = _stopped_at(session, rows)
+    # A withdrawn case is not judged; a stopped one is, by its stop moment, when that falls in or after the period.
+    rows = [r for r in rows if r.case.status_code not in ENDED or stopped.get(r.case.id, s - timedelta(1)) >= s]
+    late = [r.case.code for r in rows if not _on_time(r.case, _end(r.case, stopped), e, f.cutoff, calendar)]
     i21 = Index("2.1", "Tỷ lệ hồ sơ giải quyết đúng hạn",
                 "(số hồ sơ đã xử lý hoặc đang xử lý đúng hạn) ÷ (số hồ sơ tiếp nhận hoặc đang giải quyết trong kỳ); "
                 "kết thúc ≤ ngày hẹn trả, trừ thời gian công dân bổ sung; bổ sung quá 1 lần tính trễ hạn; "

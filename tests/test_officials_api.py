@@ -238,3 +238,95 @@ def test_comments_in_time_order_mentions_notified_and_kept_off_the_slips(api, wo
     assert api.post(f"/api/v1/cases/{code}/comments", user="xa_b1_clerk", json={"text": "x"}).status_code == 404
     r = api.post(f"/api/v1/cases/{code}/comments", user="huyen_a_specialist", json={"text": "   "})
     assert r.status_code == 422 and "text" in r.json["details"]
+
+
+def test_deputy_takes_the_officials_claimable_steps_until_the_range_ends_by_itself(api, world, db) -> None:
+    """The clerk, who holds no specialist role, stands in for the specialist: they see the unit's unclaimed
+    specialist step, take it and complete it "thay mặt"; once the range is over they see and take nothing."""
+    from engine.models import Delegation
+
+    code, item_id = district_step(api, world)
+    assert item_id not in [t["id"] for t in api.get("/api/v1/tasks", user="huyen_a_clerk").json["items"]]
+    r = api.post("/api/v1/delegations", user="huyen_a_specialist",
+                 json={"to": "huyen_a_clerk", "starts": today_text(), "until": today_text(1)})
+    assert r.status_code == 201, r.json
+    delegation_id = r.json["id"]
+    open_ones = api.get("/api/v1/tasks?claimed=none", user="huyen_a_clerk").json["items"]
+    assert item_id in [t["id"] for t in open_ones]
+    assert api.post(f"/api/v1/tasks/{item_id}/claim", user="huyen_a_clerk").status_code == 200
+    r = api.post(f"/api/v1/tasks/{item_id}/complete", user="huyen_a_clerk", json={"data": {"outcome": "approve"}})
+    assert r.status_code == 200, r.json
+    done = [e for e in api.get(f"/api/v1/cases/{code}", user="huyen_a_head").json["events"]
+            if e["kind"] == "task_completed" and e["actor"] == "huyen_a_clerk"]
+    assert done and done[-1]["data"]["on_behalf_of"] == "huyen_a_specialist"
+    # The range passes (nobody revokes it): the next step of the unit is out of the clerk's reach.
+    _code2, item2 = district_step(api, world)
+    with db.transaction() as s:
+        row = s.get(Delegation, delegation_id)
+        row.starts = (utcnow().astimezone(VN_TZ) - timedelta(days=5)).date()
+        row.until = (utcnow().astimezone(VN_TZ) - timedelta(days=1)).date()
+    assert item2 not in [t["id"] for t in api.get("/api/v1/tasks", user="huyen_a_clerk").json["items"]]
+    assert api.get("/api/v1/delegations", user="huyen_a_clerk").json["items"] == []
+    assert api.get("/api/v1/delegations", user="huyen_a_head").json["items"] == []
+    assert api.post(f"/api/v1/tasks/{item2}/claim", user="huyen_a_clerk").status_code in (403, 409)
+
+
+def test_an_assignment_racing_a_claim_is_never_lost(world, db) -> None:
+    """The head gives the step to one specialist while the other claims it, at the same moment (twenty times):
+    the head's choice always stands, recorded once; the claim either came first and was reassigned, or lost
+    with a Conflict naming the assignee."""
+    from engine import assignment, tasks
+    from engine.errors import Conflict
+    from engine.models import Event, WorkItem
+    from tests.helpers import at_once
+
+    second_specialist(db)
+    for _ in range(20):
+        code = world.receive()
+        item_id = None
+        for _step in range(5):
+            item_id, unit, _role = world.open_item(code)
+            if unit == "HUYEN_A":
+                break
+            world.complete_next(code)
+
+        def give(item_id: int = item_id) -> str:
+            with db.transaction() as s:
+                assignment.assign(s, world.user(s, "huyen_a_head"), item_id, "huyen_a_specialist2")
+                return "ok"
+
+        def take(item_id: int = item_id) -> str:
+            with db.transaction() as s:
+                tasks.claim(s, world.user(s, "huyen_a_specialist"), item_id)
+                return "ok"
+
+        given, taken = at_once(give, take)
+        assert given == "ok"
+        assert taken == "ok" or (isinstance(taken, Conflict) and "Trần Thị Bình" in taken.message), taken
+        with db.transaction() as s:
+            assert s.get(WorkItem, item_id).claimed_by.username == "huyen_a_specialist2"
+            kinds = [e.kind for e in s.scalars(select(Event).where(Event.case_id == s.get(WorkItem, item_id).case_id,
+                                                                    Event.kind.in_(["assigned", "claimed"])))]
+            assert kinds.count("assigned") == 1 and kinds.count("claimed") == (1 if taken == "ok" else 0)
+
+
+def test_two_officials_naming_each_other_at_once_make_no_chain(world, db) -> None:
+    """A→B and B→A for the same days, sent at the same moment (ten times): one stands, the other is refused."""
+    from engine import delegation
+    from engine.models import Delegation
+    from tests.helpers import at_once
+
+    second_specialist(db)
+    pair = ("huyen_a_specialist", "huyen_a_specialist2")
+    for _ in range(10):
+        def name(who: str, to: str) -> str:
+            with db.transaction() as s:
+                delegation.create(s, world.user(s, who), to, today_text(), today_text(1))
+                return "ok"
+
+        results = at_once(lambda: name(*pair), lambda: name(*reversed(pair)))
+        assert sorted("ok" if r == "ok" else type(r).__name__ for r in results) == ["Conflict", "ok"], results
+        with db.transaction() as s:
+            rows = list(s.scalars(select(Delegation).where(Delegation.revoked_at.is_(None))))
+            assert len(rows) == 1
+            rows[0].revoked_at = utcnow()  # clear the way for the next round

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine.models import Case, Document, Rating, utcnow
+from engine.models import Case, Document, Rating, User, utcnow
 from engine.status import Status, set_status
 
 QUERY = "/api/v1/reports/766?from=2026-01-01&to=2026-12-31"
@@ -71,3 +71,38 @@ def test_766_is_scoped_and_for_report_readers(api, world, db) -> None:
     assert api.get(QUERY, user="xa_a1_specialist").status_code == 403
     assert api.get(QUERY + "&unit=HUYEN_A", user="huyen_b_head").status_code == 403
     assert api.get("/api/v1/reports/766?from=2026-13-01", user="huyen_a_head").status_code == 422
+
+
+def test_2_1_judges_at_the_period_end_subtracts_the_citizens_time_and_counts_stops(api, world, db) -> None:
+    """November's first half (a past period): a case resolved late on 25/11 was still in time on 15/11; a case
+    whose appointment restarted after the citizen's one supplement is judged by the new appointment; a case
+    stopped after its appointment is late by its stop moment; an open case past its appointment is late."""
+    from engine import stop
+    from tests.conftest import at
+
+    names = ["after", "supplemented", "stopped", "overdue"]
+    codes = {n: world.receive(received_at=at("2026-11-02 08:00")) for n in names}
+    with db.transaction() as s:
+        after, supplemented = _case(s, codes["after"]), _case(s, codes["supplemented"])
+        stopped, overdue = _case(s, codes["stopped"]), _case(s, codes["overdue"])
+        after.original_due_at = after.due_at = at("2026-11-20 17:00")
+        set_status(s, after, Status.RESOLVED, at=at("2026-11-25 10:00"))
+        # One supplement: the appointment restarted when the citizen completed the dossier (their time subtracted).
+        supplemented.supplement_count = 1
+        supplemented.original_due_at = supplemented.due_at = at("2026-11-20 17:00")
+        set_status(s, supplemented, Status.RESOLVED, at=at("2026-11-13 10:00"))
+        stopped.original_due_at = stopped.due_at = at("2026-11-05 17:00")
+        overdue.original_due_at = overdue.due_at = at("2026-11-10 17:00")
+        clerk = s.scalar(select(User).where(User.username == "xa_a1_clerk"))
+        stop.request_stop(s, clerk, stopped, "Công dân xin dừng", now=at("2026-11-09 09:00"))
+    half = api.get("/api/v1/reports/766?from=2026-11-01&to=2026-11-15", user="huyen_a_head").json
+    on_time = {i["code"]: i for i in half["indices"]}["2.1"]
+    assert (on_time["numerator"], on_time["denominator"]) == (2, 4)
+    assert sorted(on_time["costs"]) == sorted([codes["stopped"], codes["overdue"]])
+    # Over the whole month the late resolution is counted as it happened.
+    month = api.get("/api/v1/reports/766?from=2026-11-01&to=2026-11-30", user="huyen_a_head").json
+    on_time = {i["code"]: i for i in month["indices"]}["2.1"]
+    assert sorted(on_time["costs"]) == sorted([codes["after"], codes["stopped"], codes["overdue"]])
+    # A stop before the period is not judged in it.
+    december = api.get("/api/v1/reports/766?from=2026-12-01&to=2026-12-31", user="huyen_a_head").json
+    assert codes["stopped"] not in {i["code"]: i for i in december["indices"]}["2.1"]["costs"]

@@ -62,7 +62,7 @@ def create_delegation(session: Any, user: Any, json: S.DelegationIn) -> tuple[Re
 @authenticated
 @operation(tag="delegations", ok=(200, S.Delegations))
 def list_delegations(session: Any, user: Any) -> Response:
-    """Delegations I gave or received (a head: all of the unit's), not revoked."""
+    """Delegations I gave or received (a head: all of the unit's), neither revoked nor past their last day."""
     return jsonify({"items": [delegation_json(r) for r in delegation.visible(session, user)]})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -49,12 +50,16 @@ def test_head_assigns_a_district_step_to_a_specialist_who_completes_it(page, liv
     page.get_by_role("link", name="Phân công").click()
     assert page.locator("#load-table tr[data-user=''] .n-open").inner_text() == "1"
     page.goto(f"{live_server.url}/tasks/{item_id}")
+    # The dialog shows each candidate's load, so the head gives it to the one with least on their desk.
+    option = page.locator("#a-user option[value='huyen_a_specialist2']").inner_text()
+    assert DEPUTY in option and "0 việc đang mở, 0 quá hạn" in option
     page.select_option("#a-user", "huyen_a_specialist2")
     page.fill("#a-note", "Anh/chị ưu tiên giúp")
     page.click("#assign-btn")
     assert DEPUTY in page.inner_text("#assigned-to")
     shot(page, "officials-assign")
-    page.goto(f"{live_server.url}/units/HUYEN_A/load")
+    assert "1 việc đang mở, 0 quá hạn" in page.locator("#a-user option[value='huyen_a_specialist2']").inner_text()
+    page.click("#a-load a")
     assert page.locator("#load-table tr[data-user='huyen_a_specialist2'] .n-open").inner_text() == "1"
     # The other specialist sees who holds it and cannot act; the assignee finds it under "Của tôi".
     login("huyen_a_specialist")
@@ -150,6 +155,11 @@ def test_bulk_claim_in_the_inbox_and_receipts_of_selected_cases_as_one_pdf(page,
         page.click("#bulk-cases button[value='01']")  # opens the PDF in a new tab
     # The new tab shows the PDF in chromium's viewer; its content is checked in tests/test_bulk_api.py.
     assert answer.value.status == 200 and answer.value.headers["content-type"] == "application/pdf"
+    with page.expect_download() as download:  # the sheet downloads in place, no empty tab left open
+        page.click("#bulk-cases button[value='excel']")
+    assert download.value.suggested_filename == "ho-so.xlsx"
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == sorted(codes)
 
 
 def test_the_heatmap_shows_the_right_counts_for_a_prepared_scenario(page, live_server, login) -> None:

@@ -152,6 +152,15 @@ def test_every_page_is_vietnamese_for_every_role(page: Any, live_server: Any, lo
                 page.wait_for_load_state()
                 check_page(page, "reception without a name", found)
 
+    # The leaders' pages reached from Báo cáo rather than the menu: the diagram as a heatmap, the 766 score
+    # and its drill-down.
+    login("huyen_a_head")
+    for where in ("/reports/heatmap?procedure=ncc_mai_tang", "/reports/766", "/reports/766/cases?index=2.1"):
+        page.goto(url + where)
+        if "heatmap" in where:
+            page.wait_for_selector("#diagram[data-ready=true]")
+        check_page(page, f"huyen_a_head {where}", found)
+
     # The designer with everything open: context pad and properties of a selected task, the replace menu,
     # the lint overlays, then the form editor.
     login("designer")

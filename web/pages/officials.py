@@ -35,10 +35,13 @@ def task_extras(s: Any, user: User, item: WorkItem) -> dict:
     """What the task page adds: the official a deputy acts for, the assignment in force, and for a head of
     the step's unit the officials it may be given to."""
     is_open = item.state == "open"
+    heads = is_open and assignment.is_head_of(user, item.unit_id)
+    # The head chooses knowing each candidate's open and overdue steps (the unit's load, one query).
+    load = {p.username: p for p in assignment.unit_load(s, user, item.unit.code).people} if heads else {}
     return {"acting_for": delegation.acting_for(s, user, item) if is_open else None,
             "assignment": assignment.current(s, [item.id]).get(item.id),
-            "assign_to": assignment.candidates(s, item) if is_open and assignment.is_head_of(user, item.unit_id)
-            else [],
+            "assign_to": assignment.candidates(s, item) if heads else [],
+            "assign_load": load,
             "due_day": item.due_at.astimezone(VN_TZ).date().isoformat() if item.due_at else None,
             "follow_up": followups.mine(s, user, [item.id]).get(item.id) if is_open else None}
 
