@@ -94,6 +94,9 @@ def swipe(page: Any, target: Any, dx: int) -> None:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + dx * step / 6, "y": y}]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
+    # Chromium takes a tap that follows a swipe within a moment as part of that gesture and makes no click of it;
+    # a finger needs longer than this to reach the next button anyway.
+    page.wait_for_timeout(1000)
 
 
 def card_labels(row: Any) -> list[str]:
