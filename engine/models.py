@@ -459,7 +459,8 @@ class CalendarOverride(Base):
 
 class ReferenceVersion(Base):
     """One row (id 1) whose token database triggers change on every write to the organisation, the calendar
-    overrides and the partners (migration 0014_perf): engine.reference caches those tables under it."""
+    overrides and the partners (migration 0014_perf), users' unit, activity and name, their roles, delegations,
+    procedures and process versions (0015_perf13): engine.reference caches those tables under it."""
 
     __tablename__ = "reference_versions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -53,3 +53,37 @@ def test_reference_data_is_read_again_once_it_changes_by_any_path(db: Database, 
     with db.transaction() as s:
         later = s.scalar(select(Case).where(Case.code == world.receive())).due_at
     assert later.astimezone(VN_TZ).date() >= first.astimezone(VN_TZ).date() + timedelta(days=7)
+
+
+def test_who_is_told_of_a_step_follows_people_and_delegations_changed_by_any_path(db: Database, world: World) -> None:
+    """Who may do a step is cached per process with the reference data: a holder of the role given it with
+    plain SQL on another connection, and a deputy named that way, are told of the very next step; a holder
+    made inactive the same way is not told any more."""
+    from engine.models import Notification, User
+
+    def bell(username: str) -> int:
+        with db.transaction() as s:
+            uid = s.scalar(select(User.id).where(User.username == username))
+            return len(list(s.scalars(select(Notification.id).where(Notification.user_id == uid,
+                                                                    Notification.kind == "new_work"))))
+
+    world.receive()  # the cache now holds who works at XA_A1 as specialist
+    assert bell("xa_a1_head") == 0 and bell("xa_a1_specialist") == 1
+    today = datetime.now(VN_TZ).date()
+    with db.engine.begin() as conn:
+        ids = dict(conn.execute(text("SELECT username, id FROM users WHERE username IN "
+                                     "('xa_a1_head', 'xa_a1_specialist', 'xa_a1_clerk')")).all())
+        conn.execute(text("INSERT INTO delegations (delegator_id, deputy_id, unit_id, starts, until, procedures, "
+                          "created_by_id, created_at) SELECT :a, :d, unit_id, :s, :u, '[]', :a, :now FROM users "
+                          "WHERE id = :a"), {"a": ids["xa_a1_specialist"], "d": ids["xa_a1_head"], "s": today,
+                                             "u": today + timedelta(days=2), "now": datetime.now(VN_TZ)})
+        conn.execute(text("INSERT INTO user_roles (user_id, role_code) VALUES (:u, 'specialist')"),
+                     {"u": ids["xa_a1_clerk"]})
+    world.receive()
+    assert bell("xa_a1_head") == 1  # the deputy named with plain SQL
+    assert bell("xa_a1_clerk") == 1  # the role given with plain SQL
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET active = :f WHERE id = :u"), {"f": False, "u": ids["xa_a1_specialist"]})
+    world.receive()
+    assert bell("xa_a1_specialist") == 2  # inactive now: not told of the third case
+    assert bell("xa_a1_clerk") == 2
