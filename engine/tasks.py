@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import delegation, inputs, step_documents, step_outputs, workflow
@@ -66,11 +66,10 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     submitted data is kept whole as the step's own record (engine.step_outputs)."""
     now = current_time(now)
     data = inputs.json_data("data", data)  # refused before the case is locked
-    # The hot path: lock the step's case first (a step never changes case), then read the step under that
-    # lock, so what a concurrent completion or claim changed (claims take the same lock) is what we see.
-    # Related rows only load when an error names them.
-    case = lock_case_of_item(session, item_id)
-    item = session.get(WorkItem, item_id, options=[lazyload("*")], populate_existing=True) if case else None
+    # The hot path: lock the step's case (a step never changes case) and read the step under that lock in
+    # the same statement, so what a concurrent completion or claim changed (claims take the same lock) is
+    # what we see. Related rows only load when an error names them.
+    case, item = lock_case_of_item(session, item_id) or (None, None)
     if item is None or not can_view_case(session, user, case, step=item):
         raise NotFound.of("step_not_found", id=item_id)
     _must_be_open(item)
