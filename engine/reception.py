@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import competence, dossier_checks, inputs, ledger, pending_uploads
+from engine import audit, competence, dossier_checks, inputs, ledger, pending_uploads
 from engine import forms as form_rules
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
@@ -139,7 +139,14 @@ def _check_backdate(session: Session, received_at: datetime, now: datetime, max_
 def start_processing(session: Session, user: User, case: Case, now: datetime | None = None,
                      _latest: tuple[Procedure, ProcessVersion] | None = None) -> Case:
     """Accept a case at the desk: appointment from the legal limit, workflow started, first steps routed.
-    Used for dossiers received at the desk and for online ones (status 1) a clerk accepts."""
+    Used for dossiers received at the desk and for online ones (status 1) a clerk accepts. The audit events
+    are written together (engine.audit.batched)."""
+    with audit.batched(session):
+        return _start_processing(session, user, case, now, _latest)
+
+
+def _start_processing(session: Session, user: User, case: Case, now: datetime | None,
+                      _latest: tuple[Procedure, ProcessVersion] | None) -> Case:
     now = current_time(now)
     if case.state is not None:
         raise Conflict.of("case_already_processing", code=case.code)

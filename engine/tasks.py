@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import delegation, inputs, step_documents, step_outputs, workflow
+from engine import audit, delegation, inputs, step_documents, step_outputs, workflow
 from engine import forms as form_rules
 from engine.calendar import VN_TZ, classify
 from engine.case_records import (
@@ -63,7 +63,14 @@ def _already_done(item: WorkItem) -> Conflict:
 def complete_task(session: Session, user: User, item_id: int, data: Any,
                   now: datetime | None = None, documents: list[int] | None = None) -> Completion:
     """Complete a work item: lock the case, run the workflow, re-project work items, append audit; the
-    submitted data is kept whole as the step's own record (engine.step_outputs)."""
+    submitted data is kept whole as the step's own record (engine.step_outputs). The step's audit events
+    are written together (engine.audit.batched)."""
+    with audit.batched(session):
+        return _complete_task(session, user, item_id, data, now, documents)
+
+
+def _complete_task(session: Session, user: User, item_id: int, data: Any, now: datetime | None,
+                   documents: list[int] | None) -> Completion:
     now = current_time(now)
     data = inputs.json_data("data", data)  # refused before the case is locked
     # The hot path: lock the step's case (a step never changes case) and read the step under that lock in
@@ -80,6 +87,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     step_documents.check_completion(session, item, step_documents.attachments_rule(
         version.nodes.get(item.task_bpmn_id), schema), documents)
     runner = Runner(session, case, version, now)
+    runner.read_open_items()
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
     if task is None or not workflow.is_ready(task):
