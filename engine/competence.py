@@ -9,6 +9,8 @@ deployment works unchanged. How lanes then resolve is engine.routing's rule.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,10 +18,13 @@ from engine import reference
 from engine.errors import Invalid
 from engine.models import ProcessVersion, Unit
 
+if TYPE_CHECKING:
+    from engine.case_records import VersionInfo  # what reception passes (the cached version)
+
 RETURN_CHANNELS = ("desk", "post", "online")
 
 
-def competent_level(session: Session, version: ProcessVersion) -> str | None:
+def competent_level(session: Session, version: ProcessVersion | VersionInfo) -> str | None:
     """The deepest level named by the version's non-desk steps (where the dossier is first decided)."""
     snap = reference.snapshot(session)
     levels = {n.get("level") for n in (version.nodes or {}).values()
@@ -33,7 +38,7 @@ def _province_root(unit: Unit) -> str:
     return unit.path.strip("/").split("/")[0] if unit.path.strip("/") else str(unit.id)
 
 
-def choices(session: Session, version: ProcessVersion, receiving: Unit) -> list[Unit]:
+def choices(session: Session, version: ProcessVersion | VersionInfo, receiving: Unit) -> list[Unit]:
     """The units a desk at `receiving` may name as competent for this process version."""
     level = competent_level(session, version)
     if level is None:
@@ -44,7 +49,8 @@ def choices(session: Session, version: ProcessVersion, receiving: Unit) -> list[
     return list(rows)
 
 
-def choose(session: Session, version: ProcessVersion, receiving: Unit, code: str | None) -> Unit | None:
+def choose(session: Session, version: ProcessVersion | VersionInfo, receiving: Unit,
+           code: str | None) -> Unit | None:
     """The competent unit named by `code` (a unit code), checked; None keeps the receiving unit competent.
     An unknown unit, one outside the province or not at the competent level is a 422 naming competent_unit."""
     if code is None or code == "":

@@ -2,7 +2,7 @@
 restructurings, the calendar overrides and the portal partners — what routing, visibility checks and due
 dates read on every step, and what changes only when an administrator edits the organisation. Read on demand
 and kept under the same token (`Snapshot.derived`): who may do a step of a unit and role (engine.work_notices),
-a procedure's code and name, and its latest deployed version.
+a procedure's code, name and catalog entry, its latest deployed version, and a unit's agency code on a day.
 
 Database triggers (migrations 0014_perf and 0015_perf13) give `reference_versions.token` a fresh random value
 on every write to those tables (for users, to the columns the cached data is made of), by any path (ORM, Core,
@@ -22,6 +22,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from engine.models import (
+    AgencyCode,
     CalendarOverride,
     Delegation,
     Level,
@@ -39,7 +40,7 @@ from engine.models import (
 
 _MEMO = "motcua_reference"
 _CACHED = (Unit, Level, Role, UnitSuccessor, LevelAlias, CalendarOverride, Partner, User, UserRole, Delegation,
-           Procedure, ProcessVersion)
+           Procedure, ProcessVersion, AgencyCode)
 _TABLE_NAMES = frozenset(cls.__tablename__ for cls in _CACHED)
 
 
@@ -105,6 +106,7 @@ class ProcedureRef:
     name: str
     active: bool
     latest_version_id: int | None
+    catalog: dict  # the catalog entry (cut-off hour, limits chosen by the dossier); read-only
 
 
 def procedure(session: Session, procedure_id: int) -> ProcedureRef | None:
@@ -122,9 +124,9 @@ def procedure_by_code(session: Session, code: str) -> ProcedureRef | None:
 def _procedure(session: Session, procedure_id: int) -> ProcedureRef | None:
     latest = (select(ProcessVersion.id).where(ProcessVersion.procedure_id == Procedure.id)
               .order_by(ProcessVersion.version.desc()).limit(1).scalar_subquery())
-    row = session.execute(select(Procedure.id, Procedure.code, Procedure.name, Procedure.active, latest)
-                          .where(Procedure.id == procedure_id)).first()
-    return ProcedureRef(row[0], row[1], row[2], bool(row[3]), row[4]) if row else None
+    row = session.execute(select(Procedure.id, Procedure.code, Procedure.name, Procedure.active, latest,
+                                 Procedure.catalog).where(Procedure.id == procedure_id)).first()
+    return ProcedureRef(row[0], row[1], row[2], bool(row[3]), row[4], row[5] or {}) if row else None
 
 
 def _build(session: Session) -> Snapshot:

@@ -1,6 +1,6 @@
 """perf13: the reference token also changes on writes to who may do a step (users' unit, activity and name,
-their roles, delegations) and to the procedures and their deployed versions, so each process may cache those
-too (engine.reference: who is told of a new step, a procedure's name, its latest version)
+their roles, delegations) and to the procedures, their deployed versions and the units' agency codes, so each process may cache those
+too (engine.reference: who is told of a new step, a procedure's name, its latest version, the agency code of a case code)
 
 Revision ID: 0015_perf13
 Revises: 0014_notify
@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 # Every write to these tables changes the token.
-TABLES = ("user_roles", "delegations", "procedures", "process_versions")
+TABLES = ("user_roles", "delegations", "procedures", "process_versions", "agency_codes")
 # users: only the columns the cached data is made of. A login (failed_logins, locked_until) or a password
 # change leaves the caches alone.
 USER_COLUMNS = "unit_id, active, full_name, username"
