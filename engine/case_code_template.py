@@ -71,7 +71,7 @@ def agency_code_on(session: Session, unit: Unit, day: date) -> str:
     from engine import reference
 
     unit_id, own = unit.id, unit.agency_code
-    return reference.snapshot(session).remember(("agency_code", unit_id, day), lambda: session.scalar(
+    return reference.remember(session, ("agency_code", unit_id, day), lambda: session.scalar(
         select(AgencyCode.code).where(AgencyCode.unit_id == unit_id, AgencyCode.valid_from <= day)
         .order_by(AgencyCode.valid_from.desc()).limit(1)) or own)
 

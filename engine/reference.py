@@ -81,20 +81,27 @@ class Snapshot:
     def active_at_level(self, level: str) -> list[UnitRef]:
         return self._by_level.get(level, [])
 
-    def remember(self, key: Any, build: Any) -> Any:
-        """`derived[key]`, built by `build()` on first use (bounded: a full dict is emptied, not grown)."""
-        try:
-            return self.derived[key]
-        except KeyError:
-            pass
-        value = build()
-        if len(self.derived) >= _DERIVED_MAX:
-            self.derived.clear()
-        self.derived[key] = value
-        return value
-
 
 _DERIVED_MAX = 20_000
+
+
+def remember(session: Session, key: Any, build: Any) -> Any:
+    """`derived[key]` of the snapshot this transaction sees, built by `build()` on first use. The transaction's
+    own pending writes to covered tables are flushed first (as a query would), so it sees them and their new
+    token; and a value is not kept when such a write went out while building: it read uncommitted state."""
+    if any(isinstance(o, _CACHED) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
+    snap = snapshot(session)
+    try:
+        return snap.derived[key]
+    except KeyError:
+        pass
+    value = build()
+    if session.info.get(_MEMO) is snap:
+        if len(snap.derived) >= _DERIVED_MAX:  # bounded: a full dict is emptied, not grown
+            snap.derived.clear()
+        snap.derived[key] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -111,13 +118,12 @@ class ProcedureRef:
 
 def procedure(session: Session, procedure_id: int) -> ProcedureRef | None:
     """The procedure `procedure_id` from the snapshot (read once per token)."""
-    return snapshot(session).remember(("procedure", procedure_id), lambda: _procedure(session, procedure_id))
+    return remember(session, ("procedure", procedure_id), lambda: _procedure(session, procedure_id))
 
 
 def procedure_by_code(session: Session, code: str) -> ProcedureRef | None:
-    snap = snapshot(session)
-    pid = snap.remember(("procedure_code", code),
-                        lambda: session.scalar(select(Procedure.id).where(Procedure.code == code)))
+    pid = remember(session, ("procedure_code", code),
+                   lambda: session.scalar(select(Procedure.id).where(Procedure.code == code)))
     return None if pid is None else procedure(session, pid)
 
 

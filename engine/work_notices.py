@@ -40,8 +40,8 @@ def who_may_do(session: Session, unit_id: int, roles: Iterable[str], procedure_c
     Kept per process under the reference token (users, their roles and delegations change it), per day."""
     roles = frozenset(roles)
     day = today(now)
-    return list(reference.snapshot(session).remember(
-        ("who_may_do", unit_id, roles, procedure_code, day),
+    return list(reference.remember(
+        session, ("who_may_do", unit_id, roles, procedure_code, day),
         lambda: tuple(_who_may_do(session, unit_id, roles, procedure_code, day))))
 
 

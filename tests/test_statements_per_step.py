@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bench.sql_count import counting, run_lifecycle
 from engine.calendar import VN_TZ
@@ -107,3 +108,30 @@ def test_procedure_and_agency_code_changed_by_any_path_are_used_at_once(db: Data
         assert "ten moi" in case.search_text
         messages = list(s.scalars(select(Notification.message).where(Notification.case_id == case.id)))
     assert messages and all("(tên mới)" in m for m in messages), messages
+
+
+def test_a_rolled_back_role_is_seen_by_its_own_transaction_only(db: Database, world: World) -> None:
+    """A role given in a transaction (not yet flushed) counts for who may do a step in that transaction, even
+    with the answer cached before; when that transaction rolls back, the cache does not keep it."""
+    from engine import reference, work_notices
+    from engine.models import Unit, UserRole
+
+    world.receive()  # who works at XA_A1 as specialist is cached now
+
+    def specialists(s: Session, unit_id: int) -> set[int]:
+        return {t.user_id for t in work_notices.who_may_do(s, unit_id, ["specialist"], "ncc_mai_tang")}
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with db.transaction() as s:
+            clerk, unit_id = world.user(s, "xa_a1_clerk"), s.scalar(select(Unit.id).where(Unit.code == "XA_A1"))
+            reference.snapshot(s)
+            s.add(UserRole(user_id=clerk.id, role_code="specialist"))  # pending: the next query flushes it
+            assert clerk.id in specialists(s, unit_id)
+            raise Undo
+    except Undo:
+        pass
+    with db.transaction() as s:
+        assert world.user(s, "xa_a1_clerk").id not in specialists(s, unit_id)
