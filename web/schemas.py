@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, create_model
 
-from engine.apology import REASON_MAX
+from engine.inputs import REASON_MAX
 from engine.procedure_codes import CODE_RE, NATIONAL_CODE_PATTERN
 from engine.reports import DRILL_ONLY, FIGURES, GROUPS
 
