@@ -40,7 +40,18 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-@click.group()
+class _Commands(click.Group):
+    """A refusal the engine explains (MotcuaError) ends any command with `error: <its message>` and status 1;
+    commands catch it themselves only to say more (e.g. `init` lists a diagram's problems)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MotcuaError as e:
+            fail(e.message)
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """motcua — administrative procedures through the one-stop desk (Bộ phận Một cửa)."""
 
