@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from engine import inputs, notifications
 from engine.calendar import VN_TZ
-from engine.case_records import lock_case
+from engine.case_records import current_time, lock_case
 from engine.deadlines import calendar_for, one_working_day_before
 from engine.errors import Conflict, Forbidden, Invalid, MotcuaError
 from engine.models import Case, Event, User, WorkItem, utcnow
 from engine.notifications import local_text
 from engine.status import Status
 
-REASON_MAX = 1000
 # Paused (5) cases have no running clock; resolved (9, 10) and refused (3) ones are past apologising.
 APOLOGY_STATUSES = (Status.RECEIVED, Status.PROCESSING, Status.FINANCIAL)
 
@@ -62,17 +61,15 @@ def can_apologise(session: Session, user: User, case: Case, now: datetime | None
 def issue_apology(session: Session, user: User, case: Case, reason: str, new_due_at: datetime,
                   now: datetime | None = None) -> Event:
     """Issue the apology and the new appointment; returns the "apology" event that Mẫu 04 is printed from."""
-    now = now or utcnow()
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    now = current_time(now)
     check = inputs.Checker()
-    reason = check.text("reason", reason, max_length=REASON_MAX, multiline=True)
+    reason = check.text("reason", reason, max_length=inputs.REASON_MAX, multiline=True)
     check.moment("new_due_at", new_due_at)
     check.done()
     if not reason:
         raise Invalid.of("apology_reason_required", details={"reason": "required"})
-    if len(reason) > REASON_MAX:
-        raise Invalid.of("apology_reason_too_long", max=REASON_MAX, details={"reason": "too long"})
+    if len(reason) > inputs.REASON_MAX:
+        raise Invalid.of("apology_reason_too_long", max=inputs.REASON_MAX, details={"reason": "too long"})
     if not isinstance(new_due_at, datetime):
         raise Invalid.of("apology_date_required", details={"new_due_at": str(new_due_at)})
     if new_due_at.tzinfo is None:

@@ -1,21 +1,27 @@
-"""Appending an audit event: one Core INSERT at once, in the caller's transaction.
+"""Appending an audit event: a Core INSERT in the caller's transaction, one per event or, inside `batched`
+(a step's hot path), one executemany for all the events of the step.
 
 Events are append-only and nothing reads them back as objects in the transaction that writes them, so
 they skip the ORM's unit of work (its per-object bookkeeping was a large part of a step's cost). Order is
 kept: events still pending as ORM objects (code that adds Event rows itself) are flushed first, so ids
-follow the order in which events were made — the Phiếu kiểm soát orders by (at, id)."""
+follow the order in which events were made — the Phiếu kiểm soát orders by (at, id). Events held by
+`batched` are written before any ORM statement or flush of the session, before a savepoint and at the end
+of the block, so whatever the transaction reads next sees them, in order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from engine.models import Case, Event
 
 _INSERT = insert(Event.__table__)
+_PENDING = "motcua_pending_events"  # Session.info key: rows held by `batched`
 
 
 def append_event(session: Session, case: Case | int, kind: str, at: datetime, **kw: Any) -> None:
@@ -27,8 +33,71 @@ def append_event(session: Session, case: Case | int, kind: str, at: datetime, **
     row = {"actor_id": None, "from_unit_id": None, "to_unit_id": None, "step": None, "step_bpmn_id": None,
            "step_due_at": None, "timing": None, **kw, "case_id": case_id, "kind": kind, "at": at,
            "data": kw.get("data") or {}}
-    session.connection().execute(_INSERT, row)
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        pending.append(row)
+    else:
+        session.connection().execute(_INSERT, row)
     if kind in ("received", "task_completed"):  # counted by engine.metrics once the transaction commits
         from engine import metrics
 
         metrics.pending(session, kind, str(row["data"].get("channel", "")) if kind == "received" else "")
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Hold the events appended in the block and write them in one statement (a step makes 2–4). An error
+    in the block writes what was appended before it, as unbatched appends would have."""
+    if _PENDING in session.info:  # an enclosing block writes them
+        yield
+        return
+    session.info[_PENDING] = []
+    try:
+        yield
+    except BaseException:
+        try:
+            write_pending(session)
+        except Exception:  # noqa: BLE001 — the transaction failed already; its own error is the one to raise
+            pass
+        raise
+    else:
+        write_pending(session)
+    finally:
+        session.info.pop(_PENDING, None)
+
+
+def write_pending(session: Session, transaction: SessionTransaction | None = None) -> None:
+    """Write the events `batched` holds now (the block goes on holding later ones), in `transaction` (by
+    default the session's current one)."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        rows = list(pending)
+        pending.clear()
+        conn = (transaction._connection_for_bind(session.get_bind(), None) if transaction is not None
+                else session.connection())
+        conn.execute(_INSERT, rows)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_orm_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(_PENDING):
+        write_pending(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(_PENDING):
+        write_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _before_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    # A savepoint rolled back must not take events appended before it: they go in before the SAVEPOINT.
+    if transaction.nested and session.info.get(_PENDING):
+        write_pending(session, transaction.parent)

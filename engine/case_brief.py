@@ -8,32 +8,12 @@ own joins; this query answers all of it from the indexed work_items(case_id, …
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.models import Case, Procedure, ProcessVersion, Unit, User, WorkItem
-
-
-@dataclass(frozen=True)
-class TaskBrief:
-    """An open step as answers show it (the API's Task)."""
-
-    id: int
-    case_code: str
-    name: str
-    step: str
-    unit: str
-    unit_name: str
-    level: str
-    role: str
-    state: str
-    form: str | None
-    due_at: datetime | None
-    created_at: datetime | None
-    claimed_by: str | None
-    procedure: str
 
 
 @dataclass(frozen=True)
@@ -43,16 +23,20 @@ class CaseBrief:
     competent_unit: str | None
     current_unit: str | None
     process_version: int | None
-    tasks: list[TaskBrief]
+    # Each open step as a row whose names are the API's Task fields (web.schemas.Task reads it from_attributes).
+    tasks: list[Row]
 
 
 def _query() -> Select:
     receiving, competent, current, step_unit = (aliased(Unit) for _ in range(4))
     claimer = aliased(User)
-    return (select(Procedure.code, receiving.code, competent.code, current.code, ProcessVersion.version,
-                   WorkItem.id, WorkItem.name, WorkItem.task_bpmn_id, step_unit.code, step_unit.name,
-                   WorkItem.level_code, WorkItem.role_code, WorkItem.state, WorkItem.form, WorkItem.due_at,
-                   WorkItem.created_at, claimer.username)
+    return (select(Procedure.code.label("procedure"), receiving.code, competent.code, current.code,
+                   ProcessVersion.version, WorkItem.id.label("id"), Case.code.label("case_code"),
+                   WorkItem.name.label("name"), WorkItem.task_bpmn_id.label("step"), step_unit.code.label("unit"),
+                   step_unit.name.label("unit_name"), WorkItem.level_code.label("level"),
+                   WorkItem.role_code.label("role"), WorkItem.state.label("state"), WorkItem.form.label("form"),
+                   WorkItem.due_at.label("due_at"), WorkItem.created_at.label("created_at"),
+                   claimer.username.label("claimed_by"))
             .select_from(Case)
             .join(Procedure, Procedure.id == Case.procedure_id)
             .join(receiving, receiving.id == Case.receiving_unit_id)
@@ -75,15 +59,15 @@ def case_brief(session: Session, case: Case) -> CaseBrief:
     # ORM attributes in the statement: the step's pending changes are flushed before it runs.
     rows = session.execute(_QUERY[0], {"case_id": case.id}).all()
     first = rows[0]
-    tasks = [TaskBrief(r[5], case.code, r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15], r[16],
-                       first[0]) for r in rows if r[5] is not None]
-    return CaseBrief(first[0], first[1], first[2], first[3], first[4], tasks)
+    return CaseBrief(first[0], first[1], first[2], first[3], first[4], [r for r in rows if r.id is not None])
 
 
-def task_brief(item: WorkItem, procedure: str | None = None) -> TaskBrief:
-    """A step already loaded with its case and unit (inboxes, the step just completed); `procedure` is the
-    case's procedure code when the caller knows it (a locked case has its relations unloaded)."""
-    return TaskBrief(item.id, item.case.code, item.name, item.task_bpmn_id, item.unit.code, item.unit.name,
-                     item.level_code, item.role_code, item.state, item.form, item.due_at, item.created_at,
-                     item.claimed_by.username if item.claimed_by else None,
-                     procedure or item.case.procedure.code)
+def task_brief(item: WorkItem, procedure: str | None = None) -> dict[str, Any]:
+    """A step already loaded with its case and unit (inboxes, the step just completed), under the same names as
+    a row of `case_brief`'s tasks; `procedure` is the case's procedure code when the caller knows it (a locked
+    case has its relations unloaded)."""
+    return {"id": item.id, "case_code": item.case.code, "name": item.name, "step": item.task_bpmn_id,
+            "unit": item.unit.code, "unit_name": item.unit.name, "level": item.level_code, "role": item.role_code,
+            "state": item.state, "form": item.form, "due_at": item.due_at, "created_at": item.created_at,
+            "claimed_by": item.claimed_by.username if item.claimed_by else None,
+            "procedure": procedure or item.case.procedure.code}

@@ -66,10 +66,14 @@ def code_format(template: str | None = None, digits: int | str | None = None) ->
 
 
 def agency_code_on(session: Session, unit: Unit, day: date) -> str:
-    """The unit's agency code valid on `day`: the latest re-issue from that day or before, else its own."""
-    code = session.scalar(select(AgencyCode.code).where(AgencyCode.unit_id == unit.id, AgencyCode.valid_from <= day)
-                          .order_by(AgencyCode.valid_from.desc()).limit(1))
-    return code or unit.agency_code
+    """The unit's agency code valid on `day`: the latest re-issue from that day or before, else its own.
+    Kept per process under the reference token (engine.reference; agency codes and units change it)."""
+    from engine import reference
+
+    unit_id, own = unit.id, unit.agency_code
+    return reference.remember(session, ("agency_code", unit_id, day), lambda: session.scalar(
+        select(AgencyCode.code).where(AgencyCode.unit_id == unit_id, AgencyCode.valid_from <= day)
+        .order_by(AgencyCode.valid_from.desc()).limit(1)) or own)
 
 
 def reissue_agency_code(session: Session, unit: Unit, code: str, valid_from: date) -> AgencyCode:

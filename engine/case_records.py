@@ -73,21 +73,24 @@ def lock_case(session: Session, case_id: int) -> Case:
 
 
 # Built once: the hot path binds only the id (building and hashing the statement per call cost more than
-# running it on SQLite). The reference data's token comes along (engine.reference).
-_LOCK_OF_ITEM = (select(Case, reference.token_column())
-                 .where(Case.id == select(WorkItem.case_id).where(WorkItem.id == bindparam("item_id"))
-                        .scalar_subquery())
-                 .options(lazyload("*"), undefer(Case.state)).with_for_update(of=Case)
+# running it on SQLite). The reference data's token comes along (engine.reference), and so does the step.
+# The step's row is locked too: on PostgreSQL a statement that waited for the case lock re-reads only the
+# rows it locks, so the step's claim is then what a concurrent claim committed (both lock the case first).
+_LOCK_OF_ITEM = (select(Case, WorkItem, reference.token_column())
+                 .join(WorkItem, WorkItem.case_id == Case.id)
+                 .where(WorkItem.id == bindparam("item_id"))
+                 .options(lazyload("*"), undefer(Case.state)).with_for_update(of=[Case, WorkItem])
                  .execution_options(populate_existing=True))
 
 
-def lock_case_of_item(session: Session, item_id: int) -> Case | None:
-    """lock_case for the case of work item `item_id` (None when there is no such item), in one statement."""
+def lock_case_of_item(session: Session, item_id: int) -> tuple[Case, WorkItem] | None:
+    """lock_case for the case of work item `item_id`, in one statement that also reads the step under the
+    lock; None when there is no such item."""
     row = session.execute(_LOCK_OF_ITEM, {"item_id": item_id}).first()
     if row is None:
         return None
-    reference.snapshot(session, row[1])
-    return row[0]
+    reference.snapshot(session, row[2])
+    return row[0], row[1]
 
 
 def item_for(session: Session, user: User, item_id: int) -> WorkItem:

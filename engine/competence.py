@@ -12,6 +12,7 @@ rule.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,12 +22,15 @@ from engine.errors import Invalid
 from engine.folding import fold
 from engine.models import ProcessVersion, Unit
 
+if TYPE_CHECKING:
+    from engine.case_records import VersionInfo  # what reception passes (the cached version)
+
 RETURN_CHANNELS = ("desk", "post", "online")
 # How a unit's name starts before the place's own name ("UBND xã Bình Sơn" → "xã Bình Sơn"), folded.
 _AUTHORITY = re.compile(r"^(ubnd|uy ban nhan dan)\s+")
 
 
-def competent_level(session: Session, version: ProcessVersion) -> str | None:
+def competent_level(session: Session, version: ProcessVersion | VersionInfo) -> str | None:
     """The deepest level named by the version's non-desk steps (where the dossier is first decided)."""
     snap = reference.snapshot(session)
     levels = {n.get("level") for n in (version.nodes or {}).values()
@@ -40,7 +44,7 @@ def _province_root(unit: Unit) -> str:
     return unit.path.strip("/").split("/")[0] if unit.path.strip("/") else str(unit.id)
 
 
-def choices(session: Session, version: ProcessVersion, receiving: Unit) -> list[Unit]:
+def choices(session: Session, version: ProcessVersion | VersionInfo, receiving: Unit) -> list[Unit]:
     """The units a desk at `receiving` may name as competent for this process version."""
     level = competent_level(session, version)
     if level is None:
@@ -57,12 +61,13 @@ def _commune_level(session: Session, level: str | None) -> bool:
     return level is not None and bool(ranks) and ranks.get(level) == max(ranks.values())
 
 
-def decided_by_residence(session: Session, version: ProcessVersion) -> bool:
+def decided_by_residence(session: Session, version: ProcessVersion | VersionInfo) -> bool:
     """A commune-level procedure: without the desk's choice the applicant's commune decides it."""
     return _commune_level(session, competent_level(session, version))
 
 
-def named_in_address(session: Session, version: ProcessVersion, receiving: Unit, address: str | None) -> Unit | None:
+def named_in_address(session: Session, version: ProcessVersion | VersionInfo, receiving: Unit,
+                     address: str | None) -> Unit | None:
     """The commune the applicant's address names ("Thôn 3, xã Bình Sơn" → UBND xã Bình Sơn), for a
     commune-level procedure, when exactly one of the choices is named; None when none or several are."""
     if not address or not decided_by_residence(session, version):
@@ -76,7 +81,7 @@ def named_in_address(session: Session, version: ProcessVersion, receiving: Unit,
     return named[0] if len(named) == 1 else None
 
 
-def choose(session: Session, version: ProcessVersion, receiving: Unit, code: str | None,
+def choose(session: Session, version: ProcessVersion | VersionInfo, receiving: Unit, code: str | None,
            address: str | None = None) -> Unit | None:
     """The competent unit named by `code` (a unit code), checked. Without a code: the commune the applicant's
     `address` names for a commune-level procedure (NĐ 118: decided where the applicant lives), else None —

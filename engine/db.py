@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 DOCUMENTS_ROOT = "motcua_documents_root"  # Session.info key: the stored documents' folder
@@ -39,7 +40,32 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, but only for a connection that sat in the pool IDLE_PING_SECONDS or more: one busy with
+    step after step is not pinged before every transaction (a round trip to the server each time), while one
+    that waited through a database restart is tested and replaced before use."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):  # noqa: ANN001
+        record.info["motcua_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):  # noqa: ANN001
+        since = record.info.get("motcua_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:  # noqa: BLE001 — any failure: the pool drops this connection and takes another
+            raise exc.DisconnectionError(str(e)) from e
 
 
 class Database:

@@ -20,8 +20,18 @@ def set_translator(translate: Callable[[str, dict[str, Any]], str | None] | None
 
 
 class MotcuaError(Exception):
+    """Each kind of error is a subclass naming its HTTP status and stable code in its header:
+    `class NotFound(MotcuaError, status=404, code="not_found")`."""
+
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, details: object | None = None) -> None:
         super().__init__(message)
@@ -47,28 +57,21 @@ class MotcuaError(Exception):
         return self.vietnamese
 
 
-class NotFound(MotcuaError):
-    status = 404
-    code = "not_found"
+class NotFound(MotcuaError, status=404, code="not_found"):
+    """What was asked for does not exist, or is not visible to the user (never tell which)."""
 
 
-class Forbidden(MotcuaError):
-    status = 403
-    code = "forbidden"
+class Forbidden(MotcuaError, status=403, code="forbidden"):
+    """The user's roles and unit do not allow the action."""
 
 
-class Conflict(MotcuaError):
-    status = 409
-    code = "conflict"
+class Conflict(MotcuaError, status=409, code="conflict"):
+    """The case or record moved on (a lost race, a step already done): reload and look again."""
 
 
-class Invalid(MotcuaError):
-    status = 422
-    code = "invalid"
+class Invalid(MotcuaError, status=422, code="invalid"):
+    """The data breaks a business rule; `details` names the fields."""
 
 
-class RoutingError(MotcuaError):
+class RoutingError(MotcuaError, status=422, code="routing_error"):
     """A step's lane cannot be resolved to a unit; shown on the case, never a lost case."""
-
-    status = 422
-    code = "routing_error"

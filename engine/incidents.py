@@ -20,7 +20,7 @@ from engine.case_records import lock_case
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import Case, Event, User, WorkItem, utcnow
 from engine.projection import fire_timers
-from engine.status import STATUS, Status
+from engine.status import Status, label
 from engine.tasks import retry_routing
 
 ERROR_EVENTS = ("routing_error", "timer_error")
@@ -61,7 +61,7 @@ def stuck_cases(session: Session, user: User, limit: int = 500) -> list[Incident
         .where(Case.error.is_not(None))
         .order_by(since.c.at.is_(None), since.c.at, Case.id).limit(max(1, min(limit, 5000)))).all()
     found = [Incident(code=c.code, procedure=c.procedure.code, receiving_unit=c.receiving_unit.code,
-                      status=STATUS.get(c.status_code, str(c.status_code)), kind=kind_of(c), error=c.error or "",
+                      status=label(c.status_code), kind=kind_of(c), error=c.error or "",
                       since=at, open_steps=int(n or 0)) for c, at, n in rows]
     return found + delivery_incidents(session, user, limit)
 

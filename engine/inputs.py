@@ -29,6 +29,8 @@ MAX_TEXT = 20_000
 MAX_PARAM = 1_000_000  # the catch-all for query strings and forms; each field's own limit is its column's
 MAX_JSON_DEPTH = 32
 MAX_KEY = 200
+# A reason an official writes for the applicant (an apology, a stop): one limit for every such letter.
+REASON_MAX = 1000
 YEAR_MIN, YEAR_MAX = 1900, 2100
 MULTILINE_OK = frozenset("\n\t\r")
 INVALID_MESSAGE = "Dữ liệu chưa hợp lệ"

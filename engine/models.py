@@ -308,7 +308,9 @@ def _keep_search_text(_mapper: Any, connection: Any, case: Case) -> None:
     if state.dict.get("search_text") is not None and not any(
             state.attrs[a].history.has_changes() for a in _SEARCHED):
         return
-    name = connection.scalar(select(Procedure.name).where(Procedure.id == case.procedure_id))
+    known = getattr(case, "known_procedure_name", None)  # (procedure id, name), set by reception
+    name = known[1] if known and known[0] == case.procedure_id else connection.scalar(
+        select(Procedure.name).where(Procedure.id == case.procedure_id))
     case.search_text = case_search_text(case.code, case.applicant_name, case.applicant_id_number, name)
 
 
@@ -459,7 +461,8 @@ class CalendarOverride(Base):
 
 class ReferenceVersion(Base):
     """One row (id 1) whose token database triggers change on every write to the organisation, the calendar
-    overrides and the partners (migration 0014_perf): engine.reference caches those tables under it."""
+    overrides and the partners (migration 0014_perf), users' unit, activity and name, their roles, delegations,
+    procedures and process versions (0015_perf13): engine.reference caches those tables under it."""
 
     __tablename__ = "reference_versions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

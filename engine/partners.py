@@ -36,11 +36,8 @@ CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SENDER_HEADER = "webhook-sender"
 
 
-class Refused(MotcuaError):
+class Refused(MotcuaError, status=401, code="refused"):
     """A message whose signature, sender or timestamp is wrong: 401, nothing stored."""
-
-    status = 401
-    code = "refused"
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import competence, dossier_checks, inputs, ledger, pending_uploads
+from engine import audit, competence, dossier_checks, inputs, ledger, pending_uploads, reference
 from engine import forms as form_rules
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
-from engine.case_records import add_event, current_time, version_info
+from engine.case_records import VersionInfo, add_event, current_time, version_info
 from engine.config import backdate_max_days
 from engine.deadlines import calendar_for, case_due
 from engine.dossier_checks import applicant_fields
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import Case, Procedure, ProcessVersion, User
+from engine.models import Case, Procedure, User
 from engine.projection import Runner, diagram_error, project, save
 from engine.routing import may_receive
 from engine.status import Status, set_status
@@ -44,18 +44,18 @@ def _ensure_receiver(user: User) -> None:
                         details={"user": user.username, "roles": sorted(user.roles)})
 
 
-def _procedure(session: Session, code: str) -> tuple[Procedure, ProcessVersion]:
+def _procedure(session: Session, code: str) -> tuple[reference.ProcedureRef, VersionInfo]:
+    """The active procedure `code` and its latest deployed version, from the per-process caches
+    (engine.reference: a write to procedures or process versions changes its token)."""
     if not isinstance(code, str) or not code or len(code) > 100 or "\x00" in code:
         # PostgreSQL refuses NUL in text and SQLite would just find nothing: the same 422 on both.
         raise Invalid.of("procedure_code_required", details={"procedure": "invalid"})
-    proc = session.scalar(select(Procedure).where(Procedure.code == code, Procedure.active.is_(True)))
-    if proc is None:
+    proc = reference.procedure_by_code(session, code)
+    if proc is None or not proc.active:
         raise NotFound.of("procedure_not_found", code=code)
-    version = session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == proc.id)
-                             .order_by(ProcessVersion.version.desc()).limit(1))
-    if version is None:
+    if proc.latest_version_id is None:
         raise Invalid.of("procedure_not_deployed", code=code)
-    return proc, version
+    return proc, version_info(session, proc.latest_version_id)
 
 
 def receive(session: Session, user: User, procedure: str, applicant: dict, data: dict | None = None,
@@ -102,13 +102,15 @@ def receive(session: Session, user: User, procedure: str, applicant: dict, data:
     # NĐ 118: decided by competence; without a choice, by the commune the applicant's address names.
     competent = competence.choose(session, version, unit, competent_unit, address=who["address"])
     return_channel = competence.check_return_channel(return_channel)
-    case = Case(code=next_case_code(session, unit, received_at),
+    case = Case(code=next_case_code(session, unit, received_at), process_version_id=version.id,
+                received_by_id=user.id,
                 lookup_secret=secrets.token_hex(3).upper(), procedure_id=proc.id, receiving_unit_id=unit.id,
                 current_unit_id=unit.id, channel=channel, status_code=int(Status.RECEIVED), applicant_name=who["name"],
                 applicant_id_number=who["id_number"], applicant_address=who["address"],
                 applicant_phone=who["phone"], applicant_email=who["email"], data=clean,
                 received_at=received_at, competent_unit_id=competent.id if competent else None,
                 return_channel=return_channel, state=None)  # set, so the deferred column is not read back
+    case.known_procedure_name = (proc.id, proc.name)  # for the search column, without reading it back
     session.add(case)
     session.flush()
     return start_processing(session, user, case, now=now, _latest=(proc, version))
@@ -138,20 +140,28 @@ def _check_backdate(session: Session, received_at: datetime, now: datetime, max_
 
 
 def start_processing(session: Session, user: User, case: Case, now: datetime | None = None,
-                     _latest: tuple[Procedure, ProcessVersion] | None = None) -> Case:
+                     _latest: tuple[reference.ProcedureRef, VersionInfo] | None = None) -> Case:
     """Accept a case at the desk: appointment from the legal limit, workflow started, first steps routed.
-    Used for dossiers received at the desk and for online ones (status 1) a clerk accepts."""
+    Used for dossiers received at the desk and for online ones (status 1) a clerk accepts. The audit events
+    are written together (engine.audit.batched)."""
+    with audit.batched(session):
+        return _start_processing(session, user, case, now, _latest)
+
+
+def _start_processing(session: Session, user: User, case: Case, now: datetime | None,
+                      _latest: tuple[reference.ProcedureRef, VersionInfo] | None) -> Case:
     now = current_time(now)
     if case.state is not None:
         raise Conflict.of("case_already_processing", code=case.code)
     _ensure_receiver(user)
-    proc, version = _latest or _procedure(session, case.procedure.code)
+    proc, version = _latest or _procedure(session, reference.procedure(session, case.procedure_id).code)
     unit = user.unit
     if case.status_code == Status.NEW:
         case.received_at = now  # an online submission counts from its acceptance at the desk
     received_at = case.received_at
     calendar = calendar_for(session)
-    case.process_version_id, case.received_by_id = version.id, user.id
+    if (case.process_version_id, case.received_by_id) != (version.id, user.id):  # receive() set them already
+        case.process_version_id, case.received_by_id = version.id, user.id
     if not set_status(session, case, Status.RECEIVED, at=received_at, by=user):
         from engine import portal
 
@@ -167,7 +177,8 @@ def start_processing(session: Session, user: User, case: Case, now: datetime | N
     add_event(session, case, "received", received_at, actor_id=user.id, to_unit_id=unit.id,
            step="Tiếp nhận hồ sơ", step_due_at=case.due_at, data=audit)
     # Steps of a paper dossier entered later are timed from its receipt, as the law counts them.
-    runner = Runner(session, case, version_info(session, version.id), received_at)
+    runner = Runner(session, case, version, received_at)
+    runner.open_items = []  # no workflow yet (checked above), so no step either: nothing to read
     seed = {**(case.data or {}), "case_code": case.code,
             "received_at": received_at.astimezone(VN_TZ).isoformat(), "procedure": proc.code}
     try:

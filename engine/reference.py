@@ -1,9 +1,12 @@
 """Reference data cached in each process: the unit tree, levels, roles, successors and level aliases of
 restructurings, the calendar overrides and the portal partners — what routing, visibility checks and due
-dates read on every step, and what changes only when an administrator edits the organisation.
+dates read on every step, and what changes only when an administrator edits the organisation. Read on demand
+and kept under the same token (`Snapshot.derived`): who may do a step of a unit and role (engine.work_notices),
+a procedure's code, name and catalog entry, its latest deployed version, and a unit's agency code on a day.
 
-Database triggers (migration 0014_perf) give `reference_versions.token` a fresh random value on every write
-to those tables, by any path (ORM, Core, raw SQL, another process or node). A transaction reads the token
+Database triggers (migrations 0014_perf and 0015_perf13) give `reference_versions.token` a fresh random value
+on every write to those tables (for users, to the columns the cached data is made of), by any path (ORM, Core,
+raw SQL, another process or node). A transaction reads the token
 once and uses the snapshot cached under it, or builds one. The memo is dropped when the transaction itself
 writes (so a restructuring that re-routes cases in the same transaction routes on its new organisation) and
 when it ends."""
@@ -19,18 +22,25 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from engine.models import (
+    AgencyCode,
     CalendarOverride,
+    Delegation,
     Level,
     LevelAlias,
     Partner,
+    Procedure,
+    ProcessVersion,
     ReferenceVersion,
     Role,
     Unit,
     UnitSuccessor,
+    User,
+    UserRole,
 )
 
 _MEMO = "motcua_reference"
-_CACHED = (Unit, Level, Role, UnitSuccessor, LevelAlias, CalendarOverride, Partner)
+_CACHED = (Unit, Level, Role, UnitSuccessor, LevelAlias, CalendarOverride, Partner, User, UserRole, Delegation,
+           Procedure, ProcessVersion, AgencyCode)
 _TABLE_NAMES = frozenset(cls.__tablename__ for cls in _CACHED)
 
 
@@ -64,9 +74,65 @@ class Snapshot:
     overrides: frozenset[tuple[date, bool]]
     portal_codes: tuple[str, ...]
     _by_level: dict[str, list[UnitRef]] = field(default_factory=dict)
+    # What callers derive from the covered tables on demand (key -> value), valid as long as this snapshot: a
+    # write to any of those tables gives a new token, hence a new, empty dict.
+    derived: dict[Any, Any] = field(default_factory=dict)
 
     def active_at_level(self, level: str) -> list[UnitRef]:
         return self._by_level.get(level, [])
+
+
+_DERIVED_MAX = 20_000
+
+
+def remember(session: Session, key: Any, build: Any) -> Any:
+    """`derived[key]` of the snapshot this transaction sees, built by `build()` on first use. The transaction's
+    own pending writes to covered tables are flushed first (as a query would), so it sees them and their new
+    token; and a value is not kept when such a write went out while building: it read uncommitted state."""
+    if any(isinstance(o, _CACHED) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
+    snap = snapshot(session)
+    try:
+        return snap.derived[key]
+    except KeyError:
+        pass
+    value = build()
+    if session.info.get(_MEMO) is snap:
+        if len(snap.derived) >= _DERIVED_MAX:  # bounded: a full dict is emptied, not grown
+            snap.derived.clear()
+        snap.derived[key] = value
+    return value
+
+
+@dataclass(frozen=True)
+class ProcedureRef:
+    """A procedure as messages name it, with its latest deployed version (None before the first deploy)."""
+
+    id: int
+    code: str
+    name: str
+    active: bool
+    latest_version_id: int | None
+    catalog: dict  # the catalog entry (cut-off hour, limits chosen by the dossier); read-only
+
+
+def procedure(session: Session, procedure_id: int) -> ProcedureRef | None:
+    """The procedure `procedure_id` from the snapshot (read once per token)."""
+    return remember(session, ("procedure", procedure_id), lambda: _procedure(session, procedure_id))
+
+
+def procedure_by_code(session: Session, code: str) -> ProcedureRef | None:
+    pid = remember(session, ("procedure_code", code),
+                   lambda: session.scalar(select(Procedure.id).where(Procedure.code == code)))
+    return None if pid is None else procedure(session, pid)
+
+
+def _procedure(session: Session, procedure_id: int) -> ProcedureRef | None:
+    latest = (select(ProcessVersion.id).where(ProcessVersion.procedure_id == Procedure.id)
+              .order_by(ProcessVersion.version.desc()).limit(1).scalar_subquery())
+    row = session.execute(select(Procedure.id, Procedure.code, Procedure.name, Procedure.active, latest,
+                                 Procedure.catalog).where(Procedure.id == procedure_id)).first()
+    return ProcedureRef(row[0], row[1], row[2], bool(row[3]), row[4], row[5] or {}) if row else None
 
 
 def _build(session: Session) -> Snapshot:

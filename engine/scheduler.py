@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import early_warning, followups, notifications
+from engine.case_records import current_time
 from engine.config import Settings
 from engine.db import Database
 from engine.metrics import SWEEP_SECONDS
@@ -79,9 +80,7 @@ def sweep(target: Database | Session, now: datetime | None = None, settings: Set
     """One pass as of `now`. With a Database each batch (and each timer case) commits on its own; with a
     Session everything runs in the caller's transaction. The notifications it writes are mailed by the
     outbox job (`deliver_outbox`), not here: the sweep is the lease holder's work, mail is anyone's."""
-    now = now or utcnow()
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    now = current_time(now)
     report = SweepReport(now=now)
     if isinstance(target, Session):
         _fire_timers(lambda: _same(target), now, report, batch)

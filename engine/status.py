@@ -86,8 +86,9 @@ def set_status(session: Session, case: Case, to: int, *, at: datetime, by: User 
     if to == Status.RETURNED:  # the result leaves the agency now: sign it and tell the applicant where it is
         from engine import step_documents
 
-        step_documents.sign_results(session, case, at)
-        step_documents.offer_results(session, case, at)
+        docs = step_documents.results(session, case)  # read once for both
+        step_documents.sign_results(session, case, at, docs)
+        step_documents.offer_results(session, case, at, docs)
     from engine import portal  # the national portal gets every change through the liên thông outbox
 
     portal.status_changed(session, case, data["from"], int(to), at)

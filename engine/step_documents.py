@@ -75,7 +75,7 @@ def results(session: Session, case: Case) -> list[Document]:
                                 .order_by(Document.id)))
 
 
-def sign_results(session: Session, case: Case, now: datetime) -> list[Document]:
+def sign_results(session: Session, case: Case, now: datetime, docs: list[Document] | None = None) -> list[Document]:
     """On return: sign each result PDF not yet validly signed, by the agency of the step that attached it. An
     agency without a key leaves it unsigned (engine.signing logs it); the documents signed now are returned."""
     from engine.case_records import add_event
@@ -83,7 +83,7 @@ def sign_results(session: Session, case: Case, now: datetime) -> list[Document]:
 
     root = documents.root_of(session)
     signed = []
-    for doc in results(session, case):
+    for doc in results(session, case) if docs is None else docs:
         if doc.content_type != "application/pdf":
             continue
         doc, path = documents.open_document(session, root, case, doc.id)
@@ -105,13 +105,13 @@ def sign_results(session: Session, case: Case, now: datetime) -> list[Document]:
     return signed
 
 
-def offer_results(session: Session, case: Case, now: datetime) -> None:
+def offer_results(session: Session, case: Case, now: datetime, docs: list[Document] | None = None) -> None:
     """On return: tell the applicant by e-mail (the outbox, when the dossier has an address) which result
     documents wait for them and where. The link carries the code only; the secret stays on the receipt."""
     from engine import notifications
     from engine.slip_data import lookup_url
 
-    docs = results(session, case)
+    docs = results(session, case) if docs is None else docs
     if docs:
         names = ", ".join(d.filename for d in docs)
         notifications.notify_applicant(

@@ -14,13 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import inputs, notifications
-from engine.cases import lock_case
+from engine.case_records import current_time, lock_case
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.models import Case, Event, User, WorkItem, utcnow
+from engine.models import Case, Event, User, WorkItem
 from engine.routing import may_receive
 from engine.status import DONE, FINAL, Status, label, set_status
-
-REASON_MAX = 1000
 
 
 def refusal(case: Case, user: User) -> str | None:
@@ -39,11 +37,9 @@ def refusal(case: Case, user: User) -> str | None:
 def request_stop(session: Session, user: User, case: Case, reason: str, requested_by: str | None = None,
                  now: datetime | None = None) -> Event:
     """Record the applicant's stop request and stop the case; returns the "stop_notice" event (Mẫu 05)."""
-    now = now or utcnow()
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+    now = current_time(now)
     check = inputs.Checker()
-    reason = check.text("reason", reason, max_length=REASON_MAX, multiline=True)
+    reason = check.text("reason", reason, max_length=inputs.REASON_MAX, multiline=True)
     requested_by = check.text("requested_by", requested_by, Case.applicant_name)
     check.done()
     if not reason:

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import delegation, inputs, step_documents, step_outputs, workflow
+from engine import audit, delegation, inputs, step_documents, step_outputs, workflow
 from engine import forms as form_rules
 from engine.calendar import VN_TZ, classify
 from engine.case_records import (
@@ -63,14 +63,20 @@ def _already_done(item: WorkItem) -> Conflict:
 def complete_task(session: Session, user: User, item_id: int, data: Any,
                   now: datetime | None = None, documents: list[int] | None = None) -> Completion:
     """Complete a work item: lock the case, run the workflow, re-project work items, append audit; the
-    submitted data is kept whole as the step's own record (engine.step_outputs)."""
+    submitted data is kept whole as the step's own record (engine.step_outputs). The step's audit events
+    are written together (engine.audit.batched)."""
+    with audit.batched(session):
+        return _complete_task(session, user, item_id, data, now, documents)
+
+
+def _complete_task(session: Session, user: User, item_id: int, data: Any, now: datetime | None,
+                   documents: list[int] | None) -> Completion:
     now = current_time(now)
     data = inputs.json_data("data", data)  # refused before the case is locked
-    # The hot path: lock the step's case first (a step never changes case), then read the step under that
-    # lock, so what a concurrent completion or claim changed (claims take the same lock) is what we see.
-    # Related rows only load when an error names them.
-    case = lock_case_of_item(session, item_id)
-    item = session.get(WorkItem, item_id, options=[lazyload("*")], populate_existing=True) if case else None
+    # The hot path: lock the step's case (a step never changes case) and read the step under that lock in
+    # the same statement, so what a concurrent completion or claim changed (claims take the same lock) is
+    # what we see. Related rows only load when an error names them.
+    case, item = lock_case_of_item(session, item_id) or (None, None)
     if item is None or not can_view_case(session, user, case, step=item):
         raise NotFound.of("step_not_found", id=item_id)
     _must_be_open(item)
@@ -81,6 +87,7 @@ def complete_task(session: Session, user: User, item_id: int, data: Any,
     step_documents.check_completion(session, item, step_documents.attachments_rule(
         version.nodes.get(item.task_bpmn_id), schema), documents)
     runner = Runner(session, case, version, now)
+    runner.read_open_items()
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
     if task is None or not workflow.is_ready(task):

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import notifications, org
+from engine import notifications, org, reference
 from engine.delegation import today
 from engine.models import Case, Delegation, User, WorkItem, utcnow
 
@@ -36,12 +36,21 @@ class Told:
 def who_may_do(session: Session, unit_id: int, roles: Iterable[str], procedure_code: str,
                now: datetime | None = None) -> list[Told]:
     """Everyone who may act on a step of `procedure_code` open to `roles` at `unit_id`: the unit's active
-    holders of one of the roles, then the deputies standing in for one of them today (each person once)."""
+    holders of one of the roles, then the deputies standing in for one of them today (each person once).
+    Kept per process under the reference token (users, their roles and delegations change it), per day."""
+    roles = frozenset(roles)
+    day = today(now)
+    return list(reference.remember(
+        session, ("who_may_do", unit_id, roles, procedure_code, day),
+        lambda: tuple(_who_may_do(session, unit_id, roles, procedure_code, day))))
+
+
+def _who_may_do(session: Session, unit_id: int, roles: frozenset[str], procedure_code: str,
+                day: date) -> list[Told]:
     holders = notifications.unit_role_users(session, {(unit_id, r) for r in roles})
     told = {p.user_id: Told(p.user_id) for people in holders.values() for p in people}
     if not told:
         return []
-    day = today(now)
     rows = session.execute(
         select(Delegation.delegator_id, Delegation.deputy_id, Delegation.procedures, User.full_name)
         .join(User, User.id == Delegation.delegator_id)
@@ -71,7 +80,7 @@ def announce_steps(session: Session, case: Case, items: Sequence[WorkItem], now:
     if not items:
         return []
     now = now or utcnow()
-    procedure = case.procedure
+    procedure = reference.procedure(session, case.procedure_id)  # code and name, without loading the row
     per_unit: dict[tuple[int, str], list[Told]] = {}
     for item in items:
         key = (item.unit_id, item.role_code)
@@ -89,8 +98,9 @@ def announce_at_desk(session: Session, case: Case, what: str, now: datetime | No
     dossier waits for it; `what` says why, e.g. «nộp trực tuyến» or «bổ sung trực tuyến»."""
     now = now or utcnow()
     roles = org.roles_with(session, "receives_dossiers")
-    people = who_may_do(session, case.receiving_unit_id, roles, case.procedure.code, now)
+    procedure = reference.procedure(session, case.procedure_id)
+    people = who_may_do(session, case.receiving_unit_id, roles, procedure.code, now)
     return notifications.add_many(session, [
         {"user_id": told.user_id, "case_id": case.id, "kind": ONLINE_WAITING, "created_at": now,
-         "message": f"Hồ sơ {case.code} ({case.procedure.name}) {what} lúc {notifications.local_text(now)}, "
+         "message": f"Hồ sơ {case.code} ({procedure.name}) {what} lúc {notifications.local_text(now)}, "
                     f"chờ Bộ phận Một cửa tiếp nhận{_as_deputy(told)}."} for told in people])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
@@ -19,6 +19,8 @@ from engine.throttle import Exhausted
 from web import ratelimit, transaction
 from web import schemas as S
 from web.contract import operation
+
+T = TypeVar("T")
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -42,7 +44,27 @@ def _error(status: int, code: str, message: str, details: Any = None, text: Motc
 
 
 def _domain_error(e: MotcuaError) -> Response:
-    return _error(e.status, e.code, e.message, e.details, e)
+    resp = _error(e.status, e.code, e.message, e.details, e)
+    if isinstance(e, TooManyRequests):
+        resp.headers["Retry-After"] = str(e.retry_after)
+    return resp
+
+
+class TooManyRequests(MotcuaError, status=429, code="too_many_requests"):
+    """An allowance of web.ratelimit is used up; the answer says when to retry (Retry-After)."""
+
+    def __init__(self, message: str, action: str, retry_after: int) -> None:
+        super().__init__(message, {"action": action})
+        self.retry_after = retry_after
+
+
+def within_allowance(reserve: Callable[[], T], action: str,
+                     message: Callable[[Exhausted], str] = ratelimit.api_message) -> T:
+    """`reserve()` one try from a shared allowance (web.ratelimit); a 429 naming `action` when it is used up."""
+    try:
+        return reserve()
+    except Exhausted as e:
+        raise TooManyRequests(message(e), action, e.retry_after) from e
 
 
 def _http_error(e: HTTPException) -> Response:
@@ -114,11 +136,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(VN_TZ).isoformat() if value else None
 
 
-def task_json(t: case_brief.TaskBrief) -> dict:
-    return {"id": t.id, "case_code": t.case_code, "name": t.name, "step": t.step, "unit": t.unit,
-            "unit_name": t.unit_name, "level": t.level, "role": t.role, "state": t.state, "form": t.form,
-            "due_at": _iso(t.due_at), "created_at": _iso(t.created_at), "claimed_by": t.claimed_by,
-            "procedure": t.procedure}
+def task_json(brief: Any) -> dict:
+    """An open step from engine.case_brief (a row or a dict under the Task's names) as the API's Task: the
+    schema reads it field by field, and its times are shown in Vietnam's time zone like every answer's."""
+    task = S.Task.model_validate(brief, from_attributes=True).model_dump()
+    return {**task, "due_at": _iso(task["due_at"]), "created_at": _iso(task["created_at"])}
 
 
 def item_json(item: WorkItem, procedure: str | None = None) -> dict:
@@ -270,12 +292,7 @@ def public_case(code: str) -> Response:
     secret = _body().get("secret")
     if not isinstance(secret, str) or not secret.strip():
         raise Invalid("send the case's lookup secret", {"secret": "required"})
-    try:
-        attempt = ratelimit.secret_check("api_lookup")
-    except Exhausted as e:
-        resp = _error(429, "too_many_requests", ratelimit.api_message(e), {"action": "public_lookup"})
-        resp.headers["Retry-After"] = str(e.retry_after)
-        return resp
+    attempt = within_allowance(lambda: ratelimit.secret_check("api_lookup"), "public_lookup")
     with transaction() as session:
         public.find_case(session, code, secret)  # NotFound (404) for a wrong secret and an unknown code alike
         attempt.refund()

@@ -12,10 +12,9 @@ from flask import Response, current_app, jsonify, request, url_for
 from engine import cases, public, signing, step_documents, step_outputs
 from engine.errors import Invalid, NotFound
 from engine.models import Case, Document
-from engine.throttle import Exhausted
 from web import ratelimit, transaction
 from web import schemas as S
-from web.api import _error, _iso, api_blueprint, authenticated
+from web.api import _iso, api_blueprint, authenticated, within_allowance
 from web.contract import operation
 
 bp = api_blueprint("api_casefile", __name__)
@@ -79,12 +78,7 @@ def results_json(session: Any, case: Case) -> dict:
 @operation(tag="public", ok=(200, S.PublicResults), errors=(404, 429), body=S.PublicLookupIn, public=True)
 def public_results(code: str, json: S.PublicLookupIn) -> Response:
     """The result documents of a returned case, for its code AND lookup secret, with download URLs."""
-    try:
-        attempt = ratelimit.secret_check("api_lookup")
-    except Exhausted as e:
-        resp = _error(429, "too_many_requests", ratelimit.api_message(e), {"action": "public_results"})
-        resp.headers["Retry-After"] = str(e.retry_after)
-        return resp
+    attempt = within_allowance(lambda: ratelimit.secret_check("api_lookup"), "public_results")
     with transaction() as session:
         case = public.find_case(session, code, json.secret)  # 404 for a wrong secret and an unknown code alike
         attempt.refund()
@@ -102,12 +96,8 @@ def verification_json(verdict: signing.Verdict) -> dict:
 def verify() -> Response:
     """Is this PDF (the request body) intact, who signed it and when, does the signer chain to our roots?
     From the per-address allowance of signature checks it shares with /xac-thuc (web.ratelimit)."""
-    try:
-        ratelimit.signature_check()  # before the body is read: a refused client costs nothing
-    except Exhausted as e:
-        resp = _error(429, "too_many_requests", ratelimit.message(e), {"action": "verify"})
-        resp.headers["Retry-After"] = str(e.retry_after)
-        return resp
+    # Before the body is read: a refused client costs nothing.
+    within_allowance(ratelimit.signature_check, "verify", ratelimit.message)
     data = request.get_data(cache=False)
     if not data.startswith(b"%PDF-"):
         raise Invalid("send the PDF as the request body (Content-Type: application/pdf)", details={"body": "not a PDF"})

@@ -9,11 +9,10 @@ from flask import Response, current_app, jsonify, request
 
 from engine import cases, public, supplements
 from engine.errors import Invalid
-from engine.throttle import Exhausted
 from web import ratelimit, transaction
 from web import schemas as S
 from web import schemas_supplements as SS
-from web.api import _error, api_blueprint, authenticated, case_json, mail_after_commit
+from web.api import api_blueprint, authenticated, case_json, mail_after_commit, within_allowance
 from web.contract import operation
 
 bp = api_blueprint("api_supplements", __name__)
@@ -53,12 +52,7 @@ def public_supplement(code: str) -> Response:
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not secret.strip():
         raise Invalid("send the case's lookup secret", {"secret": "required"})
-    try:
-        attempt = ratelimit.secret_check("supplement")
-    except Exhausted as e:
-        resp = _error(429, "too_many_requests", ratelimit.api_message(e), {"action": "public_supplement"})
-        resp.headers["Retry-After"] = str(e.retry_after)
-        return resp
+    attempt = within_allowance(lambda: ratelimit.secret_check("supplement"), "public_supplement")
     settings = current_app.config["MOTCUA"]
     with transaction() as session:
         public.find_case(session, code, secret)  # 404 for a wrong secret and an unknown code alike

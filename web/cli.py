@@ -40,7 +40,18 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-@click.group()
+class _Commands(click.Group):
+    """A refusal the engine explains (MotcuaError) ends any command with `error: <its message>` and status 1;
+    commands catch it themselves only to say more (e.g. `init` lists a diagram's problems)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MotcuaError as e:
+            fail(e.message)
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """motcua — administrative procedures through the one-stop desk (Bộ phận Một cửa)."""
 
@@ -176,12 +187,9 @@ def org_group() -> None:
 @click.option("--agency-code", help="Agency code used in case codes (default: CODE).")
 @pass_ctx
 def org_add(ctx: Context, code: str, name: str, level: str, parent: str | None, agency_code: str | None) -> None:
-    try:
-        with ctx.db.transaction() as s:
-            unit = org.add_unit(s, code, name, level, parent, agency_code)
-            click.echo(f"unit {unit.code} ({unit.level_code}) added")
-    except MotcuaError as e:
-        fail(e.message)
+    with ctx.db.transaction() as s:
+        unit = org.add_unit(s, code, name, level, parent, agency_code)
+        click.echo(f"unit {unit.code} ({unit.level_code}) added")
 
 
 @org_group.command(name="agency-code")
@@ -194,13 +202,10 @@ def org_agency_code(ctx: Context, code: str, agency_code: str, valid_from: datet
     """Re-issue unit CODE's agency code from a date (QĐ 20/2020 as amended after the 2025 restructuring)."""
     from engine.case_code_template import reissue_agency_code
 
-    try:
-        with ctx.db.transaction() as s:
-            unit = org.unit_by_code(s, code)
-            reissue_agency_code(s, unit, agency_code, valid_from.date())
-            click.echo(f"unit {unit.code}: agency code {agency_code} from {valid_from:%d/%m/%Y}")
-    except MotcuaError as e:
-        fail(e.message)
+    with ctx.db.transaction() as s:
+        unit = org.unit_by_code(s, code)
+        reissue_agency_code(s, unit, agency_code, valid_from.date())
+        click.echo(f"unit {unit.code}: agency code {agency_code} from {valid_from:%d/%m/%Y}")
 
 
 @main.group(name="user")
@@ -218,11 +223,8 @@ def user_group() -> None:
 @pass_ctx
 def user_add(ctx: Context, username: str, unit: str, roles: tuple[str, ...], password: str | None,
              full_name: str, email: str | None) -> None:
-    try:
-        with ctx.db.transaction() as s:
-            _user, generated = org.add_user(s, username, unit, list(roles), password, full_name, email)
-    except MotcuaError as e:
-        fail(e.message)
+    with ctx.db.transaction() as s:
+        _user, generated = org.add_user(s, username, unit, list(roles), password, full_name, email)
     click.echo(f"user {username} added" + (f"; password: {generated}" if generated else ""))
 
 
@@ -232,11 +234,8 @@ def user_add(ctx: Context, username: str, unit: str, roles: tuple[str, ...], pas
 @pass_ctx
 def user_token(ctx: Context, username: str, days: int | None) -> None:
     """Print a new API bearer token for USERNAME."""
-    try:
-        with ctx.db.transaction() as s:
-            click.echo(org.issue_token(s, org.user_by_username(s, username), days or ctx.settings.token_days))
-    except MotcuaError as e:
-        fail(e.message)
+    with ctx.db.transaction() as s:
+        click.echo(org.issue_token(s, org.user_by_username(s, username), days or ctx.settings.token_days))
 
 
 @user_group.command(name="revoke-token")
@@ -246,12 +245,9 @@ def user_revoke_token(ctx: Context, username: str) -> None:
     """Revoke every API token of USERNAME and sign USERNAME out of every browser."""
     from engine import sessions
 
-    try:
-        with ctx.db.transaction() as s:
-            user = org.user_by_username(s, username)
-            tokens, browsers = org.revoke_tokens(s, user), sessions.end_all(s, user)
-    except MotcuaError as e:
-        fail(e.message)
+    with ctx.db.transaction() as s:
+        user = org.user_by_username(s, username)
+        tokens, browsers = org.revoke_tokens(s, user), sessions.end_all(s, user)
     click.echo(f"{username}: {tokens} token(s) revoked, {browsers} browser session(s) ended")
 
 

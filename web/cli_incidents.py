@@ -27,14 +27,10 @@ def register(main: click.Group) -> None:
     def stuck(ctx: Context, username: str) -> None:
         """List the cases stuck on a routing error or a failing script: code, kind, since, error."""
         from engine import incidents
-        from engine.errors import MotcuaError
         from engine.notifications import local_text
 
-        try:
-            with ctx.db.transaction() as s:
-                rows = incidents.stuck_cases(s, admin(s, username))
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            rows = incidents.stuck_cases(s, admin(s, username))
         for i in rows:
             click.echo(f"{i.code}\t{i.kind}\t{local_text(i.since)}\t{i.error}")
         click.echo(f"{len(rows)} stuck case(s)")
@@ -50,14 +46,10 @@ def register(main: click.Group) -> None:
     def retry(ctx: Context, code: str, username: str) -> None:
         """Route again the steps of CODE that could not be routed, or fire its failed timer (after the fix)."""
         from engine import incidents
-        from engine.errors import MotcuaError
 
-        try:
-            with ctx.db.transaction() as s:
-                done = incidents.retry(s, admin(s, username), code)
-                steps = [f"{w.name} → {w.unit.code} ({w.role_code})" for w in done.new_steps]
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            done = incidents.retry(s, admin(s, username), code)
+            steps = [f"{w.name} → {w.unit.code} ({w.role_code})" for w in done.new_steps]
         click.echo(f"{code}: retried; " + ("; ".join(steps) if steps else "no new step"))
 
     @main.group(name="role")
@@ -73,11 +65,7 @@ def register(main: click.Group) -> None:
     @pass_ctx
     def role_add(ctx: Context, code: str, name: str, capabilities: tuple[str, ...]) -> None:
         from engine import org
-        from engine.errors import MotcuaError
 
-        try:
-            with ctx.db.transaction() as s:
-                org.add_role(s, code, name, list(capabilities))
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            org.add_role(s, code, name, list(capabilities))
         click.echo(f"role {code} added" + (f" ({', '.join(capabilities)})" if capabilities else ""))

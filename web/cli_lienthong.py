@@ -77,18 +77,14 @@ def register(main: click.Group) -> None:
     def outbox_retry(ctx: Context, outbox_id: int | None, partner: str | None) -> None:
         """Send again a message the dispatcher gave up on (or all of one partner's)."""
         from engine import lienthong_outbox
-        from engine.errors import MotcuaError
 
         if (outbox_id is None) == (partner is None):
             fail("give either an outbox ID or --partner CODE")
-        try:
-            with ctx.db.transaction() as s:
-                if partner:
-                    n = lienthong_outbox.retry_partner(s, partner)
-                else:
-                    lienthong_outbox.retry(s, None, outbox_id)
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            if partner:
+                n = lienthong_outbox.retry_partner(s, partner)
+            else:
+                lienthong_outbox.retry(s, None, outbox_id)
         done = f"partner {partner}: {n} message(s)" if partner else f"outbox {outbox_id}:"
         click.echo(f"{done} queued again")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.errors import MotcuaError
+from engine import backup
 
 
 def register(main: click.Group) -> None:
@@ -17,12 +17,7 @@ def register(main: click.Group) -> None:
     @pass_ctx
     def backup_cmd(ctx: Context, folder: Path) -> None:
         """Copy the database and the documents (MOTCUA_INSTANCE_PATH/documents) into a new FOLDER."""
-        from engine import backup
-
-        try:
-            manifest = backup.backup(ctx.db, ctx.settings, folder)
-        except MotcuaError as e:
-            fail(e.message)
+        manifest = backup.backup(ctx.db, ctx.settings, folder)
         click.echo(f"backup in {folder}: {manifest['cases']} case(s), {manifest['documents']} document(s)")
 
     @main.command(name="restore")
@@ -30,12 +25,7 @@ def register(main: click.Group) -> None:
     @pass_ctx
     def restore_cmd(ctx: Context, folder: Path) -> None:
         """Restore FOLDER (from `motcua backup`) into an empty database and a new MOTCUA_INSTANCE_PATH."""
-        from engine import backup
-
-        try:
-            result = backup.restore(ctx.db, ctx.settings, folder)
-        except MotcuaError as e:
-            fail(e.message)
+        result = backup.restore(ctx.db, ctx.settings, folder)
         click.echo(f"restored: {result['cases']} case(s), {result['documents']} document(s)")
         if result["missing_documents"]:
             fail(f"{len(result['missing_documents'])} document file(s) missing: "

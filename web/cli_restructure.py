@@ -57,20 +57,17 @@ def register(main: click.Group) -> None:
     @pass_ctx
     def org_restructure(ctx: Context, plan_file: Path, mode: str, username: str, as_json: bool) -> None:
         """Merge units, abolish a level, rename, move users — as a plan (TOML)."""
-        try:
-            plan = parse_toml(plan_file.read_bytes())
-            with ctx.db.session() as s:
-                pv = restructure.preview(s, plan).as_dict()
-            if as_json:
-                click.echo(json.dumps(pv, ensure_ascii=False, indent=2))
-            else:
-                _print_preview(pv)
-            if mode == "apply":
-                r = restructure.apply(ctx.db, plan, by=username)
-                click.echo("đã áp dụng trước đó; không thay đổi gì" if r.already_applied else
-                           f"đã áp dụng: {r.cases_moved} hồ sơ, {r.items_moved} bước, {r.batches} đợt")
-        except MotcuaError as e:
-            fail(e.message)
+        plan = parse_toml(plan_file.read_bytes())
+        with ctx.db.session() as s:
+            pv = restructure.preview(s, plan).as_dict()
+        if as_json:
+            click.echo(json.dumps(pv, ensure_ascii=False, indent=2))
+        else:
+            _print_preview(pv)
+        if mode == "apply":
+            r = restructure.apply(ctx.db, plan, by=username)
+            click.echo("đã áp dụng trước đó; không thay đổi gì" if r.already_applied else
+                       f"đã áp dụng: {r.cases_moved} hồ sơ, {r.items_moved} bước, {r.batches} đợt")
 
     @cases_group.command(name="migrate")  # type: ignore[attr-defined]
     @click.option("--procedure", help="Procedure code.")
@@ -87,25 +84,22 @@ def register(main: click.Group) -> None:
         """Move running cases to another version of their diagram (preview first)."""
         from sqlalchemy import select
 
-        try:
-            with ctx.db.transaction() as s:
-                user = s.scalar(select(User).where(User.username == username))
-                if revert_code:
-                    case = migrate_cases.revert(s, user, revert_code)
-                    click.echo(f"{case.code}: đã trả về phiên bản trước")
-                    return
-                if not procedure or to_version is None:
-                    fail("--procedure và --to-version là bắt buộc (hoặc --revert CODE)")
-                mapping = migrate_cases.parse_mapping(list(pairs))
-                if mode == "apply":
-                    mp = migrate_cases.migrate(s, user, procedure, to_version, list(codes) or None, mapping)
-                else:
-                    mp = migrate_cases.preview(s, procedure, to_version, list(codes) or None, mapping)
-                _print_migration(mp.as_dict())
-                if mode == "apply":
-                    click.echo("đã chuyển các hồ sơ chuyển được")
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if revert_code:
+                case = migrate_cases.revert(s, user, revert_code)
+                click.echo(f"{case.code}: đã trả về phiên bản trước")
+                return
+            if not procedure or to_version is None:
+                fail("--procedure và --to-version là bắt buộc (hoặc --revert CODE)")
+            mapping = migrate_cases.parse_mapping(list(pairs))
+            if mode == "apply":
+                mp = migrate_cases.migrate(s, user, procedure, to_version, list(codes) or None, mapping)
+            else:
+                mp = migrate_cases.preview(s, procedure, to_version, list(codes) or None, mapping)
+            _print_migration(mp.as_dict())
+            if mode == "apply":
+                click.echo("đã chuyển các hồ sơ chuyển được")
 
     demo_group = main.commands.get("demo")
     if demo_group is None:

@@ -9,8 +9,6 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from engine.errors import MotcuaError
-
 
 def register(main: click.Group) -> None:
     from web.cli import Context, fail, pass_ctx
@@ -28,19 +26,16 @@ def register(main: click.Group) -> None:
         from engine import slip_sets, slips
         from engine.models import Case
 
-        try:
-            with ctx.db.transaction() as s:
-                case = s.scalar(select(Case).where(Case.code == code))
-                if case is None:
-                    fail(f"case {code} not found")
-                if nn.lower() == "list":
-                    titles = slip_sets.titles(s)
-                    for n in slips.available_slips(s, case):
-                        click.echo(f"{n}  {titles[n]}")
-                    return
-                pdf = slips.render_slip(s, case, nn, base_url=base_url or ctx.settings.public_base_url)
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            case = s.scalar(select(Case).where(Case.code == code))
+            if case is None:
+                fail(f"case {code} not found")
+            if nn.lower() == "list":
+                titles = slip_sets.titles(s)
+                for n in slips.available_slips(s, case):
+                    click.echo(f"{n}  {titles[n]}")
+                return
+            pdf = slips.render_slip(s, case, nn, base_url=base_url or ctx.settings.public_base_url)
         _write(pdf, out or Path(f"{code}_mau{nn.zfill(2)}.pdf"))
 
     @main.command(name="ledger")
@@ -61,23 +56,20 @@ def register(main: click.Group) -> None:
             first, last = date.fromisoformat(start), date.fromisoformat(end)
         except ValueError:
             fail("--from and --to must be dates like 2026-03-31", 2)
-        try:
-            with ctx.db.transaction() as s:
-                unit = s.scalar(select(Unit).where(Unit.code == unit_code))
-                if unit is None:
-                    fail(f"unit {unit_code} not found")
-                rows = ledger.rows(s, Filters(Period(first, last), root=unit))
-                label = f"Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
-                if as_text:
-                    for r in rows:
-                        if r.heading:  # a new book: a merged desk's closed book keeps its own numbers
-                            click.echo(f"# {r.heading}")
-                        click.echo("\t".join([str(r.number or ""), r.case.code, _t(r.received_at), _t(r.sent_at),
-                                              _t(r.back_at), _t(r.returned_at), r.lead, r.note]))
-                    return
-                pdf = slips.render_ledger(rows, label, unit=unit)
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            unit = s.scalar(select(Unit).where(Unit.code == unit_code))
+            if unit is None:
+                fail(f"unit {unit_code} not found")
+            rows = ledger.rows(s, Filters(Period(first, last), root=unit))
+            label = f"Từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
+            if as_text:
+                for r in rows:
+                    if r.heading:  # a new book: a merged desk's closed book keeps its own numbers
+                        click.echo(f"# {r.heading}")
+                    click.echo("\t".join([str(r.number or ""), r.case.code, _t(r.received_at), _t(r.sent_at),
+                                          _t(r.back_at), _t(r.returned_at), r.lead, r.note]))
+                return
+            pdf = slips.render_ledger(rows, label, unit=unit)
         _write(pdf, out or Path(f"so_theo_doi_{unit_code}_{first:%Y%m%d}_{last:%Y%m%d}.pdf"))
 
 

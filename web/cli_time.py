@@ -7,7 +7,6 @@ from datetime import date, datetime
 import click
 
 from engine.calendar import VN_TZ
-from engine.errors import MotcuaError
 from engine.models import utcnow
 
 
@@ -48,17 +47,14 @@ def register(main: click.Group) -> None:
         if mode is None:
             fail("say --off, --work or --remove", 2)
         the_day = _parse_day(day)
-        try:
-            with ctx.db.transaction() as s:
-                if mode == "remove":
-                    remove_override(s, the_day)
-                    click.echo(f"{the_day:%d/%m/%Y}: override removed")
-                else:
-                    set_override(s, the_day, mode == "work", note)
-                    kind = "working day" if mode == "work" else "day off"
-                    click.echo(f"{the_day:%d/%m/%Y}: {kind}" + (f" ({note})" if note else ""))
-        except MotcuaError as e:
-            fail(e.message)
+        with ctx.db.transaction() as s:
+            if mode == "remove":
+                remove_override(s, the_day)
+                click.echo(f"{the_day:%d/%m/%Y}: override removed")
+            else:
+                set_override(s, the_day, mode == "work", note)
+                kind = "working day" if mode == "work" else "day off"
+                click.echo(f"{the_day:%d/%m/%Y}: {kind}" + (f" ({note})" if note else ""))
 
     @calendar_group.command(name="overrides")
     @click.option("--year", type=int, help="Only this year.")

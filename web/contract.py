@@ -38,15 +38,12 @@ ERROR_TEXT = {400: "malformed request", 401: "missing or unknown token", 403: "n
               422: "invalid data, naming the fields"}
 
 
-class InvalidRequest(Invalid):
+class InvalidRequest(Invalid, code="invalid_request"):
     """The request does not have the documented shape (as opposed to `invalid`: it breaks a business rule)."""
 
-    code = "invalid_request"
 
-
-class UnsupportedMediaType(MotcuaError):
-    status = 415
-    code = "unsupported_media_type"
+class UnsupportedMediaType(MotcuaError, status=415, code="unsupported_media_type"):
+    """A body in a content type the operation does not take."""
 
 
 class ContractBroken(AssertionError):

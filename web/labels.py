@@ -12,13 +12,19 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from engine.status import Status
+
 # Where the applicant collects the result (engine.competence.RETURN_CHANNELS): the desk, the online form.
 RETURN_CHANNELS = {"desk": _l("Tại Bộ phận Một cửa đã tiếp nhận"), "post": _l("Qua dịch vụ bưu chính công ích"),
                    "online": _l("Trực tuyến")}
+
+# engine.status.STATUS in the page's language (literal msgids, so the catalogs find them).
 STATUS = {
-    1: _l("Mới đăng ký"), 2: _l("Được tiếp nhận"), 3: _l("Không được tiếp nhận"), 4: _l("Đang xử lý"),
-    5: _l("Yêu cầu bổ sung giấy tờ"), 6: _l("Yêu cầu thực hiện nghĩa vụ tài chính"),
-    7: _l("Công dân yêu cầu rút hồ sơ"), 8: _l("Dừng xử lý"), 9: _l("Đã xử lý xong"), 10: _l("Đã trả kết quả"),
+    Status.NEW: _l("Mới đăng ký"), Status.RECEIVED: _l("Được tiếp nhận"),
+    Status.NOT_RECEIVED: _l("Không được tiếp nhận"), Status.PROCESSING: _l("Đang xử lý"),
+    Status.SUPPLEMENT: _l("Yêu cầu bổ sung giấy tờ"),
+    Status.FINANCIAL: _l("Yêu cầu thực hiện nghĩa vụ tài chính"), Status.WITHDRAWN: _l("Công dân yêu cầu rút hồ sơ"),
+    Status.STOPPED: _l("Dừng xử lý"), Status.RESOLVED: _l("Đã xử lý xong"), Status.RETURNED: _l("Đã trả kết quả"),
 }
 FIGURES = {
     "received_carried_over": _l("Kỳ trước chuyển qua"),
@@ -81,9 +87,9 @@ def case_status(case: Any) -> tuple[Any, str]:
 
     state = intake_state(case)
     if state == "waiting":
-        return INTAKE["waiting"], "status-5"
+        return INTAKE["waiting"], f"status-{Status.SUPPLEMENT:d}"
     if state == "received":
-        return INTAKE["received"], "status-2"
+        return INTAKE["received"], f"status-{Status.RECEIVED:d}"
     return STATUS[case.status_code], f"status-{case.status_code}"
 
 

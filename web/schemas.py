@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, create_model
 
-from engine.apology import REASON_MAX
+from engine.inputs import REASON_MAX
 from engine.procedure_codes import CODE_RE, NATIONAL_CODE_PATTERN
 from engine.reports import DRILL_ONLY, FIGURES, GROUPS
 
@@ -421,12 +421,17 @@ BPMN_XML = {"application/xml": {"schema": {"type": "string"}}}
 
 # --- reports -----------------------------------------------------------------------------------
 
-class ReportQuery(BaseModel):
+class PeriodQuery(BaseModel):
+    """A period and the unit whose subtree counts: the query every report and figure shares."""
+
     model_config = ConfigDict(populate_by_name=True)
     # empty means the default period, as the reports page sends it
     from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
     to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
     unit: text(64) | None = None
+
+
+class ReportQuery(PeriodQuery):
     field: text(200) | None = None
     level: text(32) | None = None
 
@@ -745,13 +750,8 @@ XLSX_CONTENT = {"application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 # --- the diagram as a heatmap (engine.heatmap) ------------------------------------------------------------
 
-class StepsQuery(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class StepsQuery(PeriodQuery):
     procedure: text(100, 1)
-    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
-    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
-    unit: text(64) | None = None
 
 
 class StepHeatOut(BaseModel):
@@ -774,12 +774,8 @@ class StepsOut(BaseModel):
 
 # --- the province's QĐ 766 score (engine.score766) ---------------------------------------------------------
 
-class Score766Query(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    from_: DateText | Literal[""] | None = Field(None, alias="from", description="first day, YYYY-MM-DD")
-    to: DateText | Literal[""] | None = Field(None, description="last day, YYYY-MM-DD")
-    unit: text(64) | None = None
+class Score766Query(PeriodQuery):
+    pass
 
 
 class IndexOut(BaseModel):

@@ -5,12 +5,13 @@ Each area is its own module with a `bp` blueprint; the list below is the whole s
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, g, request, session, url_for
+from flask import Flask, flash, g, request, session, url_for
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
@@ -19,6 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from engine.calendar import VN_TZ
+from engine.errors import MotcuaError
 from engine.resources import package_path
 
 AREAS = [
@@ -191,6 +193,35 @@ def db_session() -> Session:
 
         g.db_session = db().session()
     return g.db_session
+
+
+class PageWrite:
+    """What `page_write` yields: `say` queues a message shown once the write is committed; `ok` tells the view
+    whether it was."""
+
+    def __init__(self) -> None:
+        self.ok = False
+        self._said: list[tuple[str, str]] = []
+
+    def say(self, message: str, category: str = "success") -> None:
+        self._said.append((message, category))
+
+
+@contextmanager
+def page_write(*refusals: type[MotcuaError]) -> Iterator[PageWrite]:
+    """A form's write: the block calls the engine, then the request's session commits. When the engine refuses
+    with one of `refusals`, nothing is written and its reason is flashed; the view redirects either way."""
+    write, s = PageWrite(), db_session()
+    try:
+        yield write
+        s.commit()
+    except refusals as e:
+        s.rollback()
+        flash(e.message, "error")
+        return
+    write.ok = True
+    for message, category in write._said:
+        flash(message, category)
 
 
 _MARKER = 987_654_321_987  # stands for the row's value in a URL built once (url_pattern)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,7 +17,7 @@ from engine.models import Case, Event, utcnow
 from engine.search import find_cases
 from engine.unit_history import name_at
 from web import labels
-from web.pages import db_session, officials
+from web.pages import db_session, officials, page_write
 from web.pages import supplements as supplement_pages
 
 bp = Blueprint("case_view", __name__)
@@ -130,13 +130,10 @@ def stop_case(code: str) -> Any:
     """The applicant's stop request, recorded at the desk (NĐ 118/2025 Điều 21); engine.stop decides."""
     s, user = db_session(), current_user.user
     c = cases.get_case(s, user, code)
-    try:
+    with page_write(Invalid, Conflict, Forbidden) as write:
         stop.request_stop(s, user, c, request.form.get("reason", ""), request.form.get("requested_by") or None)
-        s.commit()
-    except (Invalid, Conflict, Forbidden) as e:
-        s.rollback()
-        flash(e.message, "error")
+        write.say(_("Đã dừng giải quyết hồ sơ theo yêu cầu của người nộp."))
+    if not write.ok:
         return redirect(url_for("case_view.case", code=code))
-    flash(_("Đã dừng giải quyết hồ sơ theo yêu cầu của người nộp."), "success")
     five = "05" if slip_sets.current(s) == slip_sets.TT03_2025 else None
     return redirect(url_for("case_view.case", code=code, slip=five))

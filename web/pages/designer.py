@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
 
 from engine import designer, procedure_codes
 from engine.errors import Invalid, MotcuaError, NotFound
@@ -168,36 +169,39 @@ def bpmn(procedure: str, version: str) -> Response:
     return Response(xml, mimetype="application/xml", headers=headers)
 
 
-@bp.post("/designer/<procedure>/draft")
-@designer_only
-@json_call
-def save(procedure: str) -> Response:
-    s = db_session()
-    xml, forms = _payload()
+def editor_post(rule: str) -> Callable[[Callable], Callable]:
+    """A POST the editor makes with what is on screen ({bpmn, forms}): designers only, errors as JSON; the
+    view gets the request's session, the procedure and the payload."""
+
+    def register(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(procedure: str) -> Any:
+            xml, forms = _payload()
+            return view(db_session(), procedure, xml, forms)
+
+        return bp.post(rule)(designer_only(json_call(wrapper)))
+
+    return register
+
+
+@editor_post("/designer/<procedure>/draft")
+def save(s: Session, procedure: str, xml: bytes, forms: dict | None) -> Response:
     draft = designer.save_draft(s, current_user.user, procedure, xml, forms)
     s.commit()
     return jsonify({"saved": True, "updated_at": draft.updated_at.isoformat()})
 
 
-@bp.post("/designer/<procedure>/validate")
-@designer_only
-@json_call
-def check(procedure: str) -> Response:
-    s = db_session()
-    xml, forms = _payload()
+@editor_post("/designer/<procedure>/validate")
+def check(s: Session, procedure: str, xml: bytes, forms: dict | None) -> Response:
     draft = designer.get_draft(s, procedure)
     extra = {**((draft.forms or {}) if draft else {}), **(forms or {})}
     v = designer.validate(s, xml, f"{procedure}.bpmn", code=procedure, forms=extra)
     return jsonify(v.as_json())
 
 
-@bp.post("/designer/<procedure>/deploy")
-@designer_only
-@json_call
-def deploy(procedure: str) -> Response:
+@editor_post("/designer/<procedure>/deploy")
+def deploy(s: Session, procedure: str, xml: bytes, forms: dict | None) -> Response:
     """Save what is on screen as the draft, then deploy the draft as the next version."""
-    s = db_session()
-    xml, forms = _payload()
     designer.save_draft(s, current_user.user, procedure, xml, forms)
     pv = designer.deploy_draft(s, current_user.user, procedure)
     s.commit()

@@ -20,7 +20,7 @@ from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
 from web import labels
-from web.pages import db_session, officials, url_pattern, vn_datetime
+from web.pages import db_session, officials, page_write, url_pattern, vn_datetime
 from web.security import safe_next
 
 bp = Blueprint("inbox", __name__)
@@ -106,14 +106,9 @@ def _back(default: str) -> str:
 
 def _change_claim(change: Callable[..., WorkItem], said: Callable[[WorkItem], tuple[str, str]]) -> Response:
     """Claim or release a step, then back where the official was; a lost race or a refusal is flashed."""
-    s = db_session()
-    try:
-        item = change(s, current_user.user)
-        s.commit()
-        flash(*said(item))
-    except (Conflict, Forbidden) as e:
-        s.rollback()
-        flash(e.message, "error")
+    with page_write(Conflict, Forbidden) as write:
+        item = change(db_session(), current_user.user)
+        write.say(*said(item))
     return redirect(_back(url_for("inbox.inbox")))
 
 

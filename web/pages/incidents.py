@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import incidents
 from engine.errors import Conflict, NotFound
-from web.pages import db_session
+from web.pages import db_session, page_write
 from web.pages.access import require_admin as _require_admin
 
 bp = Blueprint("incidents", __name__)
@@ -28,13 +28,8 @@ def index() -> str:
 @login_required
 def retry(code: str) -> Response:
     _require_admin()
-    s = db_session()
-    try:
-        done = incidents.retry(s, current_user.user, code)
+    with page_write(Conflict, NotFound) as write:
+        done = incidents.retry(db_session(), current_user.user, code)
         steps = ", ".join(f"{w.name} ({w.unit.name})" for w in done.new_steps)
-        s.commit()
-        flash(_("Hồ sơ %(code)s đã được xử lý lại: %(steps)s", code=code, steps=steps or "—"), "success")
-    except (Conflict, NotFound) as e:
-        s.rollback()
-        flash(e.message, "error")
+        write.say(_("Hồ sơ %(code)s đã được xử lý lại: %(steps)s", code=code, steps=steps or "—"))
     return redirect(url_for("incidents.index"))

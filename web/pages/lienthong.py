@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine import lienthong_outbox, partners
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import Case, OutboxMessage
-from web.pages import db_session
+from web.pages import db_session, page_write
 
 bp = Blueprint("lienthong", __name__)
 
@@ -59,12 +59,7 @@ def add() -> Response | tuple[str, int]:
 @login_required
 def retry(outbox_id: int) -> Response:
     _require_admin()
-    s = db_session()
-    try:
-        lienthong_outbox.retry(s, current_user.user, outbox_id)
-        s.commit()
-        flash(_("Thư liên thông %(id)s sẽ được gửi lại", id=outbox_id), "success")
-    except (Conflict, NotFound) as e:
-        s.rollback()
-        flash(e.message, "error")
+    with page_write(Conflict, NotFound) as write:
+        lienthong_outbox.retry(db_session(), current_user.user, outbox_id)
+        write.say(_("Thư liên thông %(id)s sẽ được gửi lại", id=outbox_id))
     return redirect(url_for("lienthong.index"))

@@ -25,7 +25,7 @@ from engine import (
 from engine.calendar import VN_TZ
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Case, Procedure, User, WorkItem
-from web.pages import db_session
+from web.pages import db_session, page_write
 from web.security import safe_next
 
 bp = Blueprint("officials", __name__)
@@ -54,22 +54,13 @@ def case_extras(s: Any, user: User, case: Case) -> dict:
     return {"case_comments": comments.for_case(s, case), "mentionable": people}
 
 
-def _fail(e: Exception) -> None:
-    db_session().rollback()
-    flash(getattr(e, "message", str(e)), "error")
-
-
 @bp.post("/tasks/<int:item_id>/assign")
 @login_required
 def assign(item_id: int) -> Response:
-    s = db_session()
-    try:
-        row = assignment.assign(s, current_user.user, item_id, request.form.get("username"),
+    with page_write(Invalid, Conflict, Forbidden, NotFound) as write:
+        row = assignment.assign(db_session(), current_user.user, item_id, request.form.get("username"),
                                 request.form.get("note"), request.form.get("target") or None)
-        s.commit()
-        flash(_("Đã giao việc cho %(name)s.", name=row.assignee.full_name), "success")
-    except (Invalid, Conflict, Forbidden, NotFound) as e:
-        _fail(e)
+        write.say(_("Đã giao việc cho %(name)s.", name=row.assignee.full_name))
     return redirect(url_for("inbox.task", item_id=item_id))
 
 
@@ -101,28 +92,21 @@ def delegations() -> str:
 @bp.post("/delegations")
 @login_required
 def create_delegation() -> Response:
-    s, f = db_session(), request.form
-    try:
-        row = delegation.create(s, current_user.user, f.get("to"), f.get("starts"), f.get("until"),
+    f = request.form
+    with page_write(Invalid, Conflict, Forbidden) as write:
+        row = delegation.create(db_session(), current_user.user, f.get("to"), f.get("starts"), f.get("until"),
                                 f.getlist("procedures"), f.get("for") or None)
-        s.commit()
-        flash(_("Đã ủy quyền cho %(name)s từ %(a)s đến %(b)s.", name=row.deputy.full_name,
-                a=row.starts.strftime("%d/%m/%Y"), b=row.until.strftime("%d/%m/%Y")), "success")
-    except (Invalid, Conflict, Forbidden) as e:
-        _fail(e)
+        write.say(_("Đã ủy quyền cho %(name)s từ %(a)s đến %(b)s.", name=row.deputy.full_name,
+                    a=row.starts.strftime("%d/%m/%Y"), b=row.until.strftime("%d/%m/%Y")))
     return redirect(url_for("officials.delegations"))
 
 
 @bp.post("/delegations/<int:delegation_id>/revoke")
 @login_required
 def revoke_delegation(delegation_id: int) -> Response:
-    s = db_session()
-    try:
-        delegation.revoke(s, current_user.user, delegation_id)
-        s.commit()
-        flash(_("Đã chấm dứt ủy quyền."), "info")
-    except NotFound as e:
-        _fail(e)
+    with page_write(NotFound) as write:
+        delegation.revoke(db_session(), current_user.user, delegation_id)
+        write.say(_("Đã chấm dứt ủy quyền."), "info")
     return redirect(url_for("officials.delegations"))
 
 
@@ -131,12 +115,9 @@ def revoke_delegation(delegation_id: int) -> Response:
 def comment(code: str) -> Response:
     s, user = db_session(), current_user.user
     case = cases.get_case(s, user, code)
-    try:
+    with page_write(Invalid) as write:
         comments.add(s, user, case, request.form.get("text"), request.form.getlist("mentions"))
-        s.commit()
-        flash(_("Đã gửi trao đổi."), "success")
-    except Invalid as e:
-        _fail(e)
+        write.say(_("Đã gửi trao đổi."))
     return redirect(url_for("case_view.case", code=code) + "#comments")
 
 
@@ -157,28 +138,22 @@ VIEW_TARGETS = {"inbox": "inbox.inbox", "cases": "case_view.search"}
 @bp.post("/views")
 @login_required
 def create_view() -> Response:
-    s, f = db_session(), request.form
+    f = request.form
     kind = f.get("kind") if f.get("kind") in VIEW_TARGETS else "inbox"
     filters = {k: v for k in saved_views.FILTERS[kind] if (v := f.get(k))}
-    try:
-        row = saved_views.create(s, current_user.user, kind, f.get("name"), filters, f.get("shared") == "1")
-        s.commit()
-        flash(_("Đã lưu bộ lọc %(name)s.", name=row.name), "success")
-    except Invalid as e:
-        _fail(e)
+    with page_write(Invalid) as write:
+        row = saved_views.create(db_session(), current_user.user, kind, f.get("name"), filters,
+                                 f.get("shared") == "1")
+        write.say(_("Đã lưu bộ lọc %(name)s.", name=row.name))
     return redirect(url_for(VIEW_TARGETS[kind], **filters))
 
 
 @bp.post("/views/<int:view_id>/delete")
 @login_required
 def delete_view(view_id: int) -> Response:
-    s = db_session()
     kind = request.form.get("kind") if request.form.get("kind") in VIEW_TARGETS else "inbox"
-    try:
-        saved_views.delete(s, current_user.user, view_id)
-        s.commit()
-    except NotFound as e:
-        _fail(e)
+    with page_write(NotFound):
+        saved_views.delete(db_session(), current_user.user, view_id)
     return redirect(url_for(VIEW_TARGETS[kind]))
 
 
@@ -187,28 +162,22 @@ def delete_view(view_id: int) -> Response:
 def follow_up(item_id: int) -> Response:
     s, user = db_session(), current_user.user
     item = cases.get_item(s, user, item_id)
-    try:
+    with page_write(Invalid) as write:
         if request.form.get("clear"):
             followups.clear(s, user, item)
         else:
             row = followups.set_follow_up(s, user, item, request.form.get("at"))
-            flash(_("Sẽ nhắc lại bạn lúc %(at)s.", at=row.at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")), "success")
-        s.commit()
-    except Invalid as e:
-        _fail(e)
+            write.say(_("Sẽ nhắc lại bạn lúc %(at)s.", at=row.at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")))
     return redirect(url_for("inbox.task", item_id=item_id))
 
 
 @bp.post("/tasks/bulk-claim")
 @login_required
 def bulk_claim() -> Response:
-    s = db_session()
     back = safe_next(request.form.get("next")) or url_for("inbox.inbox")
-    try:
-        result = bulk.claim_many(s, current_user.user, request.form.getlist("ids"))
-        s.commit()
-    except Invalid as e:
-        _fail(e)
+    with page_write(Invalid) as write:
+        result = bulk.claim_many(db_session(), current_user.user, request.form.getlist("ids"))
+    if not write.ok:
         return redirect(back)
     if result.claimed:
         flash(_("Đã nhận xử lý %(n)s việc.", n=len(result.claimed)), "success")
@@ -231,7 +200,7 @@ def bulk_cases() -> Response:
         return Response(data, mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="mau-{action}.pdf"'})
     except Invalid as e:
-        _fail(e)
+        flash(e.message, "error")
         return redirect(url_for("case_view.search"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,7 +13,7 @@ from engine import supplements
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import Case, User
 from engine.routing import may_receive
-from web.pages import db_session, vn_datetime
+from web.pages import db_session, page_write, vn_datetime
 
 bp = Blueprint("supplements", __name__)
 
@@ -33,17 +33,13 @@ def case_extras(s: Any, user: User, case: Case) -> dict[str, Any]:
 @bp.post("/cases/<code>/bo-sung/chap-nhan")
 @login_required
 def accept(code: str) -> Response:
-    s = db_session()
-    try:
-        case = supplements.accept(s, current_user.user, code, request.form.get("note", ""))
-    except (Invalid, Conflict, Forbidden) as e:
-        s.rollback()
-        flash(e.message, "error")
+    with page_write(Invalid, Conflict, Forbidden) as write:
+        case = supplements.accept(db_session(), current_user.user, code, request.form.get("note", ""))
+        write.say(_("Đã tiếp nhận hồ sơ bổ sung %(code)s; hẹn trả kết quả mới %(due)s.", code=code,
+                    due=vn_datetime(case.due_at)))
+    if not write.ok:
         return redirect(url_for("case_view.case", code=code))
-    s.commit()
     from web.pages.public import _deliver, _pending_notices
 
     _deliver(_pending_notices(case.id))
-    flash(_("Đã tiếp nhận hồ sơ bổ sung %(code)s; hẹn trả kết quả mới %(due)s.", code=code,
-            due=vn_datetime(case.due_at)), "success")
     return redirect(url_for("case_view.case", code=code))
