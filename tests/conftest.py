@@ -30,6 +30,20 @@ PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_POSTGRES", "postgresql+psycopg://post
 BACKENDS = [b for b in os.environ.get("MOTCUA_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 
+# Tests that take tens of seconds each (generated API requests, browsers, multi-process deployments, the wheel)
+# go to the workers first: started last, one of them would keep a worker busy after the others are done.
+SLOW_FIRST = ("tests/test_api_robustness.py", "tests/browser/", "tests/security/test_every_page_csp.py",
+              "tests/lienthong/test_three_systems.py", "tests/test_wheel.py",
+              "tests/security/test_token_refused_at_once_everywhere.py", "tests/security/test_login_throttle.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST))
+
+    items.sort(key=rank)
+
+
 def load_base(database: Database) -> None:
     with database.transaction() as s:
         org.ensure_reference_data(s)
