@@ -14,9 +14,10 @@ run: install assets
 	$(VENV)/bin/motcua init --demo
 	$(VENV)/bin/motcua serve --host 127.0.0.1 --port 5000
 
-# Three workers on two cores: most tests wait on PostgreSQL, browsers and servers, not the CPU.
+# Three workers on two cores: most tests wait on PostgreSQL, browsers and servers, not the CPU. One test at a time
+# per worker (--maxschedchunk 1): the slowest start first (tests/conftest.py) and no worker holds a queue of them.
 test: install assets chromium
-	$(PY) -m pytest -n 3
+	$(PY) -m pytest -n 3 --maxschedchunk 1
 
 test-fast: install
 	$(PY) -m pytest -m "not browser and not wheel"

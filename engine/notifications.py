@@ -202,7 +202,8 @@ def send_outbox(database: Database, settings: Settings, now: datetime | None = N
             select(Notification.id, Notification.kind, Notification.message, Notification.email, User.email,
                    Case.code, Notification.attempts)
             .outerjoin(User, User.id == Notification.user_id).outerjoin(Case, Case.id == Notification.case_id)
-            .where(Notification.id.in_(claimed))).all()
+            # In the order they were written: an official hears of a step before hearing it is overdue.
+            .where(Notification.id.in_(claimed)).order_by(Notification.created_at, Notification.id)).all()
         nobody = [r[0] for r in rows if not (r[3] or r[4])]
         if nobody:  # a staff notice for someone without an address: nothing to mail, ever
             s.execute(update(Notification).where(Notification.id.in_(nobody)).values(next_attempt_at=None))
