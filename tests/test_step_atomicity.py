@@ -81,3 +81,35 @@ def test_add_working_days_is_available_to_scripts(world: World) -> None:
     with world.db.transaction() as s:
         case = s.scalar(select(Case).where(Case.code == code))
         assert case.data["follow_up"].startswith("2026-03-11T17:00")  # Wednesday, end of the working day
+
+
+def test_a_case_written_behind_the_lock_makes_the_step_a_conflict(world: World) -> None:
+    """The version check stands behind the case lock: had anything written the case between the lock and the
+    step's own write (here plain SQL on the same connection, just before the case UPDATE), the step is refused
+    with 409 and stores nothing of itself."""
+    from sqlalchemy import event, text
+    from sqlalchemy.sql.dml import Update
+
+    from engine.errors import Conflict
+
+    code = world.receive("xa_a1_clerk")
+    item_id, _u, _r = world.open_item(code)
+    engine = world.db.engine
+    done: list[bool] = []
+
+    def sneak(conn, clause, *_args):  # noqa: ANN001, ANN202
+        if isinstance(clause, Update) and clause.table.name == "cases" and not done:
+            done.append(True)
+            conn.execute(text("UPDATE cases SET version = version + 1 WHERE code = :c"), {"c": code})
+
+    before = snapshot(world, code)
+    event.listen(engine, "before_execute", sneak)
+    try:
+        with pytest.raises(Conflict) as err:
+            world.complete("xa_a1_specialist", item_id, {"outcome": "approve"})
+    finally:
+        event.remove(engine, "before_execute", sneak)
+    assert done and "người khác cập nhật" in err.value.message
+    assert snapshot(world, code) == before  # the sneaky write rolled back with the step
+    world.complete("xa_a1_specialist", item_id, {"outcome": "approve"})
+    assert world.open_item(code)[0] != item_id
