@@ -55,11 +55,14 @@ def record(session: Session, case: Case, item: WorkItem, user: User, clean: dict
     """Keep what this completion submitted (called once, by engine.cases.complete_task). One Core INSERT: the
     row is append-only, so it needs none of the ORM's change tracking (updates and deletes of loaded rows are
     still refused by _append_only)."""
-    session.connection().execute(insert(StepOutput.__table__), {
+    session.connection().execute(_INSERT, {
         "case_id": case.id, "work_item_id": item.id, "step_bpmn_id": item.task_bpmn_id, "step": item.name,
         "form": item.form, "form_sha256": form_sha256(schema), "process_version_id": process_version_id,
         "unit_id": item.unit_id, "role_code": item.role_code, "completed_by_id": user.id, "completed_at": now,
         "timing": item.timing, "data": json.loads(json.dumps(clean, default=str))})
+
+
+_INSERT = insert(StepOutput.__table__)  # built once, like the other statements of the hot path
 
 
 def for_case(session: Session, case: Case) -> list[StepOutput]:
