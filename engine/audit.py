@@ -66,6 +66,12 @@ def batched(session: Session) -> Iterator[None]:
         session.info.pop(_PENDING, None)
 
 
+def write_rows(session: Session, rows: list[dict]) -> None:
+    """Write event rows handed over by `take_pending` (one statement)."""
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
 def write_pending(session: Session, transaction: SessionTransaction | None = None) -> None:
     """Write the events `batched` holds now (the block goes on holding later ones), in `transaction` (by
     default the session's current one)."""
@@ -76,6 +82,17 @@ def write_pending(session: Session, transaction: SessionTransaction | None = Non
         conn = (transaction._connection_for_bind(session.get_bind(), None) if transaction is not None
                 else session.connection())
         conn.execute(_INSERT, rows)
+
+
+def take_pending(session: Session) -> list[dict]:
+    """Hand over the events `batched` holds, for a caller that writes them in its own statement now
+    (engine.step_writes on PostgreSQL); the block goes on holding later ones."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return []
+    rows = list(pending)
+    pending.clear()
+    return rows
 
 
 @event.listens_for(Session, "do_orm_execute")

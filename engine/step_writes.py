@@ -17,8 +17,9 @@ from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine import audit
 from engine.errors import Conflict
-from engine.models import _SEARCHED, Case, WorkItem
+from engine.models import _SEARCHED, Case, Event, WorkItem
 
 _CASES, _ITEMS = Case.__table__, WorkItem.__table__
 _COLUMNS = {cls: {p.key: p.columns[0] for p in inspect(cls).column_attrs} for cls in (Case, WorkItem)}
@@ -143,10 +144,18 @@ def write_step(session: Session, case: Case) -> None:
 
 def _write_together(session: Session, case: Case, case_values: dict[str, Any],
                     updates: list[tuple[WorkItem, dict[str, Any]]], inserts: list[WorkItem]) -> None:
-    """PostgreSQL: the case UPDATE (version checked), the steps' UPDATEs and the new step's INSERT in ONE
-    statement (data-modifying WITH clauses; each runs exactly once, whatever reads it), one round trip to the
-    server instead of up to three. The statement answers how many case rows matched the version."""
-    shape = (frozenset(case_values), tuple(frozenset(v) for _o, v in updates), bool(inserts))
+    """PostgreSQL: the case UPDATE (version checked), the steps' UPDATEs, the new step's INSERT and the step's
+    audit events in ONE statement (data-modifying WITH clauses; each runs exactly once, whatever reads it), one
+    round trip to the server instead of up to four. The statement answers how many case rows matched the version;
+    when none did, the Conflict rolls the whole transaction back, events included."""
+    # The step's audit events (engine.audit.batched) go in the same statement, in the order they were made.
+    events = audit.take_pending(session)
+    event_keys = frozenset(events[0]) if events else frozenset()
+    if any(frozenset(r) != event_keys for r in events):  # not one shape: written apart, in order, first
+        audit.write_rows(session, events)
+        events, event_keys = [], frozenset()
+    shape = (frozenset(case_values), tuple(frozenset(v) for _o, v in updates), bool(inserts),
+             (event_keys, len(events)))
     stmt = _together.get(shape)
     if stmt is None:
         stmt = _together[shape] = _together_statement(*shape)
@@ -158,6 +167,8 @@ def _write_together(session: Session, case: Case, case_values: dict[str, Any],
         params.update({f"u{i}_{k}": v for k, v in values.items()})
     new = _insert_values(inserts[0]) if inserts else {}
     params.update({f"n_{k}": v for k, v in new.items()})
+    for j, event_row in enumerate(events):
+        params.update({f"e{j}_{k}": v for k, v in event_row.items()})
     row = session.connection().execute(stmt, params).one()
     if row.matched != 1:
         raise Conflict.of("case_changed_meanwhile")
@@ -172,7 +183,8 @@ def _write_together(session: Session, case: Case, case_values: dict[str, Any],
 _together: dict[tuple, Any] = {}
 
 
-def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[str], ...], with_insert: bool) -> Any:
+def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[str], ...], with_insert: bool,
+                        events: tuple[frozenset[str], int]) -> Any:
     cases, items = _CASES, _ITEMS
     case_cols, item_cols = _COLUMNS[Case], _COLUMNS[WorkItem]
     written = (update(cases).where(cases.c.id == bindparam("c__id"), cases.c.version == bindparam("c__version"))
@@ -184,6 +196,12 @@ def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[st
         ctes.append(update(items).where(items.c.id == bindparam(f"u{i}__id"))
                     .values({item_cols[k].name: bindparam(f"u{i}_{k}", type_=item_cols[k].type) for k in sorted(keys)})
                     .returning(items.c.id).cte(f"written_step_{i}"))
+    event_keys, n_events = events
+    if n_events:
+        table = Event.__table__
+        ctes.append(insert(table).values([{table.c[k]: bindparam(f"e{j}_{k}", type_=table.c[k].type)
+                                           for k in sorted(event_keys)} for j in range(n_events)])
+                    .returning(table.c.id).cte("step_events"))
     matched = select(func.count()).select_from(written).scalar_subquery().label("matched")
     if with_insert:
         main = insert(items).values({item_cols[k].name: bindparam(f"n_{k}", type_=item_cols[k].type)

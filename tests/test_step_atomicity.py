@@ -156,3 +156,15 @@ def test_a_step_opening_two_steps_at_once_stores_both(world: World) -> None:
     with world.db.transaction() as s:
         case = s.scalar(select(Case).where(Case.code == code))
         assert case.result == "approved" and not cases.open_items(s, case)
+
+
+def test_a_steps_events_keep_the_order_they_were_made_in(world: World) -> None:
+    """The Phiếu kiểm soát orders by (time, id): the events of one completion, written together, keep the order
+    in which the step made them — the completion, the status change, then the handover to the next step."""
+    world.complete_next(world.receive("xa_a1_clerk"))  # the per-process caches are warm for the next case
+    code = world.receive("xa_a1_clerk")
+    world.complete_next(code)
+    with world.db.transaction() as s:
+        case = s.scalar(select(Case).where(Case.code == code))
+        kinds = list(s.scalars(select(Event.kind).where(Event.case_id == case.id).order_by(Event.at, Event.id)))
+    assert kinds[-3:] == ["task_completed", "status", "handover"], kinds
