@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
 from engine.errors import Conflict
-from engine.models import _SEARCHED, Case, Event, WorkItem
+from engine.models import _SEARCHED, Case, Event, StepOutput, WorkItem
 
 _CASES, _ITEMS = Case.__table__, WorkItem.__table__
 _COLUMNS = {cls: {p.key: p.columns[0] for p in inspect(cls).column_attrs} for cls in (Case, WorkItem)}
@@ -144,18 +144,23 @@ def write_step(session: Session, case: Case) -> None:
 
 def _write_together(session: Session, case: Case, case_values: dict[str, Any],
                     updates: list[tuple[WorkItem, dict[str, Any]]], inserts: list[WorkItem]) -> None:
-    """PostgreSQL: the case UPDATE (version checked), the steps' UPDATEs, the new step's INSERT and the step's
-    audit events in ONE statement (data-modifying WITH clauses; each runs exactly once, whatever reads it), one
-    round trip to the server instead of up to four. The statement answers how many case rows matched the version;
-    when none did, the Conflict rolls the whole transaction back, events included."""
+    """PostgreSQL: the case UPDATE (version checked), the steps' UPDATEs, the new step's INSERT, the step's
+    output and its audit events in ONE statement (data-modifying WITH clauses; each runs exactly once, whatever
+    reads it): one round trip to the server instead of up to five. The statement answers how many case rows
+    matched the version; when none did, the Conflict rolls the whole transaction back, events included."""
     # The step's audit events (engine.audit.batched) go in the same statement, in the order they were made.
     events = audit.take_pending(session)
     event_keys = frozenset(events[0]) if events else frozenset()
     if any(frozenset(r) != event_keys for r in events):  # not one shape: written apart, in order, first
         audit.write_rows(session, events)
         events, event_keys = [], frozenset()
+    outputs = audit.take_outputs(session)  # the step's own record (engine.step_outputs), held the same way
+    output_keys = frozenset(outputs[0]) if outputs else frozenset()
+    if any(frozenset(r) != output_keys for r in outputs):
+        audit.write_outputs(session, outputs)
+        outputs, output_keys = [], frozenset()
     shape = (frozenset(case_values), tuple(frozenset(v) for _o, v in updates), bool(inserts),
-             (event_keys, len(events)))
+             (event_keys, len(events)), (output_keys, len(outputs)))
     stmt = _together.get(shape)
     if stmt is None:
         stmt = _together[shape] = _together_statement(*shape)
@@ -169,6 +174,8 @@ def _write_together(session: Session, case: Case, case_values: dict[str, Any],
     params.update({f"n_{k}": v for k, v in new.items()})
     for j, event_row in enumerate(events):
         params.update({f"e{j}_{k}": v for k, v in event_row.items()})
+    for j, output_row in enumerate(outputs):
+        params.update({f"o{j}_{k}": v for k, v in output_row.items()})
     row = session.connection().execute(stmt, params).one()
     if row.matched != 1:
         raise Conflict.of("case_changed_meanwhile")
@@ -184,7 +191,7 @@ _together: dict[tuple, Any] = {}
 
 
 def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[str], ...], with_insert: bool,
-                        events: tuple[frozenset[str], int]) -> Any:
+                        events: tuple[frozenset[str], int], outputs: tuple[frozenset[str], int]) -> Any:
     cases, items = _CASES, _ITEMS
     case_cols, item_cols = _COLUMNS[Case], _COLUMNS[WorkItem]
     written = (update(cases).where(cases.c.id == bindparam("c__id"), cases.c.version == bindparam("c__version"))
@@ -196,12 +203,11 @@ def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[st
         ctes.append(update(items).where(items.c.id == bindparam(f"u{i}__id"))
                     .values({item_cols[k].name: bindparam(f"u{i}_{k}", type_=item_cols[k].type) for k in sorted(keys)})
                     .returning(items.c.id).cte(f"written_step_{i}"))
-    event_keys, n_events = events
-    if n_events:
-        table = Event.__table__
-        ctes.append(insert(table).values([{table.c[k]: bindparam(f"e{j}_{k}", type_=table.c[k].type)
-                                           for k in sorted(event_keys)} for j in range(n_events)])
-                    .returning(table.c.id).cte("step_events"))
+    for table, (keys, n), prefix in ((StepOutput.__table__, outputs, "o"), (Event.__table__, events, "e")):
+        if n:
+            ctes.append(insert(table).values([{table.c[k]: bindparam(f"{prefix}{j}_{k}", type_=table.c[k].type)
+                                               for k in sorted(keys)} for j in range(n)])
+                        .returning(table.c.id).cte(f"step_{table.name}"))
     matched = select(func.count()).select_from(written).scalar_subquery().label("matched")
     if with_insert:
         main = insert(items).values({item_cols[k].name: bindparam(f"n_{k}", type_=item_cols[k].type)

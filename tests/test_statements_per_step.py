@@ -18,8 +18,8 @@ from engine.models import Case
 from tests.conftest import World
 
 # Measured: SQLite 9 per reception and 9 per completion (with the bell's notices: who may do the next step
-# comes from the reference cache). PostgreSQL 6 and 5 (8 for the last, which reads the result documents): no
-# BEGIN IMMEDIATE, and the case, the step, the next step and the step's events written in one statement
+# comes from the reference cache). PostgreSQL 6 and 4 (8 for the last, which reads the result documents): no
+# BEGIN IMMEDIATE, and the case, the step, the next step, the step output and its events in one statement
 # (engine.step_writes). Was 18 and 15 before perf13.
 MAX_RECEIVE = {"sqlite": 9, "postgresql": 6}
 MAX_COMPLETE = {"sqlite": 9, "postgresql": 8}
