@@ -11,11 +11,14 @@ supplement, anything not plainly columns of these two tables) goes through the o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import BigInteger, bindparam, column, func, insert, inspect, select, text, update
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.dml import Insert
 
 from engine import audit
 from engine.errors import Conflict
@@ -214,7 +217,16 @@ def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[st
                                      for k in _ITEM_DEFAULTS}).returning(items.c.id, matched)
     else:
         main = select(matched)
-    return main.add_cte(*ctes)
+    return _prebuilt(main.add_cte(*ctes))
+
+
+def _prebuilt(stmt: Any) -> Any:
+    """The statement as SQL text with its typed parameters: SQLAlchemy finds no cache key for DML in WITH
+    clauses with multi-row VALUES and would compile it again on every step; text is cached by its string."""
+    compiled = stmt.compile(dialect=PGDialect(paramstyle="named"))
+    sql = re.sub(r"(:\w+)::(\w+)", r"CAST(\1 AS \2)", str(compiled))  # text() reads ':a::JSONB' as no parameter
+    names = ["id", "matched"] if isinstance(stmt, Insert) else ["matched"]
+    return text(sql).bindparams(*compiled.binds.values()).columns(*(column(n, BigInteger) for n in names))
 
 
 def _flush(session: Session) -> None:
