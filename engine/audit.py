@@ -104,21 +104,19 @@ def write_pending(session: Session, transaction: SessionTransaction | None = Non
 def take_pending(session: Session) -> list[dict]:
     """Hand over the events `batched` holds, for a caller that writes them in its own statement now
     (engine.step_writes on PostgreSQL); the block goes on holding later ones."""
-    pending = session.info.get(_PENDING)
-    if not pending:
-        return []
-    rows = list(pending)
-    pending.clear()
-    return rows
+    return _take(session, _PENDING)
 
 
 def take_outputs(session: Session) -> list[dict]:
     """Hand over the step outputs `batched` holds, like take_pending."""
-    held = session.info.get(_OUTPUTS)
-    if not held:
-        return []
-    rows = list(held)
-    held.clear()
+    return _take(session, _OUTPUTS)
+
+
+def _take(session: Session, key: str) -> list[dict]:
+    held = session.info.get(key)
+    rows = list(held or ())
+    if held:
+        held.clear()
     return rows
 
 
