@@ -18,10 +18,25 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from engine.models import Case, Event
+from engine.models import Case, Event, StepOutput
 
 _INSERT = insert(Event.__table__)
+_INSERT_OUTPUT = insert(StepOutput.__table__)
 _PENDING = "motcua_pending_events"  # Session.info key: rows held by `batched`
+_OUTPUTS = "motcua_pending_step_outputs"  # Session.info key: step outputs held by `batched` (append-only too)
+
+
+def _holding(session: Session) -> bool:
+    return bool(session.info.get(_PENDING) or session.info.get(_OUTPUTS))
+
+
+def hold_output(session: Session, row: dict) -> bool:
+    """Inside `batched`, hold a step output row (engine.step_outputs) to be written with the step's other
+    rows, under the same rules as events; answers False outside a batch (the caller writes it now)."""
+    if _PENDING not in session.info:
+        return False
+    session.info.setdefault(_OUTPUTS, []).append(row)
+    return True
 
 
 def append_event(session: Session, case: Case | int, kind: str, at: datetime, **kw: Any) -> None:
@@ -64,40 +79,72 @@ def batched(session: Session) -> Iterator[None]:
         write_pending(session)
     finally:
         session.info.pop(_PENDING, None)
+        session.info.pop(_OUTPUTS, None)
+
+
+def write_rows(session: Session, rows: list[dict]) -> None:
+    """Write event rows handed over by `take_pending` (one statement)."""
+    if rows:
+        session.connection().execute(_INSERT, rows)
 
 
 def write_pending(session: Session, transaction: SessionTransaction | None = None) -> None:
     """Write the events `batched` holds now (the block goes on holding later ones), in `transaction` (by
     default the session's current one)."""
-    pending = session.info.get(_PENDING)
-    if pending:
-        rows = list(pending)
-        pending.clear()
+    pending, outputs = session.info.get(_PENDING), session.info.get(_OUTPUTS)
+    if pending or outputs:
         conn = (transaction._connection_for_bind(session.get_bind(), None) if transaction is not None
                 else session.connection())
-        conn.execute(_INSERT, rows)
+        if outputs:
+            conn.execute(_INSERT_OUTPUT, take_outputs(session))
+        if pending:
+            conn.execute(_INSERT, take_pending(session))
+
+
+def take_pending(session: Session) -> list[dict]:
+    """Hand over the events `batched` holds, for a caller that writes them in its own statement now
+    (engine.step_writes on PostgreSQL); the block goes on holding later ones."""
+    return _take(session, _PENDING)
+
+
+def take_outputs(session: Session) -> list[dict]:
+    """Hand over the step outputs `batched` holds, like take_pending."""
+    return _take(session, _OUTPUTS)
+
+
+def _take(session: Session, key: str) -> list[dict]:
+    held = session.info.get(key)
+    rows = list(held or ())
+    if held:
+        held.clear()
+    return rows
+
+
+def write_outputs(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.connection().execute(_INSERT_OUTPUT, rows)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_orm_statement(state: ORMExecuteState) -> None:
-    if state.session.info.get(_PENDING):
+    if _holding(state.session):
         write_pending(state.session)
 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if session.info.get(_PENDING):
+    if _holding(session):
         write_pending(session)
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
-    if session.info.get(_PENDING):
+    if _holding(session):
         write_pending(session)
 
 
 @event.listens_for(Session, "after_transaction_create")
 def _before_savepoint(session: Session, transaction: SessionTransaction) -> None:
     # A savepoint rolled back must not take events appended before it: they go in before the SAVEPOINT.
-    if transaction.nested and session.info.get(_PENDING):
+    if transaction.nested and _holding(session):
         write_pending(session, transaction.parent)

@@ -81,9 +81,13 @@ def add_many(session: Session, rows: Sequence[dict]) -> list[int]:
     # Every row enters the e-mail outbox, due at once; one without an address leaves it at its first send.
     full = [{"user_id": None, "email": None, "case_id": None, "read_at": None, "emailed_at": None, "attempts": 0,
              "last_error": None, **r, "next_attempt_at": r.get("created_at") or utcnow()} for r in rows]
-    table = Notification.__table__
     # Core insertmanyvalues with RETURNING: one round trip per ~1000 rows, no ORM bookkeeping.
-    return list(session.connection().execute(insert(table).returning(table.c.id), full).scalars())
+    return list(session.connection().execute(_INSERT, full).scalars())
+
+
+# Built once (every new step inserts its notices: building and hashing the statement each time cost more than
+# sending it on SQLite).
+_INSERT = insert(Notification.__table__).returning(Notification.__table__.c.id)
 
 
 def notify_users(session: Session, users: Iterable[User], kind: str, message: str, case: Case | None = None,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, competence, dossier_checks, inputs, ledger, pending_uploads, reference
+from engine import audit, competence, dossier_checks, inputs, ledger, pending_uploads, reference, step_writes
 from engine import forms as form_rules
 from engine.calendar import VN_TZ
 from engine.case_codes import next_case_code
@@ -193,7 +193,7 @@ def _start_processing(session: Session, user: User, case: Case, now: datetime | 
                       f"không chuyển được — {message}",
                       details={"level": level, "unit": unit.code, "step": step})
     save(runner, wf)
-    session.flush()
+    step_writes.write_step(session, case)
     return case
 
 

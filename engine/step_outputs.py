@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from engine import vn_numbers
+from engine import audit, vn_numbers
 from engine.calendar import VN_TZ
 from engine.forms import fields
 from engine.models import Case, Document, StepOutput, User, WorkItem
@@ -52,14 +52,19 @@ def form_sha256(schema: dict | None) -> str | None:
 
 def record(session: Session, case: Case, item: WorkItem, user: User, clean: dict, schema: dict | None,
            process_version_id: int | None, now: datetime) -> None:
-    """Keep what this completion submitted (called once, by engine.cases.complete_task). One Core INSERT: the
-    row is append-only, so it needs none of the ORM's change tracking (updates and deletes of loaded rows are
-    still refused by _append_only)."""
-    session.connection().execute(insert(StepOutput.__table__), {
+    """Keep what this completion submitted (called once, by engine.cases.complete_task). A Core INSERT, held
+    with the step's events (engine.audit.batched): the row is append-only, so it needs none of the ORM's change
+    tracking (updates and deletes of loaded rows are still refused by _append_only)."""
+    row = {
         "case_id": case.id, "work_item_id": item.id, "step_bpmn_id": item.task_bpmn_id, "step": item.name,
         "form": item.form, "form_sha256": form_sha256(schema), "process_version_id": process_version_id,
         "unit_id": item.unit_id, "role_code": item.role_code, "completed_by_id": user.id, "completed_at": now,
-        "timing": item.timing, "data": json.loads(json.dumps(clean, default=str))})
+        "timing": item.timing, "data": json.loads(json.dumps(clean, default=str))}
+    if not audit.hold_output(session, row):  # within a step it goes in with the step's events (engine.audit)
+        session.connection().execute(_INSERT, row)
+
+
+_INSERT = insert(StepOutput.__table__)  # built once, like the other statements of the hot path
 
 
 def for_case(session: Session, case: Case) -> list[StepOutput]:

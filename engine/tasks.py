@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, delegation, inputs, step_documents, step_outputs, workflow
+from engine import audit, delegation, inputs, step_documents, step_outputs, step_writes, workflow
 from engine import forms as form_rules
 from engine.calendar import VN_TZ, classify
 from engine.case_records import (
@@ -115,10 +114,7 @@ def _complete_task(session: Session, user: User, item_id: int, data: Any, now: d
     case.error = None
     created = project(runner, wf, user, item.unit_id, step_done=item)
     save(runner, wf)
-    try:
-        session.flush()
-    except StaleDataError as e:
-        raise Conflict.of("case_changed_meanwhile") from e
+    step_writes.write_step(session, case)
     return Completion(case=case, item=item, next_items=created)
 
 
