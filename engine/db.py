@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    # jit=off: PostgreSQL's JIT compiles the report queries anew each time (~0.6 s of a 1.4 s yearly table at
+    # 1M cases, EXPLAIN ANALYZE in docs/performance.md) and never pays back on queries this size.
+    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args={"options": "-c jit=off"})
     _ping_when_idle(engine)
     return engine
 
