@@ -66,16 +66,21 @@ def decided_by_residence(session: Session, version: ProcessVersion | VersionInfo
     return _commune_level(session, competent_level(session, version))
 
 
+def _words(text: str) -> str:
+    """Lower-case words without diacritics, one space apart ("Xã Bình Sơn," → "xa binh son")."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
+
+
 def named_in_address(session: Session, version: ProcessVersion | VersionInfo, receiving: Unit,
                      address: str | None) -> Unit | None:
     """The commune the applicant's address names ("Thôn 3, xã Bình Sơn" → UBND xã Bình Sơn), for a
     commune-level procedure, when exactly one of the choices is named; None when none or several are."""
     if not address or not decided_by_residence(session, version):
         return None
-    words = f" {re.sub(r'[^a-z0-9]+', ' ', fold(address))} "
+    words = f" {_words(address)} "
     named = []
     for unit in choices(session, version, receiving):
-        place = _AUTHORITY.sub("", re.sub(r"[^a-z0-9]+", " ", fold(unit.name)).strip())
+        place = _AUTHORITY.sub("", _words(unit.name))
         if " " in place and f" {place} " in words:  # "xa binh son", never a bare "binh son"
             named.append(unit)
     return named[0] if len(named) == 1 else None
