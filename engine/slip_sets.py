@@ -59,6 +59,11 @@ def current(session: Session | None) -> str:
     return TT03_2025 if session is not None and two_level(session) else TT01_2018
 
 
+def is_2025(session: Session | None) -> bool:
+    """Whether the deployment issues TT 03/2025's forms (Mẫu 04 is then an apology and extension request)."""
+    return current(session) == TT03_2025
+
+
 def titles(session: Session | None) -> dict[str, str]:
     return TITLES[current(session)]
 

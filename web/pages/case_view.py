@@ -42,7 +42,7 @@ SLIP_TITLES_2025 = {
 
 def slip_titles(s: Any) -> dict:
     """The printable forms' titles of the deployment's legal set."""
-    return SLIP_TITLES_2025 if slip_sets.current(s) == slip_sets.TT03_2025 else SLIP_TITLES
+    return SLIP_TITLES_2025 if slip_sets.is_2025(s) else SLIP_TITLES
 TIMING_LABELS = {"early": _l("Trước hạn"), "on_time": _l("Đúng hạn"), "late": _l("Trễ hạn")}
 CHANNEL_LABELS = {"desk": _l("Trực tiếp"), "post": _l("Bưu chính công ích"), "online": _l("Trực tuyến")}
 
@@ -89,7 +89,7 @@ def case(code: str) -> str:
         timing_labels=TIMING_LABELS,
         channel_labels=CHANNEL_LABELS, bpmn_xml=version.bpmn_xml if version else None,
         markers=_markers(s, c, events), apology_allowed=apology.can_apologise(s, current_user.user, c) is None,
-        regime_2025=slip_sets.current(s) == slip_sets.TT03_2025,
+        regime_2025=slip_sets.is_2025(s),
         case_file=step_outputs.case_file(s, c, version.forms if version else {}),
         # The raw workflow variables are for administrators; officials read the case file above.
         data={k: v for k, v in (c.data or {}).items() if not k.startswith("_")}
@@ -135,5 +135,5 @@ def stop_case(code: str) -> Any:
         write.say(_("Đã dừng giải quyết hồ sơ theo yêu cầu của người nộp."))
     if not write.ok:
         return redirect(url_for("case_view.case", code=code))
-    five = "05" if slip_sets.current(s) == slip_sets.TT03_2025 else None
+    five = "05" if slip_sets.is_2025(s) else None
     return redirect(url_for("case_view.case", code=code, slip=five))

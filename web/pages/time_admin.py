@@ -172,7 +172,7 @@ def _apology_page(code: str, status: int = 200, form: dict | None = None, error:
     return render_template("time_admin/apology.html", case=case, form=form or {"time": "17:00"}, error=error,
                            refusal=apology.can_apologise(s, user, case, now),
                            opens_at=apology.apology_opens_at(s, case),
-                           regime_2025=slip_sets.current(s) == slip_sets.TT03_2025,
+                           regime_2025=slip_sets.is_2025(s),
                            events=[e for e in cases.events(s, case) if e.kind == "apology"]), status
 
 
