@@ -8,6 +8,7 @@ import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+from playwright.sync_api import expect
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -93,7 +94,7 @@ def test_province_leader_decides_from_the_case_file_and_the_citizen_downloads_th
     page.fill("#secret", secret)
     page.click("form.lookup-form button[type=submit]")
     link = page.locator("#result-docs a", has_text="quyet-dinh-1234.pdf")
-    assert link.count() == 1
+    expect(link).to_have_count(1)  # the lookup is a POST: wait for its answer
     shot(page, "lookup_result_documents")
     signed = page.request.get(link.get_attribute("href")).body()
 
@@ -109,10 +110,10 @@ def test_province_leader_decides_from_the_case_file_and_the_citizen_downloads_th
 
     altered = bytearray(signed)
     altered[signed.index(b"1234/Q") if b"1234/Q" in signed else 200] ^= 0x01
-    for body, expect in ((signed, "nguyên vẹn"), (bytes(altered), "đã bị thay đổi")):
+    for body, verdict in ((signed, "nguyên vẹn"), (bytes(altered), "đã bị thay đổi")):
         page.goto(f"{live_server.url}/xac-thuc")
         page.set_input_files("#verify-file", files=[{"name": "quyet-dinh.pdf", "mimeType": "application/pdf",
                                                      "buffer": body}])
         page.click("#verify-btn")
-        assert expect in page.inner_text("#verdict-text")
+        assert verdict in page.inner_text("#verdict-text")
     shot(page, "verify_altered")

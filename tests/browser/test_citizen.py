@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import cases
@@ -122,4 +123,4 @@ def test_leader_sees_reports_with_charts(page: Any, live_server: LiveServer) -> 
     page.wait_for_function("document.getElementById('chart-backlog').width > 0")
     take(page, "reports")
     page.locator("#report-total [data-figure=received_new] a").click()
-    assert page.locator("#drill-table tbody tr").count() == 3
+    expect(page.locator("#drill-table tbody tr")).to_have_count(3)

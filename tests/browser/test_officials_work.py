@@ -5,8 +5,10 @@ Phiếu kiểm soát (case page and PDF) names both."""
 from __future__ import annotations
 
 import io
+import re
 
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -129,7 +131,8 @@ def test_a_saved_inbox_filter_shared_with_the_unit_and_a_follow_up(page, live_se
     login("huyen_a_specialist2")
     page.goto(f"{live_server.url}/inbox")
     page.locator("#saved-views a[data-view]").click()
-    assert "claimed=none" in page.url and page.locator(f"tr[data-item='{item_id}']").count() == 1
+    expect(page).to_have_url(re.compile("claimed=none"))
+    expect(page.locator(f"tr[data-item='{item_id}']")).to_have_count(1)
     page.goto(f"{live_server.url}/tasks/{item_id}")
     page.fill("#fu-at", "2099-01-02T08:30")
     page.click("#follow-up button")
@@ -184,7 +187,7 @@ def test_the_heatmap_shows_the_right_counts_for_a_prepared_scenario(page, live_s
     assert "3,5" in row.inner_text() and "4,3" in row.inner_text()  # working hours, Vietnamese decimals
     shot(page, "officials-heatmap")
     badge2.click()
-    assert page.locator("#heat-cases tbody tr").count() == 2
+    expect(page.locator("#heat-cases tbody tr")).to_have_count(2)
 
 
 def test_the_766_score_with_formulas_and_the_cases_that_cost_points(page, live_server, login) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import dossier_checks
@@ -52,9 +53,9 @@ def test_a_bad_online_dossier_is_corrected_without_attaching_again(page: Any, li
     # One field fixed: its error goes, the others stay, the scan is still held.
     page.fill("#ap-phone", "+84 912 345 678")
     page.get_by_role("button", name="Gửi hồ sơ").click()
-    assert page.locator("#err-phone").count() == 0
+    expect(page.locator("#err-phone")).to_have_count(0)  # wait for the answer to the second POST
     assert page.locator("#err-id_number").inner_text() == dossier_checks.ID_NUMBER
-    assert page.locator("#form-errors li").count() == 3
+    expect(page.locator("#form-errors li")).to_have_count(3)
     assert "to-khai.pdf" in page.locator("#held-to_khai").inner_text()
 
     # The rest fixed, only the missing document attached.
