@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, lazyload, undefer
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import Session, aliased, lazyload, undefer
 
 from engine import inputs, reference
 from engine.audit import append_event
@@ -76,21 +76,35 @@ def lock_case(session: Session, case_id: int) -> Case:
 # running it on SQLite). The reference data's token comes along (engine.reference), and so does the step.
 # The step's row is locked too: on PostgreSQL a statement that waited for the case lock re-reads only the
 # rows it locks, so the step's claim is then what a concurrent claim committed (both lock the case first).
+_STEP = aliased(WorkItem)
+_CASE_OF_STEP = select(_STEP.case_id).where(_STEP.id == bindparam("item_id")).scalar_subquery()
+# The step, its case and the case's open steps, locked and read in one statement (one round trip on the hot
+# path): the rows are the step itself and every open step of its case, each with the case.
 _LOCK_OF_ITEM = (select(Case, WorkItem, reference.token_column())
                  .join(WorkItem, WorkItem.case_id == Case.id)
-                 .where(WorkItem.id == bindparam("item_id"))
+                 .where(or_(WorkItem.id == bindparam("item_id"),
+                            and_(WorkItem.case_id == _CASE_OF_STEP, WorkItem.state == "open")))
+                 .order_by(WorkItem.id)
                  .options(lazyload("*"), undefer(Case.state)).with_for_update(of=[Case, WorkItem])
                  .execution_options(populate_existing=True))
 
 
-def lock_case_of_item(session: Session, item_id: int) -> tuple[Case, WorkItem] | None:
-    """lock_case for the case of work item `item_id`, in one statement that also reads the step under the
-    lock; None when there is no such item."""
-    row = session.execute(_LOCK_OF_ITEM, {"item_id": item_id}).first()
-    if row is None:
+@dataclass
+class LockedStep:
+    case: Case
+    item: WorkItem
+    open_items: list[WorkItem]  # the case's open steps as read under the lock (the step itself when open)
+
+
+def lock_case_of_item(session: Session, item_id: int) -> LockedStep | None:
+    """lock_case for the case of work item `item_id`, in one statement that also reads the step and the case's
+    other open steps under the lock; None when there is no such item."""
+    rows = session.execute(_LOCK_OF_ITEM, {"item_id": item_id}).all()
+    if not rows:
         return None
-    reference.snapshot(session, row[2])
-    return row[0], row[1]
+    reference.snapshot(session, rows[0][2])
+    item = next(r[1] for r in rows if r[1].id == item_id)
+    return LockedStep(rows[0][0], item, [r[1] for r in rows if r[1].state == "open"])
 
 
 def item_for(session: Session, user: User, item_id: int) -> WorkItem:

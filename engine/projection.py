@@ -31,12 +31,9 @@ class Runner:
         self.key = f"pv{version.id}:{version.bpmn_sha256[:16]}"
         self.unrouted: list[tuple[str, str, str]] = []  # (step, level, why) of steps that found no unit
         self.notice_kind = work_notices.NEW_WORK  # how the people of a new step are told (a timer says so)
-        self.open_items: list[WorkItem] | None = None  # read ahead by read_open_items, else by `project`
-
-    def read_open_items(self) -> None:
-        """Read the case's open steps now (under the case lock), before the step appends its events, so
-        `project` needs no query between them and the step's events go in one statement (engine.audit)."""
-        self.open_items = list(self.session.scalars(_OPEN_ITEMS, {"case_id": self.case.id}))
+        # The case's open steps when already read under the case lock (engine.case_records.lock_case_of_item), so
+        # `project` needs no query between the step's events and they go in one statement (engine.audit).
+        self.open_items: list[WorkItem] | None = None
 
     def start(self, data: dict) -> Any:
         return workflow.start(self.key, self._spec_json, data, self.engine)

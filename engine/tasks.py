@@ -75,9 +75,10 @@ def _complete_task(session: Session, user: User, item_id: int, data: Any, now: d
     # The hot path: lock the step's case (a step never changes case) and read the step under that lock in
     # the same statement, so what a concurrent completion or claim changed (claims take the same lock) is
     # what we see. Related rows only load when an error names them.
-    case, item = lock_case_of_item(session, item_id) or (None, None)
-    if item is None or not can_view_case(session, user, case, step=item):
+    locked = lock_case_of_item(session, item_id)
+    if locked is None or not can_view_case(session, user, locked.case, step=locked.item):
         raise NotFound.of("step_not_found", id=item_id)
+    case, item = locked.case, locked.item
     _must_be_open(item)
     principal = _ensure_assignee(user, item, session, now)
     version = version_info(session, case.process_version_id)
@@ -86,7 +87,7 @@ def _complete_task(session: Session, user: User, item_id: int, data: Any, now: d
     step_documents.check_completion(session, item, step_documents.attachments_rule(
         version.nodes.get(item.task_bpmn_id), schema), documents)
     runner = Runner(session, case, version, now)
-    runner.read_open_items()
+    runner.open_items = locked.open_items  # read with the lock
     wf = runner.load()
     task = workflow.find_task(wf, item.task_uuid)
     if task is None or not workflow.is_ready(task):
