@@ -18,16 +18,18 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from engine.models import Case, Event, StepOutput
+from engine.models import Case, Event, Notification, StepOutput
 
 _INSERT = insert(Event.__table__)
 _INSERT_OUTPUT = insert(StepOutput.__table__)
 _PENDING = "motcua_pending_events"  # Session.info key: rows held by `batched`
 _OUTPUTS = "motcua_pending_step_outputs"  # Session.info key: step outputs held by `batched` (append-only too)
+_NOTICES = "motcua_pending_notices"  # Session.info key: bell notices of the step's new work, held the same way
+_INSERT_NOTICE = insert(Notification.__table__)
 
 
 def _holding(session: Session) -> bool:
-    return bool(session.info.get(_PENDING) or session.info.get(_OUTPUTS))
+    return bool(session.info.get(_PENDING) or session.info.get(_OUTPUTS) or session.info.get(_NOTICES))
 
 
 def hold_output(session: Session, row: dict) -> bool:
@@ -36,6 +38,15 @@ def hold_output(session: Session, row: dict) -> bool:
     if _PENDING not in session.info:
         return False
     session.info.setdefault(_OUTPUTS, []).append(row)
+    return True
+
+
+def hold_notices(session: Session, rows: list[dict]) -> bool:
+    """Inside `batched`, hold full notification rows (engine.notifications) to be written with the step's other
+    rows, under the same rules as events; answers False outside a batch (the caller writes them now)."""
+    if _PENDING not in session.info:
+        return False
+    session.info.setdefault(_NOTICES, []).extend(rows)
     return True
 
 
@@ -80,6 +91,7 @@ def batched(session: Session) -> Iterator[None]:
     finally:
         session.info.pop(_PENDING, None)
         session.info.pop(_OUTPUTS, None)
+        session.info.pop(_NOTICES, None)
 
 
 def write_rows(session: Session, rows: list[dict]) -> None:
@@ -91,10 +103,12 @@ def write_rows(session: Session, rows: list[dict]) -> None:
 def write_pending(session: Session, transaction: SessionTransaction | None = None) -> None:
     """Write the events `batched` holds now (the block goes on holding later ones), in `transaction` (by
     default the session's current one)."""
-    pending, outputs = session.info.get(_PENDING), session.info.get(_OUTPUTS)
-    if pending or outputs:
+    pending, outputs, notices = (session.info.get(k) for k in (_PENDING, _OUTPUTS, _NOTICES))
+    if pending or outputs or notices:
         conn = (transaction._connection_for_bind(session.get_bind(), None) if transaction is not None
                 else session.connection())
+        if notices:
+            conn.execute(_INSERT_NOTICE, take_notices(session))
         if outputs:
             conn.execute(_INSERT_OUTPUT, take_outputs(session))
         if pending:
@@ -112,12 +126,22 @@ def take_outputs(session: Session) -> list[dict]:
     return _take(session, _OUTPUTS)
 
 
+def take_notices(session: Session) -> list[dict]:
+    """Hand over the notification rows `batched` holds, like take_pending."""
+    return _take(session, _NOTICES)
+
+
 def _take(session: Session, key: str) -> list[dict]:
     held = session.info.get(key)
     rows = list(held or ())
     if held:
         held.clear()
     return rows
+
+
+def write_notices(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.connection().execute(_INSERT_NOTICE, rows)
 
 
 def write_outputs(session: Session, rows: list[dict]) -> None:

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine import inputs
+from engine import audit, inputs
 from engine.calendar import VN_TZ
 from engine.config import Settings
 from engine.db import Database
@@ -78,11 +78,22 @@ def add_many(session: Session, rows: Sequence[dict]) -> list[int]:
     returns their ids (for delivering the e-mails after commit)."""
     if not rows:
         return []
-    # Every row enters the e-mail outbox, due at once; one without an address leaves it at its first send.
-    full = [{"user_id": None, "email": None, "case_id": None, "read_at": None, "emailed_at": None, "attempts": 0,
-             "last_error": None, **r, "next_attempt_at": r.get("created_at") or utcnow()} for r in rows]
     # Core insertmanyvalues with RETURNING: one round trip per ~1000 rows, no ORM bookkeeping.
-    return list(session.connection().execute(_INSERT, full).scalars())
+    return list(session.connection().execute(_INSERT, _full(rows)).scalars())
+
+
+def add_with_step(session: Session, rows: Sequence[dict]) -> None:
+    """Like add_many for notices nobody needs the ids of (the outbox finds them by case after the commit): inside
+    a step's batch (engine.audit.batched) they are written with the step's other rows — on PostgreSQL in the
+    step's one statement — else now."""
+    if rows and not audit.hold_notices(session, _full(rows)):
+        session.connection().execute(_INSERT, _full(rows))
+
+
+def _full(rows: Sequence[dict]) -> list[dict]:
+    # Every row enters the e-mail outbox, due at once; one without an address leaves it at its first send.
+    return [{"user_id": None, "email": None, "case_id": None, "read_at": None, "emailed_at": None, "attempts": 0,
+             "last_error": None, **r, "next_attempt_at": r.get("created_at") or utcnow()} for r in rows]
 
 
 # Built once (every new step inserts its notices: building and hashing the statement each time cost more than

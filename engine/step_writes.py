@@ -22,7 +22,7 @@ from sqlalchemy.sql.dml import Insert
 
 from engine import audit
 from engine.errors import Conflict
-from engine.models import _SEARCHED, Case, Event, StepOutput, WorkItem
+from engine.models import _SEARCHED, Case, Event, Notification, StepOutput, WorkItem
 
 _CASES, _ITEMS = Case.__table__, WorkItem.__table__
 _COLUMNS = {cls: {p.key: p.columns[0] for p in inspect(cls).column_attrs} for cls in (Case, WorkItem)}
@@ -148,9 +148,10 @@ def write_step(session: Session, case: Case) -> None:
 def _write_together(session: Session, case: Case, case_values: dict[str, Any],
                     updates: list[tuple[WorkItem, dict[str, Any]]], inserts: list[WorkItem]) -> None:
     """PostgreSQL: the case UPDATE (version checked), the steps' UPDATEs, the new step's INSERT, the step's
-    output and its audit events in ONE statement (data-modifying WITH clauses; each runs exactly once, whatever
-    reads it): one round trip to the server instead of up to five. The statement answers how many case rows
-    matched the version; when none did, the Conflict rolls the whole transaction back, events included."""
+    output, its audit events and the bell's notices of the new step in ONE statement (data-modifying WITH
+    clauses; each runs exactly once, whatever reads it): one round trip to the server instead of up to six. The
+    statement answers how many case rows matched the version; when none did, the Conflict rolls the whole
+    transaction back, events and notices included."""
     # The step's audit events (engine.audit.batched) go in the same statement, in the order they were made.
     events = audit.take_pending(session)
     event_keys = frozenset(events[0]) if events else frozenset()
@@ -162,8 +163,13 @@ def _write_together(session: Session, case: Case, case_values: dict[str, Any],
     if any(frozenset(r) != output_keys for r in outputs):
         audit.write_outputs(session, outputs)
         outputs, output_keys = [], frozenset()
+    notices = audit.take_notices(session)  # the bell's notices of the new step (engine.work_notices)
+    notice_keys = frozenset(notices[0]) if notices else frozenset()
+    if any(frozenset(r) != notice_keys for r in notices):
+        audit.write_notices(session, notices)
+        notices, notice_keys = [], frozenset()
     shape = (frozenset(case_values), tuple(frozenset(v) for _o, v in updates), bool(inserts),
-             (event_keys, len(events)), (output_keys, len(outputs)))
+             (event_keys, len(events)), (output_keys, len(outputs)), (notice_keys, len(notices)))
     stmt = _together.get(shape)
     if stmt is None:
         stmt = _together[shape] = _together_statement(*shape)
@@ -179,6 +185,8 @@ def _write_together(session: Session, case: Case, case_values: dict[str, Any],
         params.update({f"e{j}_{k}": v for k, v in event_row.items()})
     for j, output_row in enumerate(outputs):
         params.update({f"o{j}_{k}": v for k, v in output_row.items()})
+    for j, notice_row in enumerate(notices):
+        params.update({f"b{j}_{k}": v for k, v in notice_row.items()})
     row = session.connection().execute(stmt, params).one()
     if row.matched != 1:
         raise Conflict.of("case_changed_meanwhile")
@@ -194,7 +202,8 @@ _together: dict[tuple, Any] = {}
 
 
 def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[str], ...], with_insert: bool,
-                        events: tuple[frozenset[str], int], outputs: tuple[frozenset[str], int]) -> Any:
+                        events: tuple[frozenset[str], int], outputs: tuple[frozenset[str], int],
+                        notices: tuple[frozenset[str], int]) -> Any:
     cases, items = _CASES, _ITEMS
     case_cols, item_cols = _COLUMNS[Case], _COLUMNS[WorkItem]
     written = (update(cases).where(cases.c.id == bindparam("c__id"), cases.c.version == bindparam("c__version"))
@@ -206,7 +215,8 @@ def _together_statement(case_keys: frozenset[str], item_keys: tuple[frozenset[st
         ctes.append(update(items).where(items.c.id == bindparam(f"u{i}__id"))
                     .values({item_cols[k].name: bindparam(f"u{i}_{k}", type_=item_cols[k].type) for k in sorted(keys)})
                     .returning(items.c.id).cte(f"written_step_{i}"))
-    for table, (keys, n), prefix in ((StepOutput.__table__, outputs, "o"), (Event.__table__, events, "e")):
+    for table, (keys, n), prefix in ((StepOutput.__table__, outputs, "o"), (Event.__table__, events, "e"),
+                                     (Notification.__table__, notices, "b")):
         if n:
             ctes.append(insert(table).values([{table.c[k]: bindparam(f"{prefix}{j}_{k}", type_=table.c[k].type)
                                                for k in sorted(keys)} for j in range(n)])

@@ -74,11 +74,11 @@ def _as_deputy(told: Told) -> str:
 
 
 def announce_steps(session: Session, case: Case, items: Sequence[WorkItem], now: datetime | None = None,
-                   kind: str = NEW_WORK) -> list[int]:
-    """Tell everyone who may do each newly opened step; returns the notification ids (the e-mail outbox)."""
+                   kind: str = NEW_WORK) -> None:
+    """Tell everyone who may do each newly opened step (written with the step's rows: engine.notifications)."""
     items = [i for i in items if not i.claimed_by_id]  # a step given to someone already is theirs alone
     if not items:
-        return []
+        return
     now = now or utcnow()
     procedure = reference.procedure(session, case.procedure_id)  # code and name, without loading the row
     per_unit: dict[tuple[int, str], list[Told]] = {}
@@ -90,7 +90,7 @@ def announce_steps(session: Session, case: Case, items: Sequence[WorkItem], now:
              "message": f"Hồ sơ {case.code} ({procedure.name}): có việc mới «{item.name}»{_deadline(item)}"
                         f"{_as_deputy(told)}."}
             for item in items for told in per_unit[(item.unit_id, item.role_code)]]
-    return notifications.add_many(session, rows)
+    notifications.add_with_step(session, rows)
 
 
 def announce_at_desk(session: Session, case: Case, what: str, now: datetime | None = None) -> list[int]:

@@ -12,7 +12,7 @@ from engine import cases
 from engine.catalog import load_forms
 from engine.deploy import deploy
 from engine.errors import Invalid
-from engine.models import Case, Event, WorkItem
+from engine.models import Case, Event, Notification, WorkItem
 from tests.conftest import World
 
 TWO_LANES = (Path(__file__).parent / "diagrams" / "two_lanes.bpmn").read_text(encoding="utf-8")
@@ -29,7 +29,8 @@ def snapshot(world: World, code: str) -> tuple:
         items = s.execute(select(WorkItem.id, WorkItem.state, WorkItem.completed_by_id)
                           .where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
         n_events = s.scalar(select(func.count()).select_from(Event).where(Event.case_id == case.id))
-        return case.state, case.status_code, case.version, tuple(items), n_events, case.data
+        n_notices = s.scalar(select(func.count()).select_from(Notification).where(Notification.case_id == case.id))
+        return case.state, case.status_code, case.version, tuple(items), n_events, case.data, n_notices
 
 
 def test_script_error_after_a_task_leaves_the_case_untouched(world: World) -> None:
@@ -110,9 +111,10 @@ def test_a_case_written_behind_the_lock_makes_the_step_a_conflict(world: World) 
     finally:
         event.remove(engine, "before_execute", sneak)
     assert done and "người khác cập nhật" in err.value.message
-    assert snapshot(world, code) == before  # the sneaky write rolled back with the step
+    assert snapshot(world, code) == before  # the sneaky write rolled back with the step, its notices too
     world.complete("xa_a1_specialist", item_id, {"outcome": "approve"})
     assert world.open_item(code)[0] != item_id
+    assert snapshot(world, code)[-1] > before[-1]  # the next step's people are told once the step stands
 
 
 PARALLEL = (TWO_LANES
