@@ -71,8 +71,18 @@ def results(session: Session, case: Case) -> list[Document]:
     """The result documents of a returned case (what the applicant may download), else none."""
     if case.status_code != Status.RETURNED:
         return []
-    return list(session.scalars(select(Document).where(Document.case_id == case.id, Document.is_result.is_(True))
-                                .order_by(Document.id)))
+    # Only documents changed in this transaction must reach the database before the query: the step's own
+    # writes (case, steps, events) stay held for its one write (engine.step_writes) instead of an autoflush.
+    if any(isinstance(o, Document) for o in (*session.new, *session.dirty)):
+        session.flush()
+    # Asked first by a plain Core query, which neither flushes nor writes the step's held events: most returns
+    # carry no result document.
+    ids = list(session.connection().scalars(select(Document.id).where(Document.case_id == case.id,
+                                                                      Document.is_result.is_(True))))
+    if not ids:
+        return []
+    with session.no_autoflush:
+        return list(session.scalars(select(Document).where(Document.id.in_(ids)).order_by(Document.id)))
 
 
 def sign_results(session: Session, case: Case, now: datetime, docs: list[Document] | None = None) -> list[Document]:
