@@ -127,6 +127,12 @@ def procedure_by_code(session: Session, code: str) -> ProcedureRef | None:
     return None if pid is None else procedure(session, pid)
 
 
+def active_procedures(session: Session) -> list[Any]:
+    """(code, name) of every active procedure by name, for the filters of lists (read once per token)."""
+    return remember(session, ("active_procedures",), lambda: session.execute(
+        select(Procedure.code, Procedure.name).where(Procedure.active.is_(True)).order_by(Procedure.name)).all())
+
+
 def _procedure(session: Session, procedure_id: int) -> ProcedureRef | None:
     latest = (select(ProcessVersion.id).where(ProcessVersion.procedure_id == Procedure.id)
               .order_by(ProcessVersion.version.desc()).limit(1).scalar_subquery())

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, flash, g, request, session, url_for
-from flask_babel import Babel
+from flask import Flask, flash, g, has_app_context, request, session, url_for
+from flask_babel import Babel, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -72,6 +74,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = "vi"
     app.config["BABEL_DEFAULT_TIMEZONE"] = str(VN_TZ)
     Babel(app, locale_selector=_locale)
+    # Templates' `_()` and `gettext()`: flask-babel's, with the catalog looked up once per request.
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     csrf.init_app(app)
     for blueprint in list(app.blueprints.values()):
         if blueprint.url_prefix == "/api/v1":
@@ -92,6 +96,28 @@ def init_app(app: Flask) -> None:
     from web import labels
 
     app.context_processor(labels.template_globals)
+
+
+def _translations() -> Any:
+    """flask_babel.get_translations(), kept on `g` for the rest of the request: finding it (context, domain,
+    locale, cache key) costs ~20 µs, and a page's templates ask for fifty words and more."""
+    if not has_app_context():
+        return get_translations()
+    found = g.get("motcua_translations")
+    if found is None:
+        found = g.motcua_translations = get_translations()
+    return found
+
+
+@pass_context
+def _template_gettext(context: Any, string: str, **variables: Any) -> str:
+    """What Jinja's newstyle gettext does (escaped, `%(name)s` filled in, `%%` read as `%`), without its two
+    context calls and the `% {}` of every word that has no variable: a page asks for fifty words, each cost
+    ~20 µs through Jinja and flask-babel."""
+    text = _translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if variables or "%" in text else text
 
 
 def vn_datetime(value: object) -> str:

@@ -12,13 +12,12 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from engine import cases, documents, inputs, org, step_documents, step_outputs
+from engine import cases, documents, inputs, org, reference, step_documents, step_outputs
 from engine import inbox as inbox_rules
 from engine.deadlines import calendar_for
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.models import Procedure, ProcessVersion, WorkItem, utcnow
+from engine.models import ProcessVersion, WorkItem, utcnow
 from web import labels
 from web.pages import db_session, officials, page_write, url_pattern, vn_datetime
 from web.security import safe_next
@@ -57,21 +56,26 @@ def inbox() -> str:
         page = cases.inbox(s, user, limit=50, procedure=procedure, claimed=claimed, time_state=state, find=find)
         after = None
     now, calendar = utcnow(), calendar_for(s)
-    counts = cases.inbox_counts(s, user, now=now, calendar=calendar)
+    # INBOX_COUNT_LIMIT lowers the header's "999+" limit (tests); the engine's COUNT_LIMIT otherwise.
+    limit = current_app.config.get("INBOX_COUNT_LIMIT", inbox_rules.COUNT_LIMIT)
+    counts = {state: inbox_rules.count_label(n, limit)
+              for state, n in cases.inbox_counts(s, user, now=now, calendar=calendar, limit=limit).items()}
     colours = inbox_rules.row_colours(page.items, now, calendar)
     links = _row_links()
+    # One label per threshold reached, not one translation per row.
+    warn_labels = {warn: _("Đã dùng %(n)s %% thời gian", n=warn) for _state, warn in colours if warn}
     rows = [Row(item.id, item.case.code, item.name, item.case.procedure.name, item.case.applicant_name,
                 item.claimed_by.full_name if item.claimed_by else None, item.claimed_by_id,
                 vn_datetime(item.due_at) if item.due_at else "",
                 state, warn, links["task"](item.id), links["case"](item.case.code),
                 links["claim" if item.claimed_by_id is None else "unclaim"](item.id))
             for item, (state, warn) in zip(page.items, colours, strict=True)]
-    procedures = s.execute(select(Procedure.code, Procedure.name).where(Procedure.active.is_(True))
-                           .order_by(Procedure.name)).all()
+    procedures = reference.active_procedures(s)
     return render_template("inbox/inbox.html", rows=rows, next_cursor=page.next, after=after, counts=counts,
                            procedures=procedures, procedure=procedure, claimed=claimed or "", state=state or "",
                            q=find or "", claim_filters=CLAIM_FILTERS,
-                           state_labels={k: str(v) for k, v in TIME_STATE_LABELS.items()}, user=user)
+                           state_labels={k: str(v) for k, v in TIME_STATE_LABELS.items()}, warn_labels=warn_labels,
+                           user=user)
 
 
 class Row(NamedTuple):

@@ -36,7 +36,8 @@ def _bell() -> dict:
         if not current_user.is_authenticated:
             return {"unread": 0, "items": []}
         s, user = db_session(), current_user.user
-        return {"unread": notifications.unread_count(s, user), "items": notifications.latest(s, user, limit=8)}
+        unread, items = notifications.bell(s, user, limit=8)
+        return {"unread": unread, "items": items}
 
     return {"header_notifications": header_notifications, "notification_kinds": KIND_LABELS}
 
