@@ -41,14 +41,14 @@ def apology_opens_at(session: Session, case: Case) -> datetime | None:
 
 def _refusal(session: Session, user: User, case: Case, now: datetime) -> MotcuaError | None:
     if case.state is None or case.status_code not in APOLOGY_STATUSES or case.due_at is None:
-        return Conflict("hồ sơ không ở trạng thái đang giải quyết")
+        return Conflict.of("apology_case_not_processing")
     if case.apology_count >= 1:
-        return Conflict("hồ sơ đã được xin lỗi và hẹn lại một lần")
+        return Conflict.of("apology_already_given")
     if user.unit_id not in responsible_unit_ids(session, case):
-        return Forbidden("chỉ đơn vị đang giải quyết hoặc nơi tiếp nhận hồ sơ được xin lỗi và hẹn lại")
+        return Forbidden.of("apology_forbidden")
     opens = apology_opens_at(session, case)
     if opens is not None and now < opens:
-        return Conflict(f"chỉ được xin lỗi và hẹn lại từ {local_text(opens)} (một ngày làm việc trước hạn)")
+        return Conflict.of("apology_too_early", opens=local_text(opens))
     return None
 
 

@@ -63,7 +63,7 @@ def slips_pdf(session: Session, user: User, codes: Any, nn: Any,
               now: datetime | None = None) -> tuple[bytes, list[str]]:
     """One PDF with slip `nn` of each case that has it; returns it and the codes left out (no such slip)."""
     if nn not in BULK_SLIPS:
-        raise Invalid(f"in hàng loạt: chọn mẫu {' hoặc '.join(BULK_SLIPS)}", details={"slip": "không hỗ trợ"})
+        raise Invalid.of("bulk_slip_choice", choices=" hoặc ".join(BULK_SLIPS), details={"slip": "không hỗ trợ"})
     chosen = _cases(session, user, codes)
     parts, skipped = [], []
     for case in chosen:
@@ -72,7 +72,7 @@ def slips_pdf(session: Session, user: User, codes: Any, nn: Any,
         else:
             skipped.append(case.code)
     if not parts:
-        raise Invalid(f"Không hồ sơ nào đã chọn có mẫu {nn}", details={"codes": skipped})
+        raise Invalid.of("bulk_no_case_has_slip", nn=nn, details={"codes": skipped})
     return pdf.merge(parts), skipped
 
 

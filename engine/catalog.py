@@ -57,9 +57,10 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
             try:
                 parse_cutoff(entry.get("cutoff"))
             except ValueError as e:
-                raise Invalid(str(e), details={"cutoff": entry.get("cutoff")}) from e
+                raise Invalid.of("catalog_cutoff", value=repr(entry.get("cutoff")),
+                                 details={"cutoff": entry.get("cutoff")}) from e
         except Invalid as e:
-            raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
+            raise Invalid.of("file_error", file=entry["_file"], error=e.message, details=e.details) from e
         catalog = {k: entry[k] for k in CATALOG_KEYS if k in entry}
         proc = session.scalar(select(Procedure).where(Procedure.code == code))
         if proc is not None:
@@ -82,7 +83,7 @@ def load_catalog(session: Session, root: Path | None = None) -> list[str]:
             pv = deploy(session, xml, entry["bpmn"], forms=forms, procedure_code=code,
                         catalog={"code": code, "name": entry["name"], **catalog})
         except Invalid as e:
-            raise Invalid(f"{entry['_file']}: {e.message}", details=e.details) from e
+            raise Invalid.of("file_error", file=entry["_file"], error=e.message, details=e.details) from e
         done.append(f"{code}: deployed version {pv.version}")
     return done
 

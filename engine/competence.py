@@ -102,8 +102,9 @@ def choose(session: Session, version: ProcessVersion | VersionInfo, receiving: U
         if unit.code == code:
             return unit
     level = competent_level(session, version) or "?"
-    raise Invalid(f"Đơn vị có thẩm quyền '{code}' không phải đơn vị cấp '{level}' trong tỉnh của {receiving.name}",
-                  details={"competent_unit": code, "allowed": [u.code for u in allowed]})
+    raise Invalid.of("competent_unit_wrong_level",
+                     code=code, level=level, unit=receiving.name,
+                     details={"competent_unit": code, "allowed": [u.code for u in allowed]})
 
 
 def check_return_channel(value: str | None) -> str | None:
@@ -111,6 +112,6 @@ def check_return_channel(value: str | None) -> str | None:
     if value in (None, ""):
         return None
     if value not in RETURN_CHANNELS:
-        raise Invalid(f"return_channel phải là một trong {', '.join(RETURN_CHANNELS)}",
-                      details={"return_channel": str(value)[:32]})
+        raise Invalid.of("return_channel_choice",
+                         choices=", ".join(RETURN_CHANNELS), details={"return_channel": str(value)[:32]})
     return value

@@ -79,9 +79,10 @@ def create(session: Session, actor: User, to: Any, starts: Any, until: Any, proc
     chain = session.scalar(select(Delegation).where(_overlaps(first, last), or_(
         Delegation.delegator_id == deputy.id, Delegation.deputy_id == delegator.id)).limit(1))
     if chain is not None:
-        raise Conflict(f"Không thể ủy quyền nối tiếp: {chain.delegator.full_name} đã ủy quyền cho "
-                       f"{chain.deputy.full_name} từ {chain.starts:%d/%m/%Y} đến {chain.until:%d/%m/%Y}",
-                       details={"delegation": chain.id})
+        raise Conflict.of("delegation_chain",
+                          delegator=chain.delegator.full_name, deputy=chain.deputy.full_name,
+                          starts=f"{chain.starts:%d/%m/%Y}", until=f"{chain.until:%d/%m/%Y}",
+                          details={"delegation": chain.id})
     row = Delegation(delegator_id=delegator.id, deputy_id=deputy.id, unit_id=delegator.unit_id, starts=first,
                      until=last, procedures=codes, created_by_id=actor.id, created_at=now)
     session.add(row)

@@ -341,11 +341,12 @@ def deploy(session: Session, xml: bytes, filename: str, *, forms: Mapping[str, d
     levels, roles = known_levels_roles(session)
     v = validate(xml, filename, levels=levels, roles=roles, forms=forms)
     if not v.valid:
-        raise Invalid(f"{filename}: {len(v.problems)} lỗi", details=v.as_json())
+        raise Invalid.of("bpmn_problems", file=filename, count=len(v.problems), details=v.as_json())
     unknown = messages.unknown_partners(session, v.nodes)
     if unknown:
-        raise Invalid(f"{filename}: hệ thống liên thông chưa đăng ký: {', '.join(p for _e, p in unknown)}",
-                      details={"problems": [{"file": filename, "line": None, "element_id": eid,
+        raise Invalid.of("bpmn_partners_unknown",
+                         file=filename, partners=", ".join(p for _e, p in unknown),
+                         details={"problems": [{"file": filename, "line": None, "element_id": eid,
                                              "message": f"hệ thống liên thông '{p}' chưa đăng ký (motcua partner add)"}
                                             for eid, p in unknown]})
     _check_names(v, procedure_code or (catalog or {}).get("code"), (catalog or {}).get("name"))
@@ -382,9 +383,9 @@ def _insert_or_lose(session: Session, row: Procedure | ProcessVersion, code: str
             raise
         version, username, full_name = won
         who = full_name or username or "hệ thống"
-        raise Conflict(f"thủ tục '{code}' vừa được {who} triển khai thành phiên bản {version} cùng lúc; bản của "
-                       f"bạn chưa được lưu — hãy xem phiên bản {version} rồi triển khai lại nếu vẫn cần",
-                       details={"procedure": code, "version": version, "deployed_by": username}) from e
+        raise Conflict.of("deploy_concurrent",
+                          code=code, who=who, version=version,
+                          details={"procedure": code, "version": version, "deployed_by": username}) from e
 
 
 def newest_deploy(session: Session, code: str) -> tuple[int, str | None, str | None] | None:
@@ -408,7 +409,7 @@ def _check_names(v: Validation, code: str | None, name: str | None) -> None:
         if node.get("form"):
             check.text(f"{eid}.form", node["form"], WorkItem.form)
     check.json("forms", v.forms)
-    check.done("tên trong sơ đồ không hợp lệ")
+    check.done("bpmn_names_invalid")
 
 
 def latest_version(session: Session, procedure_id: int) -> ProcessVersion | None:

@@ -22,7 +22,7 @@ def can_design(user: User | None) -> bool:
 
 def require_designer(user: User | None) -> None:
     if not can_design(user):
-        raise Forbidden("chỉ người thiết kế quy trình hoặc quản trị hệ thống được dùng trình thiết kế")
+        raise Forbidden.of("designer_forbidden")
 
 
 def check_code(code: str) -> str:
@@ -42,7 +42,7 @@ def as_text(xml: bytes | str) -> bytes:
     if isinstance(xml, str):
         return xml.encode("utf-8")
     if len(xml) > MAX_BPMN_BYTES:
-        raise Invalid(f"tệp BPMN quá lớn ({len(xml)} byte; tối đa {MAX_BPMN_BYTES})")
+        raise Invalid.of("bpmn_too_large", size=len(xml), max=MAX_BPMN_BYTES)
     try:
         xml.decode("utf-8")
         return xml

@@ -56,11 +56,11 @@ def diff_versions(session: Session, code: str, old: int, new: int | str) -> Diff
     if new == "draft":
         draft = get_draft(session, code)
         if draft is None:
-            raise NotFound(f"thủ tục '{code}' không có bản nháp")
+            raise NotFound.of("draft_not_found", code=code)
         after = draft.bpmn_xml
     else:
         after = get_version(session, code, int(new)).bpmn_xml
     try:
         return diff_xml(before, after)
     except etree.XMLSyntaxError as e:
-        raise Invalid(f"không so sánh được: XML hỏng ({e.msg})") from None
+        raise Invalid.of("diff_xml_broken", error=e.msg) from None

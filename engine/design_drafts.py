@@ -29,15 +29,13 @@ def _check_forms(forms: Any) -> dict[str, dict]:
     if forms is None:
         return {}
     if not isinstance(forms, Mapping):
-        raise Invalid("forms phải là một đối tượng JSON: tên biểu mẫu -> lược đồ form-js")
+        raise Invalid.of("forms_json_object")
     forms = inputs.json_data("forms", dict(forms))
     for name, schema in forms.items():
         if not isinstance(name, str) or not FORM_NAME_RE.fullmatch(name):
-            raise Invalid(f"tên biểu mẫu '{name}' không hợp lệ (chữ thường không dấu, chữ số, '_')",
-                          details={"form": name})
+            raise Invalid.of("form_name_invalid", name=name, details={"form": name})
         if not isinstance(schema, Mapping) or not isinstance(schema.get("components", []), list):
-            raise Invalid(f"biểu mẫu '{name}' không phải lược đồ form-js (cần danh sách components)",
-                          details={"form": name})
+            raise Invalid.of("form_not_formjs", name=name, details={"form": name})
     return {str(k): dict(v) for k, v in forms.items()}
 
 
@@ -49,7 +47,7 @@ def save_draft(session: Session, user: User, code: str, xml: bytes | str, forms:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise Invalid("bản nháp phải là văn bản UTF-8") from None
+        raise Invalid.of("draft_not_utf8") from None
     forms = _check_forms(forms)
     draft = get_draft(session, code)
     with _draft_race(session, code):
@@ -73,16 +71,16 @@ def _draft_race(session: Session, code: str) -> Iterator[None]:
         draft = get_draft(session, code)
         if draft is not None:
             who = session.get(User, draft.updated_by_id) if draft.updated_by_id else None
-            raise Conflict(f"bản nháp của thủ tục '{code}' vừa được {who.full_name if who else 'người khác'} lưu; "
-                           "hãy tải lại trình thiết kế", details={"procedure": code, "draft_updated_by":
+            raise Conflict.of("draft_saved_meanwhile",
+                              code=code, who=who.full_name if who else "người khác",
+                              details={"procedure": code, "draft_updated_by":
                                                                   who.username if who else None}) from e
         won = deploy_service.newest_deploy(session, code)
         if won is None:
-            raise Conflict(f"bản nháp của thủ tục '{code}' vừa bị bỏ; hãy tải lại trình thiết kế",
-                           details={"procedure": code}) from e
-        raise Conflict(f"bản nháp của thủ tục '{code}' vừa được {won[2] or won[1] or 'người khác'} triển khai "
-                       f"thành phiên bản {won[0]}; hãy tải lại trình thiết kế",
-                       details={"procedure": code, "version": won[0], "deployed_by": won[1]}) from e
+            raise Conflict.of("draft_discarded_meanwhile", code=code, details={"procedure": code}) from e
+        raise Conflict.of("draft_deployed_meanwhile",
+                          code=code, who=won[2] or won[1] or "người khác", version=won[0],
+                          details={"procedure": code, "version": won[0], "deployed_by": won[1]}) from e
 
 
 def available_forms(session: Session, code: str | None, extra: Mapping[str, dict] | None = None) -> dict[str, dict]:
@@ -156,12 +154,11 @@ def deploy_xml(session: Session, user: User, xml: bytes | str, filename: str = "
     data = as_text(xml)
     v = validate(session, data, filename, code=code, forms=forms)
     if not v.valid:
-        raise Invalid(f"{filename}: {len(v.problems)} lỗi", details=v.as_json())
+        raise Invalid.of("bpmn_problems", file=filename, count=len(v.problems), details=v.as_json())
     if code is None:
         code = v.process_id or ""
         if not CODE_RE.fullmatch(code):
-            raise Invalid(f"mã quy trình '{code}' không dùng được làm mã thủ tục; hãy chỉ định ?procedure=MÃ",
-                          details=v.as_json())
+            raise Invalid.of("process_id_not_procedure_code", code=code, details=v.as_json())
     all_forms = available_forms(session, code, forms)
     return deploy_service.deploy(session, data, filename, forms=all_forms, procedure_code=code, user=user)
 
@@ -171,7 +168,7 @@ def deploy_draft(session: Session, user: User, code: str) -> ProcessVersion:
     require_designer(user)
     draft = get_draft(session, code)
     if draft is None:
-        raise NotFound(f"thủ tục '{code}' không có bản nháp")
+        raise NotFound.of("draft_not_found", code=code)
     pv = deploy_xml(session, user, draft.bpmn_xml.encode("utf-8"), f"{code}.bpmn", code=code,
                     forms=draft.forms or {})
     session.delete(draft)

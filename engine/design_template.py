@@ -40,10 +40,10 @@ def template(session: Session, code: str, name: str, levels: Sequence[str], *, d
     check.done()
     by_code = {lv.code: lv for lv in session.scalars(select(Level))}
     if not levels:
-        raise Invalid("chọn ít nhất một cấp xử lý", details={"levels": "required"})
+        raise Invalid.of("levels_required", details={"levels": "required"})
     unknown = [lv for lv in levels if lv not in by_code]
     if unknown:
-        raise Invalid(f"cấp không tồn tại: {', '.join(unknown)}", details={"levels": unknown})
+        raise Invalid.of("levels_unknown", levels=", ".join(unknown), details={"levels": unknown})
     desk = max(by_code.values(), key=lambda lv: lv.rank)  # where cases are received: the lowest level
     chosen = sorted(dict.fromkeys(levels), key=lambda c: -by_code[c].rank)  # commune → … → province
     lanes = [(desk.code, "clerk", f"{desk.name} — Bộ phận Một cửa")]

@@ -97,7 +97,7 @@ def procedure_versions(session: Session, code: str) -> ProcedureInfo:
     for info in list_procedures(session):
         if info.code == code:
             return info
-    raise NotFound(f"thủ tục '{code}' không tồn tại")
+    raise NotFound.of("design_procedure_missing", code=code)
 
 
 def get_version(session: Session, code: str, version: int) -> ProcessVersion:
@@ -105,7 +105,7 @@ def get_version(session: Session, code: str, version: int) -> ProcessVersion:
     pv = session.scalar(select(ProcessVersion).join(Procedure, Procedure.id == ProcessVersion.procedure_id)
                         .where(Procedure.code == code, ProcessVersion.version == version))
     if pv is None:
-        raise NotFound(f"thủ tục '{code}' không có phiên bản {version}")
+        raise NotFound.of("procedure_version_not_found", code=code, version=version)
     return pv
 
 

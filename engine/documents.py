@@ -45,7 +45,7 @@ def store(session: Session, root: Path, case: Case, user: User | None, filename:
     kind = sniff(head)
     shown = safe_name(filename)
     if kind is None:
-        raise Invalid(f"{shown}: chỉ nhận tệp PDF, JPEG hoặc PNG", details={"file": shown})
+        raise Invalid.of("upload_type", file=shown, details={"file": shown})
     content_type, ext = kind
     root.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(head), len(head)
@@ -56,7 +56,8 @@ def store(session: Session, root: Path, case: Case, user: User | None, filename:
             if size > max_bytes:
                 tmp.close()
                 Path(tmp.name).unlink(missing_ok=True)
-                raise Invalid(f"{shown}: tệp lớn hơn {max_bytes // (1024 * 1024)} MB", details={"file": shown})
+                raise Invalid.of("upload_too_large",
+                                 file=shown, max_mb=max_bytes // (1024 * 1024), details={"file": shown})
             digest.update(chunk)
             tmp.write(chunk)
     sha = digest.hexdigest()
@@ -93,7 +94,7 @@ def replace_content(session: Session, root: Path, doc: Document, data: bytes) ->
     commits, like any upload."""
     kind = sniff(data[:16])
     if kind is None or kind[0] != doc.content_type:
-        raise Invalid(f"{doc.filename}: nội dung mới không cùng loại tệp", details={"file": doc.filename})
+        raise Invalid.of("document_type_changed", file=doc.filename, details={"file": doc.filename})
     root.mkdir(parents=True, exist_ok=True)
     sha = hashlib.sha256(data).hexdigest()
     with tempfile.NamedTemporaryFile(dir=root, delete=False, prefix=".upload-") as tmp:

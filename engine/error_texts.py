@@ -118,4 +118,133 @@ TEXTS: dict[str, str] = {
     "slip_template_error": "Mẫu phiếu %(where)s có lỗi: %(error)s",
     "slip_folder": "%(name)s=%(path)s không phải thư mục",
     "slip_set_unknown": "%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)",
+    # input checks
+    "input_invalid": "Dữ liệu chưa hợp lệ: %(fields)s",
+    "fields_invalid_as_said": "%(said)s: %(fields)s",
+    "json_too_deep": "JSON lồng nhau quá %(max)s cấp",
+    "json_syntax": "nội dung gửi lên không phải JSON hợp lệ: %(error)s",
+    "file_error": "%(file)s: %(error)s",
+    # reception and supplements
+    "reception_desk_only": "Chỉ cán bộ Bộ phận Một cửa được tiếp nhận hồ sơ",
+    "backdate_max": "Chỉ được ghi thời điểm tiếp nhận lùi tối đa %(days)s ngày làm việc (MOTCUA_BACKDATE_MAX_DAYS)",
+    "reception_unroutable": (
+        "Không tiếp nhận được thủ tục này tại %(unit)s: bước «%(step)s» (cấp '%(level)s') không chuyển được — "
+        "%(error)s"
+    ),
+    "reason_required": "Cần ghi rõ lý do",
+    "competent_unit_wrong_level": (
+        "Đơn vị có thẩm quyền '%(code)s' không phải đơn vị cấp '%(level)s' trong tỉnh của %(unit)s"
+    ),
+    "return_channel_choice": "return_channel phải là một trong %(choices)s",
+    "supplement_desk_only": "Chỉ cán bộ Bộ phận Một cửa được tiếp nhận hồ sơ bổ sung",
+    "supplement_not_waiting_desk": "Hồ sơ %(code)s không phải hồ sơ chờ bổ sung tại Bộ phận Một cửa",
+    "supplement_already_received": "Hồ sơ %(code)s đã được tiếp nhận bổ sung thành hồ sơ %(later)s",
+    "supplement_documents_required": "hãy tải lên giấy tờ bổ sung",
+    "supplement_not_waiting": "hồ sơ này không chờ bổ sung",
+    "supplement_no_step": "Hồ sơ %(code)s không có bước chờ bổ sung",
+    # documents
+    "upload_type": "%(file)s: chỉ nhận tệp PDF, JPEG hoặc PNG",
+    "upload_too_large": "%(file)s: tệp lớn hơn %(max_mb)s MB",
+    "document_type_changed": "%(file)s: nội dung mới không cùng loại tệp",
+    # apology, delegation, bulk printing
+    "apology_case_not_processing": "hồ sơ không ở trạng thái đang giải quyết",
+    "apology_already_given": "hồ sơ đã được xin lỗi và hẹn lại một lần",
+    "apology_forbidden": "chỉ đơn vị đang giải quyết hoặc nơi tiếp nhận hồ sơ được xin lỗi và hẹn lại",
+    "apology_too_early": "chỉ được xin lỗi và hẹn lại từ %(opens)s (một ngày làm việc trước hạn)",
+    "delegation_chain": (
+        "Không thể ủy quyền nối tiếp: %(delegator)s đã ủy quyền cho %(deputy)s từ %(starts)s đến %(until)s"
+    ),
+    "bulk_slip_choice": "in hàng loạt: chọn mẫu %(choices)s",
+    "bulk_no_case_has_slip": "Không hồ sơ nào đã chọn có mẫu %(nn)s",
+    # online services (public portal)
+    "lookup_not_found": "Không tìm thấy hồ sơ với mã và mã tra cứu này",
+    "online_not_supported": "thủ tục này chưa hỗ trợ nộp trực tuyến",
+    "dossier_invalid": "hồ sơ chưa hợp lệ: %(fields)s",
+    "online_desk_only": "chỉ Bộ phận Một cửa được trả lời hồ sơ nộp trực tuyến",
+    "withdraw_desk_only": "chỉ Bộ phận Một cửa được ghi nhận việc rút hồ sơ",
+    "missing_documents_required": "hãy ghi giấy tờ cần bổ sung",
+    "refusal_reason_required": "hãy ghi lý do từ chối",
+    "online_supplement_not_waiting": "hồ sơ này không chờ bổ sung trực tuyến",
+    "rating_before_result": "chỉ đánh giá được sau khi đã trả kết quả",
+    "rating_scores": "hãy chấm điểm đủ 9 chỉ số (0, 1 hoặc 2)",
+    "rating_done": "hồ sơ này đã được đánh giá",
+    "portal_only": "chỉ Cổng Dịch vụ công (hệ thống loại portal) được chuyển hồ sơ trực tuyến",
+    "portal_case_code_missing": "thư hồ sơ trực tuyến thiếu mã hồ sơ của Cổng",
+    "storage_not_configured": "hệ thống chưa cấu hình nơi lưu tài liệu",
+    # inter-system messages (liên thông)
+    "partner_exists": "Đã có hệ thống liên thông mã %(code)s",
+    "partner_not_found": "Không có hệ thống liên thông mã %(code)s",
+    "partner_unknown": "hệ thống liên thông %(sender)s không được biết",
+    "message_refused": "thư bị từ chối: %(reason)s",
+    "message_signature_malformed": "thư bị từ chối: chữ ký sai định dạng",
+    "message_sender_mismatch": "thư bị từ chối: hệ thống gửi hoặc mã thư đã ký khác với phần đầu thư",
+    "partner_expression_error": "biểu thức partner '%(partner)s' lỗi: %(error)s",
+    "message_partner_unknown": (
+        "thư «%(name)s»: hệ thống liên thông '%(partner)s' chưa được đăng ký (motcua partner add)"
+    ),
+    "envelope_shape": "phong bì hồ sơ sai cấu trúc",
+    "partner_case_not_found": "Không có hồ sơ %(code)s",
+    "message_no_process": "Không có quy trình nào bắt đầu bằng thư '%(message)s'",
+    "message_unit_unknown": "Không xác định được đơn vị tiếp nhận thư liên thông (unit_code của hệ thống gửi)",
+    "unit_not_receiving": "%(unit)s không có vai trò tiếp nhận hồ sơ",
+    "partner_documents_shape": "tài liệu trong thư sai cấu trúc",
+    "partner_document_no_content": "%(name)s: thư không kèm nội dung tài liệu",
+    "partner_document_not_base64": "%(name)s: nội dung không phải base64",
+    "partner_document_sha_mismatch": (
+        "%(name)s: SHA-256 của tài liệu nhận được (%(actual)s…) khác giá trị trong thư (%(expected)s…) — tài liệu "
+        "bị thay đổi trên đường truyền, không nhận"
+    ),
+    "outbox_not_found": "Không có thư liên thông %(id)s",
+    "outbox_not_retryable": "thư liên thông %(id)s đang ở trạng thái %(state)s, không cần gửi lại",
+    # incidents, case migration, restructuring
+    "incident_case_not_stuck": "hồ sơ %(code)s không bị vướng lỗi",
+    "incident_case_no_process": "hồ sơ %(code)s không còn quy trình đang chạy",
+    "incident_still_failing": "hồ sơ %(code)s vẫn lỗi: %(error)s",
+    "incident_still_unrouted": "hồ sơ %(code)s vẫn chưa chuyển được: %(error)s",
+    "migrate_map_form": "map phải có dạng OLD_ID=NEW_ID",
+    "migrate_map_length": "map: mã bước phải là chuỗi ≤ 200 ký tự",
+    "migrate_version_missing": "thủ tục %(procedure)s không có phiên bản %(version)s",
+    "migrate_cases_elsewhere": "hồ sơ không đang chạy ở phiên bản khác của thủ tục này: %(cases)s",
+    "migrate_blocked": "Có hồ sơ không chuyển được: %(cases)s",
+    "migrate_not_migrated": "hồ sơ %(code)s chưa được chuyển phiên bản",
+    "migrate_events_since": "hồ sơ %(code)s đã có %(count)s sự kiện sau khi chuyển phiên bản; không hoàn tác được",
+    "plan_invalid": "kế hoạch sắp xếp không hợp lệ: %(fields)s",
+    "plan_toml": "kế hoạch không phải TOML hợp lệ: %(error)s",
+    "plan_table": "kế hoạch phải là một bảng (object)",
+    "plan_has_problems": "Kế hoạch còn vấn đề, chưa áp dụng: %(problems)s",
+    # procedures, catalog, process design
+    "procedure_code_invalid": (
+        "mã thủ tục '%(code)s' không hợp lệ: chữ cái (hoa hoặc thường, không dấu), chữ số, '_', '.' và '-', bắt đầu "
+        "bằng chữ cái hoặc chữ số"
+    ),
+    "national_code_invalid": "mã thủ tục quốc gia '%(code)s' không hợp lệ (ví dụ 1.001776)",
+    "catalog_cutoff": "cutoff phải có dạng HH:MM, không phải %(value)s",
+    "bpmn_problems": "%(file)s: %(count)s lỗi",
+    "bpmn_partners_unknown": "%(file)s: hệ thống liên thông chưa đăng ký: %(partners)s",
+    "bpmn_names_invalid": "tên trong sơ đồ không hợp lệ: %(fields)s",
+    "deploy_concurrent": (
+        "thủ tục '%(code)s' vừa được %(who)s triển khai thành phiên bản %(version)s cùng lúc; bản của bạn chưa được "
+        "lưu — hãy xem phiên bản %(version)s rồi triển khai lại nếu vẫn cần"
+    ),
+    "designer_forbidden": "chỉ người thiết kế quy trình hoặc quản trị hệ thống được dùng trình thiết kế",
+    "bpmn_too_large": "tệp BPMN quá lớn (%(size)s byte; tối đa %(max)s)",
+    "draft_not_found": "thủ tục '%(code)s' không có bản nháp",
+    "diff_xml_broken": "không so sánh được: XML hỏng (%(error)s)",
+    "forms_json_object": "forms phải là một đối tượng JSON: tên biểu mẫu -> lược đồ form-js",
+    "form_name_invalid": "tên biểu mẫu '%(name)s' không hợp lệ (chữ thường không dấu, chữ số, '_')",
+    "form_not_formjs": "biểu mẫu '%(name)s' không phải lược đồ form-js (cần danh sách components)",
+    "draft_not_utf8": "bản nháp phải là văn bản UTF-8",
+    "draft_saved_meanwhile": "bản nháp của thủ tục '%(code)s' vừa được %(who)s lưu; hãy tải lại trình thiết kế",
+    "draft_discarded_meanwhile": "bản nháp của thủ tục '%(code)s' vừa bị bỏ; hãy tải lại trình thiết kế",
+    "draft_deployed_meanwhile": (
+        "bản nháp của thủ tục '%(code)s' vừa được %(who)s triển khai thành phiên bản %(version)s; hãy tải lại trình "
+        "thiết kế"
+    ),
+    "process_id_not_procedure_code": (
+        "mã quy trình '%(code)s' không dùng được làm mã thủ tục; hãy chỉ định ?procedure=MÃ"
+    ),
+    "levels_required": "chọn ít nhất một cấp xử lý",
+    "levels_unknown": "cấp không tồn tại: %(levels)s",
+    "design_procedure_missing": "thủ tục '%(code)s' không tồn tại",
+    "procedure_version_not_found": "thủ tục '%(code)s' không có phiên bản %(version)s",
 }

@@ -90,9 +90,9 @@ def retry(session: Session, user: User, code: str, now: datetime | None = None) 
         raise NotFound.of("case_not_found", code=code)
     case = lock_case(session, case)
     if case.error is None:
-        raise Conflict(f"hồ sơ {code} không bị vướng lỗi", details={"code": code})
+        raise Conflict.of("incident_case_not_stuck", code=code, details={"code": code})
     if case.state is None or case.status_code in (Status.NOT_RECEIVED, Status.WITHDRAWN, Status.STOPPED):
-        raise Conflict(f"hồ sơ {code} không còn quy trình đang chạy", details={"code": code})
+        raise Conflict.of("incident_case_no_process", code=code, details={"code": code})
     before = set(session.scalars(select(WorkItem.id).where(WorkItem.case_id == case.id)))
     kind = kind_of(case)
     if kind == "script":
@@ -103,12 +103,13 @@ def retry(session: Session, user: User, code: str, now: datetime | None = None) 
                 case.error = None
                 fire_timers(session, case, now)
         except Exception as e:  # noqa: BLE001 — the diagram's own error, reported to the admin
-            raise Conflict(f"hồ sơ {code} vẫn lỗi: {e}", details={"code": code, "error": str(e)}) from e
+            raise Conflict.of("incident_still_failing",
+                              code=code, error=str(e), details={"code": code, "error": str(e)}) from e
     else:
         retry_routing(session, user, code, now=now)
         if case.error is not None:
-            raise Conflict(f"hồ sơ {code} vẫn chưa chuyển được: {case.error}",
-                           details={"code": code, "error": case.error})
+            raise Conflict.of("incident_still_unrouted",
+                              code=code, error=case.error, details={"code": code, "error": case.error})
     session.add(Event(case_id=case.id, kind="retried", at=now, actor_id=user.id, data={"kind": kind}))
     session.flush()
     new_steps = list(session.scalars(select(WorkItem).where(WorkItem.case_id == case.id,

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger
 
+from engine.error_texts import TEXTS
 from engine.errors import Invalid
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -33,7 +34,6 @@ MAX_KEY = 200
 REASON_MAX = 1000
 YEAR_MIN, YEAR_MAX = 1900, 2100
 MULTILINE_OK = frozenset("\n\t\r")
-INVALID_MESSAGE = "Dữ liệu chưa hợp lệ"
 
 
 def column_length(column: Any) -> int | None:
@@ -74,10 +74,13 @@ class Checker:
     def add(self, field: str, message: str) -> None:
         self.details.setdefault(field, message)
 
-    def done(self, message: str = INVALID_MESSAGE) -> None:
+    def done(self, text_code: str = "input_invalid") -> None:
+        """One Invalid saying TEXTS[text_code] with the bad fields, if any were added."""
         if self.details:
-            fields = ", ".join(self.details)
-            raise Invalid(f"{message}: {fields}", details=dict(self.details))
+            fields, details = ", ".join(self.details), dict(self.details)
+            if text_code not in TEXTS:  # words instead of a code (engine/inbox.py): said as written, then the fields
+                raise Invalid.of("fields_invalid_as_said", said=text_code, fields=fields, details=details)
+            raise Invalid.of(text_code, fields=fields, details=details)
 
     # --- scalars --------------------------------------------------------------------------------
 
@@ -245,11 +248,11 @@ def parse_json(raw: bytes | str) -> Any:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
-        raise Invalid(f"JSON lồng nhau quá {MAX_JSON_DEPTH} cấp", details={"body": "too deeply nested"}) from None
+        raise Invalid.of("json_too_deep", max=MAX_JSON_DEPTH, details={"body": "too deeply nested"}) from None
     except ValueError as e:
-        raise Invalid(f"nội dung gửi lên không phải JSON hợp lệ: {e}", details={"body": str(e)}) from None
+        raise Invalid.of("json_syntax", error=str(e), details={"body": str(e)}) from None
     if _depth(value) > MAX_JSON_DEPTH:
-        raise Invalid(f"JSON lồng nhau quá {MAX_JSON_DEPTH} cấp", details={"body": "too deeply nested"})
+        raise Invalid.of("json_too_deep", max=MAX_JSON_DEPTH, details={"body": "too deeply nested"})
     return value
 
 

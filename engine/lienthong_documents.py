@@ -75,20 +75,21 @@ def verified(i: int, doc: Any) -> tuple[str, bytes]:
     """(file name, bytes) of the i-th document of a message, or Invalid naming `documents[i]…` when the
     entry is malformed, carries no content or its SHA-256 is not that of its bytes."""
     if not isinstance(doc, dict):
-        raise Invalid("tài liệu trong thư sai cấu trúc", details={f"documents[{i}]": "phải là object"})
+        raise Invalid.of("partner_documents_shape", details={f"documents[{i}]": "phải là object"})
     name = str(doc.get("filename") or doc.get("code") or f"tai-lieu-{i + 1}")
     content, sha = doc.get("content"), str(doc.get("sha256") or "").lower()
     if not isinstance(content, str):
-        raise Invalid(f"{name}: thư không kèm nội dung tài liệu", details={f"documents[{i}].content": "required"})
+        raise Invalid.of("partner_document_no_content", name=name, details={f"documents[{i}].content": "required"})
     try:
         data = base64.b64decode(content, validate=True)
     except (binascii.Error, ValueError) as e:
-        raise Invalid(f"{name}: nội dung không phải base64", details={f"documents[{i}].content": "base64"}) from e
+        raise Invalid.of("partner_document_not_base64",
+                         name=name, details={f"documents[{i}].content": "base64"}) from e
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha:
-        raise Invalid(f"{name}: SHA-256 của tài liệu nhận được ({actual[:12]}…) khác giá trị trong thư "
-                      f"({sha[:12]}…) — tài liệu bị thay đổi trên đường truyền, không nhận",
-                      details={f"documents[{i}].sha256": "mismatch"})
+        raise Invalid.of("partner_document_sha_mismatch",
+                         name=name, actual=actual[:12], expected=sha[:12],
+                         details={f"documents[{i}].sha256": "mismatch"})
     return name, data
 
 

@@ -201,10 +201,9 @@ def retry(session: Session, user: User | None, outbox_id: int, now: datetime | N
     now = now or utcnow()
     row = session.get(OutboxMessage, outbox_id) if isinstance(outbox_id, int) and 0 < outbox_id < 2**63 else None
     if row is None:
-        raise NotFound(f"Không có thư liên thông {outbox_id}")
+        raise NotFound.of("outbox_not_found", id=outbox_id)
     if row.state != "incident":
-        raise Conflict(f"thư liên thông {outbox_id} đang ở trạng thái {row.state}, không cần gửi lại",
-                       details={"state": row.state})
+        raise Conflict.of("outbox_not_retryable", id=outbox_id, state=row.state, details={"state": row.state})
     row.state, row.attempts, row.next_attempt_at = "pending", 0, now
     if row.case_id is not None:
         session.add(Event(case_id=row.case_id, kind="lienthong_retried", at=now, actor_id=user.id if user else None,

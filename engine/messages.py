@@ -120,7 +120,8 @@ def _partner_of(send: dict, data: dict) -> str:
     try:
         value = default_script_engine().environment.evaluate(partner[1:], dict(data))
     except Exception as e:  # noqa: BLE001 — the designer's expression failed: a 422 naming it
-        raise Invalid(f"biểu thức partner '{partner}' lỗi: {e}", details={"partner": partner}) from e
+        raise Invalid.of("partner_expression_error",
+                         partner=partner, error=str(e), details={"partner": partner}) from e
     return str(value)
 
 
@@ -148,8 +149,7 @@ def drain(session: Session, case: Case, wf: Any, nodes: dict, now: datetime, uni
             lienthong_outbox.enqueue(session, partner, name, body, case=case, now=now, step=name,
                                      from_unit_id=unit_id)
         except NotFound as e:  # the diagram names a system nobody registered: the step's data is at fault
-            raise Invalid(f"thư «{name}»: hệ thống liên thông '{partner}' chưa được đăng ký (motcua partner add)",
-                          details={"partner": partner}) from e
+            raise Invalid.of("message_partner_unknown", name=name, partner=partner, details={"partner": partner}) from e
         count += 1
     return count
 
@@ -169,7 +169,7 @@ def handle(session: Session, partner: Partner, body: dict, now: datetime, files:
     wrong = {k: f"phải là {t.__name__}" for k, t in shapes.items() if body.get(k) is not None
              and not isinstance(body[k], t)}
     if wrong:
-        raise Invalid("phong bì hồ sơ sai cấu trúc", details=wrong)
+        raise Invalid.of("envelope_shape", details=wrong)
     correlation = body.get("correlation") or {}
     if correlation.get("case_code"):
         return _answer(session, partner, body, str(correlation["case_code"]), str(message), now, files)
@@ -184,7 +184,7 @@ def _answer(session: Session, partner: Partner, body: dict, code: str, message: 
 
     case_id = session.scalar(select(Case.id).where(Case.code == code[:64]))
     if case_id is None:
-        raise NotFound(f"Không có hồ sơ {code}", details={"correlation.case_code": code})
+        raise NotFound.of("partner_case_not_found", code=code, details={"correlation.case_code": code})
     case = lock_case(session, case_id)
     # A partner's result document (marked `result` by it) is returned to the applicant with ours.
     docs = lienthong_documents.store_received(session, files, case, body.get("documents") or [], result=True)
@@ -207,7 +207,7 @@ def _start(session: Session, partner: Partner, body: dict, message: str, now: da
             proc = session.get(Procedure, pv.procedure_id)
             break
     if proc is None:
-        raise NotFound(f"Không có quy trình nào bắt đầu bằng thư '{message}'", details={"message": message})
+        raise NotFound.of("message_no_process", message=message, details={"message": message})
     origin = body.get("case") or {}
     earlier = session.scalar(select(CaseLink.case_id).where(CaseLink.origin_system == partner.code,
                                                             CaseLink.origin_case_code == str(origin.get("code")),
@@ -217,11 +217,10 @@ def _start(session: Session, partner: Partner, body: dict, message: str, now: da
     unit_code = partner.unit_code or body.get("unit_code")
     unit = session.scalar(select(Unit).where(Unit.code == str(unit_code or "")[:64]))
     if unit is None:
-        raise Invalid("Không xác định được đơn vị tiếp nhận thư liên thông (unit_code của hệ thống gửi)",
-                      details={"unit_code": unit_code})
+        raise Invalid.of("message_unit_unknown", details={"unit_code": unit_code})
     clerk = partners.reception_account(session, partner, unit)
     if clerk is None:
-        raise Invalid(f"{unit.name} không có vai trò tiếp nhận hồ sơ", details={"unit_code": unit.code})
+        raise Invalid.of("unit_not_receiving", unit=unit.name, details={"unit_code": unit.code})
     applicant = body.get("applicant") or {}
     data = {**(body.get("data") or {}), "origin_system": partner.code, "origin_case_code": origin.get("code")}
     case = receive(session, clerk, proc.code, applicant, data=data, channel="online", now=now)

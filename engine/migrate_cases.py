@@ -57,12 +57,12 @@ def parse_mapping(pairs: list[str] | dict | None) -> dict[str, str]:
         for i, p in enumerate(pairs):
             old, sep, new = str(p).partition("=")
             if not sep or not old.strip() or not new.strip():
-                raise Invalid("map phải có dạng OLD_ID=NEW_ID", details={f"map[{i}]": str(p)[:100]})
+                raise Invalid.of("migrate_map_form", details={f"map[{i}]": str(p)[:100]})
             items.append((old, new))
     out = {}
     for old, new in items:
         if not isinstance(old, str) or not isinstance(new, str) or len(old) > 200 or len(new) > 200:
-            raise Invalid("map: mã bước phải là chuỗi ≤ 200 ký tự", details={"map": str(old)[:100]})
+            raise Invalid.of("migrate_map_length", details={"map": str(old)[:100]})
         out[old.strip()] = new.strip()
     return out
 
@@ -74,7 +74,8 @@ def _target(session: Session, procedure: str, to_version: int) -> tuple[Procedur
     pv = session.scalar(select(ProcessVersion).where(ProcessVersion.procedure_id == proc.id,
                                                      ProcessVersion.version == to_version))
     if pv is None:
-        raise Invalid(f"thủ tục {procedure} không có phiên bản {to_version}", details={"to_version": to_version})
+        raise Invalid.of("migrate_version_missing",
+                         procedure=procedure, version=to_version, details={"to_version": to_version})
     return proc, pv
 
 
@@ -96,8 +97,8 @@ def _open_cases(session: Session, proc: Procedure, target: ProcessVersion, codes
     found = list(session.scalars(q.order_by(Case.id)))
     missing = set(codes or []) - {c.code for c in found}
     if missing:
-        raise Invalid("hồ sơ không đang chạy ở phiên bản khác của thủ tục này: " + ", ".join(sorted(missing)),
-                      details={"cases": sorted(missing)})
+        raise Invalid.of("migrate_cases_elsewhere",
+                         cases=", ".join(sorted(missing)), details={"cases": sorted(missing)})
     return found
 
 
@@ -141,8 +142,9 @@ def migrate(session: Session, user: User | None, procedure: str, to_version: int
     pv = preview(session, procedure, to_version, codes, mapping)
     blocked = [c for c in pv.cases if not c.can_migrate]
     if codes and blocked:
-        raise Invalid("Có hồ sơ không chuyển được: " + "; ".join(f"{c.code}: {', '.join(c.why)}" for c in blocked),
-                      details={c.code: c.why for c in blocked})
+        raise Invalid.of("migrate_blocked",
+                         cases="; ".join(f"{c.code}: {', '.join(c.why)}" for c in blocked),
+                         details={c.code: c.why for c in blocked})
     _proc, target = _target(session, procedure, to_version)
     for check in pv.cases:
         if check.can_migrate:
@@ -217,12 +219,11 @@ def revert(session: Session, user: User | None, code: str, now: datetime | None 
     last = session.scalar(select(Event).where(Event.case_id == case.id, Event.kind == "migrated")
                           .order_by(Event.id.desc()).limit(1))
     if last is None or (last.data or {}).get("reverted"):
-        raise Conflict(f"hồ sơ {code} chưa được chuyển phiên bản")
+        raise Conflict.of("migrate_not_migrated", code=code)
     since = session.scalar(select(func.count()).select_from(Event).where(
         Event.case_id == case.id, Event.id > last.id, Event.kind != "org_restructured"))
     if since:
-        raise Conflict(f"hồ sơ {code} đã có {since} sự kiện sau khi chuyển phiên bản; không hoàn tác được",
-                       details={"events_since": since})
+        raise Conflict.of("migrate_events_since", code=code, count=since, details={"events_since": since})
     data = last.data
     for row in data["items"]:
         item = session.get(WorkItem, row["id"])

@@ -105,7 +105,7 @@ def add_partner(session: Session, code: Any, name: Any, url: Any, kind: Any = "s
     unit_code = check.text("unit_code", unit_code, Partner.unit_code) or None
     check.done()
     if session.get(Partner, code) is not None:
-        raise Conflict(f"Đã có hệ thống liên thông mã {code}", details={"code": code})
+        raise Conflict.of("partner_exists", code=code, details={"code": code})
     partner = Partner(code=code, name=name, url=url.rstrip("/"), kind=kind, key=key, unit_code=unit_code,
                       active=True, created_at=utcnow())
     session.add(partner)
@@ -120,7 +120,7 @@ def list_partners(session: Session) -> list[Partner]:
 def get_partner(session: Session, code: str) -> Partner:
     partner = session.get(Partner, code) if isinstance(code, str) and len(code) <= 64 else None
     if partner is None or not partner.active:
-        raise NotFound(f"Không có hệ thống liên thông mã {code}", details={"partner": code})
+        raise NotFound.of("partner_not_found", code=code, details={"partner": code})
     return partner
 
 
@@ -173,18 +173,17 @@ def verify(session: Session, headers: dict[str, str], raw: bytes) -> tuple[Partn
     sender = headers.get(SENDER_HEADER, "")
     partner = session.get(Partner, sender) if sender and len(sender) <= 64 and "\x00" not in sender else None
     if partner is None or not partner.active:
-        raise Refused(f"unknown partner {sender!r}", details={"sender": "unknown"})
+        raise Refused.of("partner_unknown", sender=repr(sender), details={"sender": "unknown"})
     try:
         body = Webhook(partner.key).verify(raw, headers)
     except WebhookVerificationError as e:
         reason = str(e)
         field = "timestamp" if "timestamp" in reason.lower() or "headers" in reason.lower() else "signature"
-        raise Refused(f"message refused: {reason}", details={field: reason}) from e
+        raise Refused.of("message_refused", reason=reason, details={field: reason}) from e
     except (ValueError, UnicodeDecodeError) as e:  # malformed signature header or body
-        raise Refused("message refused: malformed signature", details={"signature": "malformed"}) from e
+        raise Refused.of("message_signature_malformed", details={"signature": "malformed"}) from e
     if not isinstance(body, dict) or body.get("sender") != partner.code or body.get("id") != headers.get("webhook-id"):
-        raise Refused("message refused: the signed sender or id differs from the headers",
-                      details={"sender": "mismatch"})
+        raise Refused.of("message_sender_mismatch", details={"sender": "mismatch"})
     return partner, body
 
 

@@ -29,18 +29,17 @@ def receive_dossier(session: Session, partner: Partner, body: dict, message: str
     from engine.public import Upload, submit_online
 
     if partner.kind != "portal":
-        raise Forbidden("chỉ Cổng Dịch vụ công (hệ thống loại portal) được chuyển hồ sơ trực tuyến",
-                        details={"sender": partner.code})
+        raise Forbidden.of("portal_only", details={"sender": partner.code})
     dossier = body.get("dossier")
     if not isinstance(dossier, dict) or not str(dossier.get("code") or "").strip():
-        raise Invalid("thư hồ sơ trực tuyến thiếu mã hồ sơ của Cổng", details={"dossier.code": "required"})
+        raise Invalid.of("portal_case_code_missing", details={"dossier.code": "required"})
     portal_code = str(dossier["code"])[:64]
     earlier = session.scalar(select(CaseLink.case_id).where(CaseLink.origin_system == partner.code,
                                                             CaseLink.origin_case_code == portal_code))
     if earlier is not None:
         return session.get(Case, earlier)
     if files is None:
-        raise Invalid("hệ thống chưa cấu hình nơi lưu tài liệu", details={"documents": "no storage"})
+        raise Invalid.of("storage_not_configured", details={"documents": "no storage"})
     docs = body.get("documents") or []
     uploads = []
     for i, doc in enumerate(docs):

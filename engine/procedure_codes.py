@@ -33,7 +33,7 @@ def check_code(code: object, field: str = "procedure") -> str:
     """`code` when it is a valid procedure code, else a 422 naming `field`."""
     if not is_code(code):
         shown = code[:100] if isinstance(code, str) else code
-        raise Invalid(f"mã thủ tục '{shown}' không hợp lệ: {CODE_RULE}", details={field: shown})
+        raise Invalid.of("procedure_code_invalid", code=shown, details={field: shown})
     return code  # type: ignore[return-value]
 
 
@@ -43,7 +43,7 @@ def check_national_code(code: object, field: str = "national_code") -> str | Non
         return None
     if not isinstance(code, str) or not NATIONAL_CODE_RE.fullmatch(code):
         shown = code[:40] if isinstance(code, str) else code
-        raise Invalid(f"mã thủ tục quốc gia '{shown}' không hợp lệ (ví dụ 1.001776)", details={field: shown})
+        raise Invalid.of("national_code_invalid", code=shown, details={field: shown})
     return code
 
 

@@ -39,7 +39,6 @@ from engine.reception import start_processing
 from engine.report_figures import CRITERIA
 from engine.status import FINAL, STATUS, Status, set_status
 
-NOT_FOUND = "Không tìm thấy hồ sơ với mã và mã tra cứu này"
 ONLINE_LEVELS = {"partial", "full", "3", "4"}  # dịch vụ công trực tuyến một phần / toàn trình (mức 3, 4)
 ONLINE_LABELS = {"full": "Trực tuyến toàn trình", "4": "Trực tuyến toàn trình", "partial": "Trực tuyến một phần",
                  "3": "Trực tuyến một phần"}
@@ -65,11 +64,11 @@ def find_case(session: Session, code: str, secret: str) -> Case:
     secret = check.text("secret", secret, Case.lookup_secret).upper()
     check.done()
     if not code or not secret:
-        raise NotFound(NOT_FOUND)
+        raise NotFound.of("lookup_not_found")
     case = session.scalar(select(Case).where(Case.code == code))
     expected = case.lookup_secret.upper() if case is not None else secrets.token_hex(3).upper()
     if not hmac.compare_digest(expected.encode(), secret.encode()) or case is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound.of("lookup_not_found")
     return case
 
 
@@ -219,10 +218,10 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
     data = {k: check.text(f"data.{k}", v, multiline=True, max_length=2000)
             for k, v in raw.items() if isinstance(k, str) and k.isidentifier() and len(k) <= inputs.MAX_KEY}
     if "procedure" in check.details:
-        check.done("hồ sơ chưa hợp lệ")
+        check.done("dossier_invalid")
     entry = catalog_entry(session, procedure)
     if not entry.online:
-        raise Invalid("thủ tục này chưa hỗ trợ nộp trực tuyến", details={"procedure": procedure})
+        raise Invalid.of("online_not_supported", details={"procedure": procedure})
     unit = next((u for u in desk_units(session) if u.code == unit_code), None)
     if unit is None and "unit" not in check.details:
         check.add("unit", UNIT_REQUIRED)
@@ -242,7 +241,7 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
         return_channel = competence.check_return_channel(return_channel)
     except Invalid as e:
         check.add("return_channel", e.message)
-    check.done("hồ sơ chưa hợp lệ")
+    check.done("dossier_invalid")
     case = Case(code=next_case_code(session, unit, now), lookup_secret=secrets.token_hex(3).upper(),
                 procedure_id=proc.id, receiving_unit_id=unit.id, current_unit_id=unit.id, channel="online",
                 status_code=int(Status.NEW), applicant_name=who["name"], applicant_id_number=who["id_number"],
@@ -268,17 +267,18 @@ def submit_online(session: Session, procedure: str, unit_code: str, applicant: d
 
 
 def _received_here(session: Session, user: User, code: str, forbidden: str) -> Case:
-    """A case of the user's own desk (any desk for an admin), by a desk clerk, locked; else 404/403."""
+    """A case of the user's own desk (any desk for an admin), by a desk clerk, locked; else 404, or 403 saying
+    the text coded `forbidden`."""
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
         raise NotFound.of("case_not_found", code=code)
     if not user.can("receives_dossiers"):
-        raise Forbidden(forbidden)
+        raise Forbidden.of(forbidden)
     return lock_case(session, case.id)
 
 
 def _desk_case(session: Session, user: User, code: str, statuses: tuple[int, ...]) -> Case:
-    case = _received_here(session, user, code, "only the one-stop desk answers online dossiers")
+    case = _received_here(session, user, code, "online_desk_only")
     if case.status_code not in statuses or case.state is not None:
         raise Conflict.of("case_not_at_desk", code=code, status=case.status_code)
     return case
@@ -316,7 +316,7 @@ def request_supplement_online(session: Session, user: User, code: str, missing: 
     check.done()
     missing = [m for m in missing if m]
     if not missing and not note.strip():
-        raise Invalid("hãy ghi giấy tờ cần bổ sung", details={"missing": "required"})
+        raise Invalid.of("missing_documents_required", details={"missing": "required"})
     case = _desk_case(session, user, code, (Status.NEW,))
     set_status(session, case, Status.SUPPLEMENT, at=now, by=user, reason=note.strip() or "; ".join(missing))
     case.paused_at, case.intake_note = now, note.strip() or None
@@ -335,7 +335,7 @@ def refuse_online(session: Session, user: User, code: str, reason: str, now: dat
     now = _now(now)
     reason = inputs.text("reason", reason, multiline=True)
     if not reason.strip():
-        raise Invalid("hãy ghi lý do từ chối", details={"reason": "required"})
+        raise Invalid.of("refusal_reason_required", details={"reason": "required"})
     case = _desk_case(session, user, code, (Status.NEW, Status.SUPPLEMENT))
     set_status(session, case, Status.NOT_RECEIVED, at=now, by=user, reason=reason.strip())
     case.result, case.intake_note, case.paused_at = "refused", reason.strip(), None
@@ -359,9 +359,9 @@ def supplement_online(session: Session, code: str, secret: str, note: str, uploa
         supplements.upload(session, case, note, uploads, documents_root, max_bytes, now=now)
         return case
     if case.status_code != Status.SUPPLEMENT:
-        raise Conflict("hồ sơ này không chờ bổ sung trực tuyến")
+        raise Conflict.of("online_supplement_not_waiting")
     if not uploads:
-        raise Invalid("hãy tải lên giấy tờ bổ sung", details={"documents": "required"})
+        raise Invalid.of("supplement_documents_required", details={"documents": "required"})
     case = lock_case(session, case.id)
     names = [documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
                              doc_code=up.doc_code).filename for up in uploads]
@@ -378,7 +378,7 @@ def withdraw(session: Session, user: User, code: str, reason: str, now: datetime
     cancelled; the status event dates the withdrawal for the reports."""
     now = _now(now)
     reason = inputs.text("reason", reason, multiline=True)
-    case = _received_here(session, user, code, "only the one-stop desk records a withdrawal")
+    case = _received_here(session, user, code, "withdraw_desk_only")
     if case.resolved_at is not None or case.status_code in FINAL:
         raise Conflict.of("case_not_withdrawable", code=code, status=case.status_code)
     for item in session.scalars(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.state == "open")):
@@ -397,7 +397,7 @@ def rate(session: Session, code: str, secret: str, scores: dict[str, Any], comme
     """One rating per case, after the result was returned (status 10); every criterion scored 0, 1 or 2."""
     case = find_case(session, code, secret)
     if case.status_code != Status.RETURNED:
-        raise Conflict("chỉ đánh giá được sau khi đã trả kết quả")
+        raise Conflict.of("rating_before_result")
     clean: dict[str, int] = {}
     errors = {}
     for key, _label in CRITERIA:
@@ -410,9 +410,9 @@ def rate(session: Session, code: str, secret: str, scores: dict[str, Any], comme
         else:
             clean[key] = value
     if errors:
-        raise Invalid("hãy chấm điểm đủ 9 chỉ số (0, 1 hoặc 2)", details=errors)
+        raise Invalid.of("rating_scores", details=errors)
     if session.scalar(select(Rating.id).where(Rating.case_id == case.id)) is not None:
-        raise Conflict("hồ sơ này đã được đánh giá")
+        raise Conflict.of("rating_done")
     comment = inputs.text("comment", comment, max_length=2000, multiline=True)
     rating = Rating(case_id=case.id, scores=clean, comment=comment or None,
                     created_at=_now(now))
@@ -421,5 +421,5 @@ def rate(session: Session, code: str, secret: str, scores: dict[str, Any], comme
         with session.begin_nested():
             session.flush()
     except IntegrityError as e:  # a second tab submitted at the same moment
-        raise Conflict("hồ sơ này đã được đánh giá") from e
+        raise Conflict.of("rating_done") from e
     return rating

@@ -40,8 +40,7 @@ def _done(check: inputs.Checker) -> None:
 
 def _ensure_receiver(user: User) -> None:
     if not may_receive(user):
-        raise Forbidden("Chỉ cán bộ Bộ phận Một cửa được tiếp nhận hồ sơ",
-                        details={"user": user.username, "roles": sorted(user.roles)})
+        raise Forbidden.of("reception_desk_only", details={"user": user.username, "roles": sorted(user.roles)})
 
 
 def _procedure(session: Session, code: str) -> tuple[reference.ProcedureRef, VersionInfo]:
@@ -134,9 +133,8 @@ def _check_backdate(session: Session, received_at: datetime, now: datetime, max_
     # Calendar days first: a date years back needs no working-day calendar loaded for every year between.
     too_far = (now - received_at) > timedelta(days=max_days * 2 + 30)
     if too_far or calendar_for(session).working_days_between(received_at, now) > max_days:
-        raise Invalid(f"Chỉ được ghi thời điểm tiếp nhận lùi tối đa {max_days} ngày làm việc "
-                      "(MOTCUA_BACKDATE_MAX_DAYS)",
-                      details={"received_at": f"lùi quá {max_days} ngày làm việc", "max_days": max_days})
+        raise Invalid.of("backdate_max", days=max_days,
+                         details={"received_at": f"lùi quá {max_days} ngày làm việc", "max_days": max_days})
 
 
 def start_processing(session: Session, user: User, case: Case, now: datetime | None = None,
@@ -189,9 +187,9 @@ def _start_processing(session: Session, user: User, case: Case, now: datetime | 
     if runner.unrouted:
         # A case whose first step has nowhere to go would sit with no work item: refuse it, store nothing.
         step, level, message = runner.unrouted[0]
-        raise Invalid(f"Không tiếp nhận được thủ tục này tại {unit.name}: bước «{step}» (cấp '{level}') "
-                      f"không chuyển được — {message}",
-                      details={"level": level, "unit": unit.code, "step": step})
+        raise Invalid.of("reception_unroutable",
+                         unit=unit.name, step=step, level=level, error=message,
+                         details={"level": level, "unit": unit.code, "step": step})
     save(runner, wf)
     step_writes.write_step(session, case)
     return case
@@ -216,7 +214,7 @@ def record_intake_outcome(session: Session, user: User, procedure: str, applican
     kept = check.json("kept", kept or {})
     _done(check)
     if not note.strip() and not missing:
-        raise Invalid("Cần ghi rõ lý do", details={"note": "required"})
+        raise Invalid.of("reason_required", details={"note": "required"})
     _ensure_receiver(user)
     proc, _version = _procedure(session, procedure)
     unit = user.unit

@@ -259,8 +259,7 @@ def apply(database: Database, plan: Plan, by: str | None = None, now: datetime |
         if not pv.ok:
             problems = pv.problems + [f"{c.code}: {mv.step}: {mv.problem}" for c in pv.cases for mv in c.moves
                                       if mv.problem]
-            raise Invalid("Kế hoạch còn vấn đề, chưa áp dụng: " + "; ".join(problems[:10]),
-                          details={"problems": problems})
+            raise Invalid.of("plan_has_problems", problems="; ".join(problems[:10]), details={"problems": problems})
         actor = s.scalar(select(User).where(User.username == by)) if by else None
         if run is None:
             run = RestructureRun(plan_sha256=plan.sha256, plan=plan.raw, state="running",

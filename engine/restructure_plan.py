@@ -59,7 +59,7 @@ def parse_toml(text: str | bytes) -> Plan:
     try:
         raw = tomllib.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise Invalid(f"kế hoạch không phải TOML hợp lệ: {e}", details={"plan": str(e)}) from None
+        raise Invalid.of("plan_toml", error=str(e), details={"plan": str(e)}) from None
     return parse(raw)
 
 
@@ -75,7 +75,7 @@ def parse(raw: Any) -> Plan:
     """Check a plan's shape (each bad field named: `merge[0].from[1]`) and return it."""
     check = inputs.Checker()
     if not isinstance(raw, dict):
-        raise Invalid("kế hoạch phải là một bảng (object)", details={"plan": "phải là một bảng"})
+        raise Invalid.of("plan_table", details={"plan": "phải là một bảng"})
     for key in raw:
         if key not in PLAN_KEYS:
             check.add(str(key)[:60], f"khóa không biết; dùng {', '.join(PLAN_KEYS)}")
@@ -120,7 +120,7 @@ def parse(raw: Any) -> Plan:
     for i, mv in enumerate(_list(check, raw, "move_users")):
         plan.moves.append((check.text(f"move_users[{i}].from", mv.get("from"), Unit.code, required=True),
                            check.text(f"move_users[{i}].to", mv.get("to"), Unit.code, required=True)))
-    check.done("kế hoạch sắp xếp không hợp lệ")
+    check.done("plan_invalid")
     plan.raw = json.loads(json.dumps(raw, default=str))
     return plan
 

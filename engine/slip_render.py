@@ -75,7 +75,7 @@ def agency_settings(unit: Unit | None, path: Path | None = None) -> dict[str, An
             with file.open("rb") as fh:
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as e:
-            raise Invalid(f"{file}: {e}") from e
+            raise Invalid.of("file_error", file=file, error=str(e)) from e
         merged.update(data.get("default", {}))
         if unit is not None:
             merged.update(data.get("units", {}).get(unit.code, {}))

@@ -66,18 +66,18 @@ def _first_attempt(session: Session, user: User, code: str, lock: bool = False) 
     code = inputs.text("supplement_of", code, Case.code)
     case = session.scalar(select(Case).where(Case.code == code))
     if case is None or not (user.has_role("admin") or case.receiving_unit_id == user.unit_id):
-        raise NotFound(f"Không tìm thấy hồ sơ {code}")
+        raise NotFound.of("case_not_found", code=code)
     if not may_receive(user):
-        raise Forbidden("Chỉ cán bộ Bộ phận Một cửa được tiếp nhận hồ sơ bổ sung")
+        raise Forbidden.of("supplement_desk_only")
     if lock:
         case = lock_case(session, case.id)
     if intake_state(case) is None:
-        raise Conflict(f"Hồ sơ {code} không phải hồ sơ chờ bổ sung tại Bộ phận Một cửa",
-                       details={"supplement_of": "not_incomplete"})
+        raise Conflict.of("supplement_not_waiting_desk", code=code, details={"supplement_of": "not_incomplete"})
     if case.supplemented_by_id:
         later = session.get(Case, case.supplemented_by_id)
-        raise Conflict(f"Hồ sơ {code} đã được tiếp nhận bổ sung thành hồ sơ {later.code if later else ''}",
-                       details={"supplement_of": "already_received", "case": later.code if later else None})
+        raise Conflict.of("supplement_already_received",
+                          code=code, later=later.code if later else "",
+                          details={"supplement_of": "already_received", "case": later.code if later else None})
     return case
 
 
@@ -182,11 +182,11 @@ def upload(session: Session, case: Case, note: str, uploads: list[Any], document
     now = current_time(now)
     note = inputs.text("note", note, max_length=2000, multiline=True)
     if not uploads:
-        raise Invalid("hãy tải lên giấy tờ bổ sung", details={"documents": "required"})
+        raise Invalid.of("supplement_documents_required", details={"documents": "required"})
     case = lock_case(session, case.id)
     item = waiting_step(session, case) if case.status_code == Status.SUPPLEMENT else None
     if item is None:
-        raise Conflict("hồ sơ này không chờ bổ sung", details={"status_code": case.status_code})
+        raise Conflict.of("supplement_not_waiting", details={"status_code": case.status_code})
     docs = []
     for up in uploads:
         doc = documents.store(session, documents_root, case, None, up.filename, up.stream, max_bytes,
@@ -214,7 +214,7 @@ def accept(session: Session, user: User, code: str, note: str = "", now: datetim
     case = get_case(session, user, code)
     item = waiting_step(session, case)
     if item is None:
-        raise Conflict(f"Hồ sơ {case.code} không có bước chờ bổ sung", details={"status_code": case.status_code})
+        raise Conflict.of("supplement_no_step", code=case.code, details={"status_code": case.status_code})
     sent = [d.filename for d in uploads_since_request(session, case)]
     data = {"ngay_nhan_bo_sung": now.astimezone(VN_TZ).date().isoformat(),
             "giay_to_da_bo_sung": "\n".join(sent), "ghi_chu": note}
