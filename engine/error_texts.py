@@ -120,7 +120,7 @@ TEXTS: dict[str, str] = {
     "slip_set_unknown": "%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)",
     # input checks
     "input_invalid": "Dữ liệu chưa hợp lệ: %(fields)s",
-    "fields_invalid_as_said": "%(said)s: %(fields)s",
+    "page_cursor_invalid": "Con trỏ trang không hợp lệ: %(fields)s",
     "json_too_deep": "JSON lồng nhau quá %(max)s cấp",
     "json_syntax": "nội dung gửi lên không phải JSON hợp lệ: %(error)s",
     "file_error": "%(file)s: %(error)s",
@@ -247,4 +247,22 @@ TEXTS: dict[str, str] = {
     "levels_unknown": "cấp không tồn tại: %(levels)s",
     "design_procedure_missing": "thủ tục '%(code)s' không tồn tại",
     "procedure_version_not_found": "thủ tục '%(code)s' không có phiên bản %(version)s",
+    "step_already_done": "Bước «%(step)s» đã được %(who)s hoàn thành lúc %(at)s",
+    "step_already_done_system": "Bước «%(step)s» đã được hệ thống hoàn thành lúc %(at)s",
+    "step_claimed_by": "Bước «%(step)s» đang do %(holder)s nhận xử lý",
+    "case_message_refused": "hồ sơ %(code)s: %(error)s",
+    "diagram_failed_after_step": "Quy trình gặp lỗi sau bước «%(step)s»: %(detail)s",
+    "diagram_failed_after_step_at": "Quy trình gặp lỗi sau bước «%(step)s» tại phần tử %(element)s: %(detail)s",
+    "diagram_timer_failed": "Hẹn giờ của quy trình gặp lỗi: %(detail)s",
+    "diagram_timer_failed_at": "Hẹn giờ của quy trình gặp lỗi tại phần tử %(element)s: %(detail)s",
+    "diagram_message_failed": "Quy trình gặp lỗi khi nhận thư liên thông: %(detail)s",
+    "diagram_message_failed_at": "Quy trình gặp lỗi khi nhận thư liên thông tại phần tử %(element)s: %(detail)s",
+    "diagram_start_failed": "Quy trình «%(name)s» không khởi động được: %(detail)s",
+    "diagram_start_failed_at": "Quy trình «%(name)s» không khởi động được tại phần tử %(element)s: %(detail)s",
+    "route_unit_not_below": "đơn vị '%(chosen)s' ghi trong unit_%(level)s không thuộc cấp '%(level)s' trực thuộc"
+                            " %(unit)s",
+    "route_no_unit": "không có đơn vị %(label)s trên tuyến của %(unit)s (%(unit_code)s); thêm đơn vị bằng `motcua org"
+                     " add` hoặc sửa làn trong quy trình",
+    "route_several_units": "có %(count)s đơn vị %(label)s trực thuộc %(unit)s; dữ liệu hồ sơ phải chỉ rõ một đơn vị"
+                           " trong 'unit_%(level)s'",
 }

@@ -53,7 +53,7 @@ def _parse_cursor(after: str) -> tuple[datetime | None, int]:
     id_after = check.integer("after", id_text, WorkItem.id) if sep else None
     if (due_text and (not isinstance(moment, datetime) or moment.tzinfo is None)) or id_after is None:
         check.add("after", "con trỏ trang không hợp lệ")
-    check.done("bad page cursor")
+    check.done("page_cursor_invalid")
     return moment, id_after  # type: ignore[return-value]
 
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import BigInteger
 
-from engine.error_texts import TEXTS
 from engine.errors import Invalid
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -78,8 +77,6 @@ class Checker:
         """One Invalid saying TEXTS[text_code] with the bad fields, if any were added."""
         if self.details:
             fields, details = ", ".join(self.details), dict(self.details)
-            if text_code not in TEXTS:  # words instead of a code (engine/inbox.py): said as written, then the fields
-                raise Invalid.of("fields_invalid_as_said", said=text_code, fields=fields, details=details)
             raise Invalid.of(text_code, fields=fields, details=details)
 
     # --- scalars --------------------------------------------------------------------------------

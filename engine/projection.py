@@ -86,10 +86,11 @@ def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id
             origin = origin_unit_id(session, case, node.get("role"))  # competent unit, or the desk for desk steps
             unit = route(session, origin, node.get("level") or "", case.data)
         except RoutingError as e:
-            case.error = f"{name}: {e.message}"
+            # Stored in Vietnamese whatever the language of the request that hit it: the case's record.
+            case.error = f"{name}: {e.vietnamese}"
             runner.unrouted.append((name, node.get("level") or "", e.message))
             add_event(session, case, "routing_error", now, step=name, step_bpmn_id=task.task_spec.bpmn_id,
-                   data={"message": e.message})
+                   data={"message": e.vietnamese})
             continue
         item = WorkItem(case_id=case.id, task_uuid=str(task.id), task_bpmn_id=task.task_spec.bpmn_id, name=name,
                         unit_id=unit.id, role_code=node.get("role") or "", level_code=unit.level_code,
@@ -165,7 +166,7 @@ def fire_timers(session: Session, case: Case, now: datetime | None = None) -> bo
     try:
         workflow.fire_due_timers(wf)
     except Exception as e:  # noqa: BLE001 — the sweep records it on the case and retries later
-        raise diagram_error(e, "Hẹn giờ của quy trình gặp lỗi") from e
+        raise diagram_error(e, "diagram_timer_failed") from e
     created = project(runner, wf, None, case.current_unit_id)
     save(runner, wf)
     if case.next_timer_at == before and not created and not workflow.is_completed(wf):
@@ -188,9 +189,9 @@ def advance(session: Session, case: Case, apply: Any, now: datetime | None = Non
     try:
         apply(wf)
     except ValueError as e:
-        raise Conflict(f"hồ sơ {case.code}: {e}", details={"message": str(e)}) from e
+        raise Conflict.of("case_message_refused", code=case.code, error=str(e), details={"message": str(e)}) from e
     except Exception as e:  # noqa: BLE001 — a diagram error after the message: 422 naming the element
-        raise diagram_error(e, "Quy trình gặp lỗi khi nhận thư liên thông") from e
+        raise diagram_error(e, "diagram_message_failed") from e
     if case.status_code == Status.RECEIVED:
         runner.set_status(Status.PROCESSING)
     created = project(runner, wf, None, case.current_unit_id)
@@ -199,11 +200,14 @@ def advance(session: Session, case: Case, apply: Any, now: datetime | None = Non
     return created
 
 
-def diagram_error(e: Exception, what: str) -> Invalid:
-    """A 422 naming the BPMN element whose script, condition or timer failed (or ran out of budget)."""
+def diagram_error(e: Exception, text_code: str, **params: Any) -> Invalid:
+    """A 422 naming the BPMN element whose script, condition or timer failed (or ran out of budget): TEXTS[
+    text_code] says what failed, its `_at` twin where (the element's id and name)."""
     element, name, detail = workflow.failure(e)
-    where = f" tại phần tử {element}" + (f" «{name}»" if name and name != element else "") if element else ""
-    return Invalid(f"{what}{where}: {detail}", details={"element": element or None})
+    if not element:
+        return Invalid.of(text_code, detail=detail, details={"element": None}, **params)
+    shown = element + (f" «{name}»" if name and name != element else "")
+    return Invalid.of(f"{text_code}_at", element=shown, detail=detail, details={"element": element}, **params)
 
 
 def save(runner: Runner, wf: Any) -> None:

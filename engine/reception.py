@@ -182,7 +182,7 @@ def _start_processing(session: Session, user: User, case: Case, now: datetime | 
     try:
         wf = runner.start(seed)
     except Exception as e:  # noqa: BLE001 — a diagram whose start fails is the designer's to fix, not a 500
-        raise diagram_error(e, f"Quy trình «{proc.name}» không khởi động được") from e
+        raise diagram_error(e, "diagram_start_failed", name=proc.name) from e
     project(runner, wf, user, unit.id)
     if runner.unrouted:
         # A case whose first step has nowhere to go would sit with no work item: refuse it, store nothing.

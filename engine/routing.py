@@ -71,16 +71,15 @@ def _resolve(snap: Snapshot, receiving_unit: UnitRef, level: str, data: dict | N
         for candidate in below:
             if candidate.code == chosen:
                 return candidate
-        raise RoutingError(f"đơn vị '{chosen}' ghi trong unit_{level} không thuộc cấp '{level}' trực thuộc "
-                           f"{receiving_unit.name}")
+        raise RoutingError.of("route_unit_not_below", chosen=chosen, level=level, unit=receiving_unit.name)
     if len(below) == 1:
         return below[0]
     label = snap.level_names.get(level, level)
     if not below:
-        raise RoutingError(f"không có đơn vị {label.lower()} trên tuyến của {receiving_unit.name} "
-                           f"({receiving_unit.code}); thêm đơn vị bằng `motcua org add` hoặc sửa làn trong quy trình")
-    raise RoutingError(f"có {len(below)} đơn vị {label.lower()} trực thuộc {receiving_unit.name}; dữ liệu hồ sơ "
-                       f"phải chỉ rõ một đơn vị trong 'unit_{level}'")
+        raise RoutingError.of("route_no_unit", label=label.lower(), unit=receiving_unit.name,
+                              unit_code=receiving_unit.code)
+    raise RoutingError.of("route_several_units", count=len(below), label=label.lower(), unit=receiving_unit.name,
+                          level=level)
 
 
 # Roles whose holders receive dossiers at a desk (Bộ phận Một cửa). One place: when roles gain capability

@@ -52,11 +52,12 @@ def _ensure_assignee(user: User, item: WorkItem, session: Session | None = None,
 
 
 def _already_done(item: WorkItem) -> Conflict:
-    who = item.completed_by.full_name if item.completed_by else "hệ thống"
     at = item.completed_at.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if item.completed_at else ""
-    return Conflict(f"Bước «{item.name}» đã được {who} hoàn thành lúc {at}",
-                    details={"completed_by": item.completed_by.username if item.completed_by else None,
-                             "completed_at": item.completed_at.isoformat() if item.completed_at else None})
+    details = {"completed_by": item.completed_by.username if item.completed_by else None,
+               "completed_at": item.completed_at.isoformat() if item.completed_at else None}
+    if item.completed_by is None:
+        return Conflict.of("step_already_done_system", step=item.name, at=at, details=details)
+    return Conflict.of("step_already_done", step=item.name, who=item.completed_by.full_name, at=at, details=details)
 
 
 def complete_task(session: Session, user: User, item_id: int, data: Any,
@@ -95,7 +96,7 @@ def _complete_task(session: Session, user: User, item_id: int, data: Any, now: d
     try:
         workflow.complete_task(wf, task, clean)
     except Exception as e:  # noqa: BLE001 — a diagram error must not lose the step; roll back and say why
-        raise diagram_error(e, f"Quy trình gặp lỗi sau bước «{item.name}»") from e
+        raise diagram_error(e, "diagram_failed_after_step", step=item.name) from e
     item.state, item.completed_at, item.completed_by_id = "completed", now, user.id
     item.outcome = str(clean.get("outcome")) if clean.get("outcome") is not None else None
     item.timing = classify(now, item.due_at) if item.due_at else None
@@ -137,8 +138,8 @@ def retry_routing(session: Session, user: User, code: str, now: datetime | None 
 
 def _claimed_elsewhere(item: WorkItem) -> Conflict:
     holder = item.claimed_by
-    return Conflict(f"Bước «{item.name}» đang do {holder.full_name} nhận xử lý",
-                    details={"claimed_by": holder.username, "claimed_by_name": holder.full_name})
+    return Conflict.of("step_claimed_by", step=item.name, holder=holder.full_name,
+                       details={"claimed_by": holder.username, "claimed_by_name": holder.full_name})
 
 
 # What a concurrent claim or completion may have changed; re-read once the case lock is held.

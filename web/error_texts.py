@@ -119,7 +119,7 @@ MESSAGES = {
     "slip_folder": _l("%(name)s=%(path)s không phải thư mục"),
     "slip_set_unknown": _l("%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)"),
     "input_invalid": _l("Dữ liệu chưa hợp lệ: %(fields)s"),
-    "fields_invalid_as_said": _l("%(said)s: %(fields)s"),
+    "page_cursor_invalid": _l("Con trỏ trang không hợp lệ: %(fields)s"),
     "json_too_deep": _l("JSON lồng nhau quá %(max)s cấp"),
     "json_syntax": _l("nội dung gửi lên không phải JSON hợp lệ: %(error)s"),
     "file_error": _l("%(file)s: %(error)s"),
@@ -230,6 +230,24 @@ MESSAGES = {
     "levels_unknown": _l("cấp không tồn tại: %(levels)s"),
     "design_procedure_missing": _l("thủ tục '%(code)s' không tồn tại"),
     "procedure_version_not_found": _l("thủ tục '%(code)s' không có phiên bản %(version)s"),
+    "step_already_done": _l("Bước «%(step)s» đã được %(who)s hoàn thành lúc %(at)s"),
+    "step_already_done_system": _l("Bước «%(step)s» đã được hệ thống hoàn thành lúc %(at)s"),
+    "step_claimed_by": _l("Bước «%(step)s» đang do %(holder)s nhận xử lý"),
+    "case_message_refused": _l("hồ sơ %(code)s: %(error)s"),
+    "diagram_failed_after_step": _l("Quy trình gặp lỗi sau bước «%(step)s»: %(detail)s"),
+    "diagram_failed_after_step_at": _l("Quy trình gặp lỗi sau bước «%(step)s» tại phần tử %(element)s: %(detail)s"),
+    "diagram_timer_failed": _l("Hẹn giờ của quy trình gặp lỗi: %(detail)s"),
+    "diagram_timer_failed_at": _l("Hẹn giờ của quy trình gặp lỗi tại phần tử %(element)s: %(detail)s"),
+    "diagram_message_failed": _l("Quy trình gặp lỗi khi nhận thư liên thông: %(detail)s"),
+    "diagram_message_failed_at": _l("Quy trình gặp lỗi khi nhận thư liên thông tại phần tử %(element)s: %(detail)s"),
+    "diagram_start_failed": _l("Quy trình «%(name)s» không khởi động được: %(detail)s"),
+    "diagram_start_failed_at": _l("Quy trình «%(name)s» không khởi động được tại phần tử %(element)s: %(detail)s"),
+    "route_unit_not_below": _l("đơn vị '%(chosen)s' ghi trong unit_%(level)s không thuộc cấp '%(level)s' trực thuộc"
+                               " %(unit)s"),
+    "route_no_unit": _l("không có đơn vị %(label)s trên tuyến của %(unit)s (%(unit_code)s); thêm đơn vị bằng `motcua"
+                        " org add` hoặc sửa làn trong quy trình"),
+    "route_several_units": _l("có %(count)s đơn vị %(label)s trực thuộc %(unit)s; dữ liệu hồ sơ phải chỉ rõ một đơn"
+                              " vị trong 'unit_%(level)s'"),
 }
 
 
