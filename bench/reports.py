@@ -1,4 +1,4 @@
-"""Report speed on PostgreSQL with 1,000,000 cases: `python -m bench.reports [--cases N] [--fresh] [--drop]`.
+"""Report speed on PostgreSQL at 1,000,000 cases: `python -m bench.reports [--cases N] [--fresh] [--drop] [--compare]`.
 
 Uses the database motcua_bench_reports, kept between runs (loading takes minutes): it is (re)built only when
 missing, holding another number of cases, or with --fresh, and brought to the newest schema otherwise; --drop
@@ -205,11 +205,48 @@ def _page(url: str, path: str) -> tuple[float, int]:
 USER = "tinh_leader"
 
 
+def _steps_before(session, f) -> list[tuple]:  # noqa: ANN001
+    """The per-step statement /reports ran before reports13 (main 6333b2d): every completed step of the period
+    joined to its case and procedure, grouped by unit code and step, two percentile_cont each sorting the
+    group again. Kept to measure the change in one run, under the same load, with the same figures."""
+    from sqlalchemy import case, func
+
+    from engine.models import Case, Procedure, WorkItem
+    from engine.report_figures import _filtered, _round
+
+    hours = func.extract("epoch", WorkItem.completed_at - WorkItem.created_at) / 3600.0
+    late = func.coalesce(func.sum(case((WorkItem.timing == "late", 1), else_=0)), 0)
+    q = select(Unit.code, WorkItem.name, func.count(), late, func.percentile_cont(0.5).within_group(hours),
+               func.percentile_cont(0.9).within_group(hours)).select_from(WorkItem) \
+        .join(Case, Case.id == WorkItem.case_id).join(Unit, Unit.id == WorkItem.unit_id) \
+        .join(Procedure, Procedure.id == Case.procedure_id) \
+        .where(WorkItem.state == "completed", WorkItem.completed_at >= f.period.start,
+               WorkItem.completed_at < f.period.end).group_by(Unit.code, WorkItem.name)
+    return sorted((code, step, n, n_late, _round(med), _round(p90))
+                  for code, step, n, n_late, med, p90 in session.execute(_filtered(q, f)))
+
+
+def _compare_steps(session, f, repeat: int = 3) -> str:  # noqa: ANN001
+    """Before and after, interleaved (one of each in turn), with identical figures asserted."""
+    after = sorted((r.unit_code, r.step, r.count, r.late, r.median_hours, r.p90_hours)
+                   for r in reports.steps(session, f))
+    assert _steps_before(session, f) == after, "the per-step table must keep its figures"
+    before_s, after_s = [], []
+    for _ in range(repeat):
+        before_s.append(_time(lambda: _steps_before(session, f), 1))
+        after_s.append(_time(lambda: reports.steps(session, f), 1))
+    b, a = statistics.median(before_s), statistics.median(after_s)
+    return (f"per-step table, interleaved: before {b:.3f} s, after {a:.3f} s (×{b / a:.1f} faster, "
+            f"{len(after)} rows, same figures; load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--fresh", action="store_true", help="rebuild the database even if it is loaded")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time the per-step statement of before reports13 against today's, interleaved")
     args = parser.parse_args()
     load_s = None
     url = None if args.fresh else _loaded(ADMIN_URL, args.cases)
@@ -244,6 +281,7 @@ def main() -> None:
                 ("drill-down page 1 (resolved_late)", _time(lambda: reports.drill_down(s, year, "resolved_late"))),
             ]
             figures = reports.total(rows)
+            compared = _compare_steps(s, year) if args.compare else None
             plan = _explain(database, lambda: reports.table(s, year, "unit"))
         database.dispose()
         page_s, status = _page(url, "/reports?from=2025-01-01&to=2025-12-31")
@@ -260,6 +298,8 @@ def main() -> None:
         print("-" * 58)
         print("target: the whole /reports page for the province's year <= 2 s:", "OK" if page_s <= 2 else "MISSED")
         print("2025 figures:", figures)
+        if compared:
+            print(compared)
         print("\nEXPLAIN ANALYZE of the yearly table per unit:\n" + plan)
     finally:
         if args.drop:
