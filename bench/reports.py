@@ -212,7 +212,8 @@ def _steps_before(session, f) -> list[tuple]:  # noqa: ANN001
     from sqlalchemy import case, func
 
     from engine.models import Case, Procedure, WorkItem
-    from engine.report_figures import _filtered, _round
+    from engine.report_figures import _filtered
+    from engine.report_steps import _round
 
     hours = func.extract("epoch", WorkItem.completed_at - WorkItem.created_at) / 3600.0
     late = func.coalesce(func.sum(case((WorkItem.timing == "late", 1), else_=0)), 0)
