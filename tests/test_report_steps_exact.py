@@ -65,3 +65,14 @@ def test_steps_are_the_median_and_p90_of_the_steps_in_scope(world: World, tmp_pa
                                                                 "2025-03-31")) if r.late]
         assert late and all(r.p90_hours >= r.median_hours for r in late)
         assert any(timedelta(hours=r.median_hours) > timedelta(days=1) for r in late)  # the slow decisions
+
+
+def test_the_report_indexes_exist_after_the_migrations(db) -> None:  # noqa: ANN001
+    """Migration 0016_reports13 creates the indexes the per-step table and the monthly rate read (both backends)."""
+    from sqlalchemy import inspect
+
+    found = inspect(db.engine)
+    steps = {i["name"]: i["column_names"] for i in found.get_indexes("work_items")}
+    assert steps["ix_work_items_steps"] == ["unit_id", "name", "completed_at", "created_at", "timing"]
+    resolved = {i["name"]: i["column_names"] for i in found.get_indexes("cases")}
+    assert resolved["ix_cases_resolved_month"] == ["resolved_at", "timing", "receiving_unit_id", "procedure_id"]
