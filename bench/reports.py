@@ -1,12 +1,15 @@
-"""Report speed on PostgreSQL with 1,000,000 cases: `python -m bench.reports [--cases N] [--fresh] [--drop]`.
+"""Report speed on PostgreSQL at 1,000,000 cases: `python -m bench.reports [--cases N] [--fresh] [--drop]`.
 
 Uses the database motcua_bench_reports, kept between runs (loading takes minutes): it is (re)built only when
-missing, holding another number of cases, or with --fresh; --drop removes it afterwards. The load: the demo
+missing, holding another number of cases, or with --fresh, and brought to the newest schema otherwise; --drop
+removes it afterwards. The load: the demo
 province and the shipped procedures, cases by COPY (three years of receipts, a realistic mix of channels,
 timings, open, paused, withdrawn and refused cases) and six completed steps per resolved case (for the
 per-step table). Then it times, median of 3, every query of the /reports page for the province's year (the
 province leader, tinh_leader) and the whole page through the Flask app, with EXPLAIN ANALYZE of the table's
-query. Target: the whole page ≤ 2 s.
+query. Target: the whole page ≤ 2 s. On a busy machine the ratios hold better than the times: --compare runs
+the per-step statement of before reports13 and today's in turn, --against DIR the whole page with another
+source tree and this one in turn.
 """
 
 from __future__ import annotations
@@ -124,8 +127,9 @@ def _load(url: str, n: int) -> None:
         cur.execute("INSERT INTO events (case_id, at, kind, data) SELECT id, received_at + interval '2 days', "
                     "'status', '{\"from\": 4, \"to\": 7}'::jsonb FROM cases WHERE status_code = 7")
         raw.commit()
-        cur.execute("ANALYZE")
-        raw.commit()
+        # VACUUM as autovacuum would soon after such a load: index-only scans need the visibility map.
+        raw.driver_connection.autocommit = True
+        cur.execute("VACUUM (ANALYZE)")
     finally:
         raw.close()
     database.dispose()
@@ -203,11 +207,91 @@ def _page(url: str, path: str) -> tuple[float, int]:
 USER = "tinh_leader"
 
 
+# One GET of the page after a warm-up one, in a fresh process of whichever source tree is first on PYTHONPATH
+# (only names every version of motcua has: create_app, load_settings).
+PAGE_ONCE = """
+import logging, sys, tempfile, time
+from pathlib import Path
+logging.disable(logging.CRITICAL)
+from engine.config import load_settings
+from web import create_app
+app = create_app(load_settings(database_url=sys.argv[1], instance_path=Path(tempfile.mkdtemp())))
+app.config["WTF_CSRF_ENABLED"] = False
+client = app.test_client()
+client.post("/login", data={"username": sys.argv[2], "password": "motcua2026"})
+assert client.get(sys.argv[3]).status_code == 200
+t0 = time.perf_counter()
+client.get(sys.argv[3])
+print(time.perf_counter() - t0)
+"""
+
+
+def _page_against(url: str, path: str, other: str, rounds: int = 3) -> str:
+    """The whole page with another source tree (e.g. `git archive main | tar -x -C DIR`, compiled catalogs
+    copied in) and with this one, in turn, under the same load: a ratio that a busy machine leaves standing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parent.parent)
+    times: dict[str, list[float]] = {other: [], here: []}
+    for _ in range(rounds):
+        for tree in (other, here):
+            env = {**os.environ, "PYTHONPATH": tree, "PYTHONDONTWRITEBYTECODE": "1"}
+            out = subprocess.run([sys.executable, "-c", PAGE_ONCE, url, USER, path], env=env, cwd=tree,
+                                 capture_output=True, text=True, check=True).stdout
+            times[tree].append(float(out.strip().splitlines()[-1]))
+    b, a = statistics.median(times[other]), statistics.median(times[here])
+    return (f"GET /reports, in turn: {other} {b:.3f} s, this tree {a:.3f} s (×{b / a:.1f}; runs "
+            f"{', '.join(f'{x:.2f}' for x in times[other])} against {', '.join(f'{x:.2f}' for x in times[here])}; "
+            f"load average {os.getloadavg()[0]:.1f})")
+
+
+def _steps_before(session, f) -> list[tuple]:  # noqa: ANN001
+    """The per-step statement /reports ran before reports13 (main 6333b2d): every completed step of the period
+    joined to its case and procedure, grouped by unit code and step, two percentile_cont each sorting the
+    group again. Kept to measure the change in one run, under the same load, with the same figures."""
+    from sqlalchemy import case, func
+
+    from engine.models import Case, Procedure, WorkItem
+    from engine.report_figures import _filtered
+    from engine.report_steps import _round
+
+    hours = func.extract("epoch", WorkItem.completed_at - WorkItem.created_at) / 3600.0
+    late = func.coalesce(func.sum(case((WorkItem.timing == "late", 1), else_=0)), 0)
+    q = select(Unit.code, WorkItem.name, func.count(), late, func.percentile_cont(0.5).within_group(hours),
+               func.percentile_cont(0.9).within_group(hours)).select_from(WorkItem) \
+        .join(Case, Case.id == WorkItem.case_id).join(Unit, Unit.id == WorkItem.unit_id) \
+        .join(Procedure, Procedure.id == Case.procedure_id) \
+        .where(WorkItem.state == "completed", WorkItem.completed_at >= f.period.start,
+               WorkItem.completed_at < f.period.end).group_by(Unit.code, WorkItem.name)
+    return sorted((code, step, n, n_late, _round(med), _round(p90))
+                  for code, step, n, n_late, med, p90 in session.execute(_filtered(q, f)))
+
+
+def _compare_steps(session, f, repeat: int = 3) -> str:  # noqa: ANN001
+    """Before and after, interleaved (one of each in turn), with identical figures asserted."""
+    after = sorted((r.unit_code, r.step, r.count, r.late, r.median_hours, r.p90_hours)
+                   for r in reports.steps(session, f))
+    assert _steps_before(session, f) == after, "the per-step table must keep its figures"
+    before_s, after_s = [], []
+    for _ in range(repeat):
+        before_s.append(_time(lambda: _steps_before(session, f), 1))
+        after_s.append(_time(lambda: reports.steps(session, f), 1))
+    b, a = statistics.median(before_s), statistics.median(after_s)
+    return (f"per-step table, interleaved: before {b:.3f} s, after {a:.3f} s (×{b / a:.1f} faster, "
+            f"{len(after)} rows, same figures; load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--fresh", action="store_true", help="rebuild the database even if it is loaded")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time the per-step statement of before reports13 against today's, interleaved")
+    parser.add_argument("--against", metavar="DIR",
+                        help="also time the whole page with the source tree DIR and with this one, in turn")
     args = parser.parse_args()
     load_s = None
     url = None if args.fresh else _loaded(ADMIN_URL, args.cases)
@@ -218,6 +302,7 @@ def main() -> None:
             _load(url, args.cases)
             load_s = time.perf_counter() - t0
         database = Database(url)
+        schema.upgrade(database.engine)  # a kept database gets the indexes of newer migrations
         now = datetime(2026, 1, 5, tzinfo=UTC)
         with database.transaction() as s:
             leader = s.scalar(select(User).where(User.username == USER))
@@ -241,9 +326,11 @@ def main() -> None:
                 ("drill-down page 1 (resolved_late)", _time(lambda: reports.drill_down(s, year, "resolved_late"))),
             ]
             figures = reports.total(rows)
+            compared = _compare_steps(s, year) if args.compare else None
             plan = _explain(database, lambda: reports.table(s, year, "unit"))
         database.dispose()
         page_s, status = _page(url, "/reports?from=2025-01-01&to=2025-12-31")
+        against = _page_against(url, "/reports?from=2025-01-01&to=2025-12-31", args.against) if args.against else None
         with create_engine(url).connect() as conn:
             steps = conn.scalar(text("SELECT count(*) FROM work_items"))
         loaded = f"loaded in {load_s:.1f} s" if load_s is not None else "kept from an earlier run"
@@ -257,6 +344,10 @@ def main() -> None:
         print("-" * 58)
         print("target: the whole /reports page for the province's year <= 2 s:", "OK" if page_s <= 2 else "MISSED")
         print("2025 figures:", figures)
+        if compared:
+            print(compared)
+        if against:
+            print(against)
         print("\nEXPLAIN ANALYZE of the yearly table per unit:\n" + plan)
     finally:
         if args.drop:

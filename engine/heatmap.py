@@ -17,8 +17,8 @@ from engine import inputs
 from engine.deadlines import calendar_for
 from engine.errors import Invalid, NotFound
 from engine.models import Case, Procedure, ProcessVersion, Unit, WorkItem, utcnow
-from engine.report_figures import _percentile, _round
 from engine.report_scope import Filters, Period, filters_for
+from engine.report_steps import _percentile, _round
 
 WHICH = ("waiting", "overdue", "completed")
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine import vn_numbers, xlsx
-from engine.report_figures import LABELS, steps, summary, table
+from engine.report_figures import LABELS, summary, table
 from engine.report_scope import Filters
+from engine.report_steps import steps
 
 TABLE_COLUMNS = ("received_carried_over", "received_new", "received_online", "received_desk", "received_post",
                  "resolved_early", "resolved_on_time", "resolved_late", "in_progress_in_time",

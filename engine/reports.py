@@ -1,7 +1,7 @@
 """Official reports on administrative procedures — the names callers have always imported from here.
 
 The rules live in engine.report_scope (period, who may see which units), engine.report_figures (one SQL
-predicate per figure, the tables, drill-down, per-step times, charts, ratings) and
+predicate per figure, the tables, drill-down, charts, ratings), engine.report_steps (per-step times) and
 engine.report_exports (the .xlsx layout); this module re-exports them for pages, API, CLI and tests.
 """
 
@@ -17,7 +17,6 @@ from engine.report_figures import (
     TIMING_LABELS,
     CasePage,
     Row,
-    StepRow,
     backlog,
     drill_down,
     monthly_rate,
@@ -25,7 +24,6 @@ from engine.report_figures import (
     predicates,
     ratings_summary,
     scoped,
-    steps,
     summary,
     table,
     total,
@@ -41,6 +39,7 @@ from engine.report_scope import (
     scope_root,
     units_in_scope,
 )
+from engine.report_steps import StepRow, steps
 
 __all__ = ["CRITERIA", "DRILL_ONLY", "FIGURES", "GROUPS", "LABELS", "TABLE_COLUMNS", "TIMING_LABELS",
            "CasePage", "Filters", "Period", "Row", "StepRow", "backlog", "drill_down", "ensure_reporter",
