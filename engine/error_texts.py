@@ -120,6 +120,7 @@ TEXTS: dict[str, str] = {
     "slip_set_unknown": "%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)",
     # input checks
     "input_invalid": "Dữ liệu chưa hợp lệ: %(fields)s",
+    "heatmap_procedure_required": "chọn một thủ tục",
     "page_cursor_invalid": "Con trỏ trang không hợp lệ: %(fields)s",
     "json_too_deep": "JSON lồng nhau quá %(max)s cấp",
     "json_syntax": "nội dung gửi lên không phải JSON hợp lệ: %(error)s",

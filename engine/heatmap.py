@@ -53,7 +53,7 @@ class Heatmap:
 def _procedure(session: Session, code: Any) -> Procedure:
     code = inputs.text("procedure", code, Procedure.code, required=True)
     if not code:
-        raise Invalid("chọn một thủ tục", details={"procedure": "bắt buộc nhập"})
+        raise Invalid.of("heatmap_procedure_required", details={"procedure": "bắt buộc nhập"})
     proc = session.scalar(select(Procedure).where(Procedure.code == code))
     if proc is None:
         raise NotFound.of("procedure_not_found", code=code)

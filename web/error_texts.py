@@ -119,6 +119,7 @@ MESSAGES = {
     "slip_folder": _l("%(name)s=%(path)s không phải thư mục"),
     "slip_set_unknown": _l("%(name)s=%(chosen)s không phải bộ mẫu phiếu (%(choices)s)"),
     "input_invalid": _l("Dữ liệu chưa hợp lệ: %(fields)s"),
+    "heatmap_procedure_required": _l("chọn một thủ tục"),
     "page_cursor_invalid": _l("Con trỏ trang không hợp lệ: %(fields)s"),
     "json_too_deep": _l("JSON lồng nhau quá %(max)s cấp"),
     "json_syntax": _l("nội dung gửi lên không phải JSON hợp lệ: %(error)s"),
