@@ -8,11 +8,14 @@ own joins; this query answers all of it from the indexed work_items(case_id, …
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
+from engine import reference
+from engine.case_records import version_info
 from engine.models import Case, Procedure, ProcessVersion, Unit, User, WorkItem
 
 
@@ -24,7 +27,7 @@ class CaseBrief:
     current_unit: str | None
     process_version: int | None
     # Each open step as a row whose names are the API's Task fields (web.schemas.Task reads it from_attributes).
-    tasks: list[Row]
+    tasks: list[Any]
 
 
 def _query() -> Select:
@@ -60,6 +63,33 @@ def case_brief(session: Session, case: Case) -> CaseBrief:
     rows = session.execute(_QUERY[0], {"case_id": case.id}).all()
     first = rows[0]
     return CaseBrief(first[0], first[1], first[2], first[3], first[4], [r for r in rows if r.id is not None])
+
+
+def after_step(session: Session, case: Case, open_items: list[WorkItem] | None) -> CaseBrief:
+    """The same brief for a case whose step has just run, from what the step holds: its open steps as the
+    projection left them (read under the case lock, plus the new ones), the units and procedure from the
+    reference cache, the version from the version cache — no read back. Only a step someone holds looks its
+    holder up. Without the open steps (a step that did not project), the brief is read."""
+    if open_items is None or case.process_version_id is None:
+        return case_brief(session, case)
+    version = version_info(session, case.process_version_id).number
+    snap = reference.snapshot(session)
+    procedure = reference.procedure(session, case.procedure_id).code
+
+    def code(unit_id: int | None) -> str | None:
+        return snap.units[unit_id].code if unit_id is not None else None
+
+    tasks = []
+    for item in sorted(open_items, key=lambda w: w.id):
+        unit = snap.units[item.unit_id]
+        holder = session.get(User, item.claimed_by_id) if item.claimed_by_id else None
+        tasks.append(SimpleNamespace(
+            id=item.id, case_code=case.code, name=item.name, step=item.task_bpmn_id, unit=unit.code,
+            unit_name=unit.name, level=item.level_code, role=item.role_code, state=item.state, form=item.form,
+            due_at=item.due_at, created_at=item.created_at, claimed_by=holder.username if holder else None,
+            procedure=procedure))
+    return CaseBrief(procedure, code(case.receiving_unit_id), code(case.competent_unit_id),
+                     code(case.current_unit_id), version, tasks)
 
 
 def task_brief(item: WorkItem, procedure: str | None = None) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class VersionInfo:
     nodes: dict
     forms: dict
     deadline_days: Decimal
+    number: int  # the version's number within its procedure (1, 2, …)
 
 
 _version_infos: dict[tuple[str, int], VersionInfo] = {}
@@ -49,7 +50,8 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
     info = _version_infos.get(key)
     if info is None:
         pv = session.get(ProcessVersion, version_id)
-        info = _version_infos[key] = VersionInfo(pv.id, pv.bpmn_sha256, pv.nodes, pv.forms, pv.deadline_days)
+        info = _version_infos[key] = VersionInfo(pv.id, pv.bpmn_sha256, pv.nodes, pv.forms, pv.deadline_days,
+                                                       pv.version)
     return info
 
 

@@ -34,6 +34,7 @@ class Runner:
         # The case's open steps when already read under the case lock (engine.case_records.lock_case_of_item), so
         # `project` needs no query between the step's events and they go in one statement (engine.audit).
         self.open_items: list[WorkItem] | None = None
+        self.open_after: list[WorkItem] | None = None  # the case's open steps after the last projection
 
     def start(self, data: dict) -> Any:
         return workflow.start(self.key, self._spec_json, data, self.engine)
@@ -110,6 +111,7 @@ def _project_unflushed(runner: Runner, wf: Any, actor: User | None, from_unit_id
     # Every new step is announced here, the one place work items are born, whatever opened them.
     work_notices.announce_steps(session, case, created, now, kind=runner.notice_kind)
     still_open = [w for w in open_items.values() if w.state == "open"] + created
+    runner.open_after = still_open
     if still_open:
         case.current_unit_id = min(still_open, key=lambda w: (w.due_at is None, w.due_at, w.id or 0)).unit_id
     return created

@@ -36,6 +36,8 @@ class Completion:
     case: Case
     item: WorkItem
     next_items: list[WorkItem] = field(default_factory=list)
+    # The case's open steps after the step, as its projection left them (the answer needs no read back).
+    open_items: list[WorkItem] | None = None
 
 
 def _ensure_assignee(user: User, item: WorkItem, session: Session | None = None,
@@ -117,7 +119,7 @@ def _complete_task(session: Session, user: User, item_id: int, data: Any, now: d
     created = project(runner, wf, user, item.unit_id, step_done=item)
     save(runner, wf)
     step_writes.write_step(session, case)
-    return Completion(case=case, item=item, next_items=created)
+    return Completion(case=case, item=item, next_items=created, open_items=runner.open_after)
 
 
 def retry_routing(session: Session, user: User, code: str, now: datetime | None = None) -> Case:

@@ -260,7 +260,7 @@ def get_task(session: Any, user: Any, id: int) -> Response:
 def complete(session: Any, user: Any, id: int, json: S.CompleteIn) -> Response:
     """Complete a task with its form data; answers where the case went next."""
     result = cases.complete_task(session, user, id, json.data or {}, documents=json.documents)
-    brief = case_brief.case_brief(session, result.case)
+    brief = case_brief.after_step(session, result.case, result.open_items)
     open_now = {t.id: t for t in brief.tasks}
     return jsonify({"task": item_json(result.item, brief.procedure),
                     "case": case_json(session, result.case, full=False, brief=brief),
